@@ -10,25 +10,34 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+# `profile` is both a subpackage and its main function: bind the function eagerly so `mw.profile(df)` works.
+from mlwarden.profile import ColumnProfile, DatasetProfile, load_profile, merge, profile
+
 __version__ = "0.1.0"
 
-# Public names, imported on first use so `import mlwarden` stays fast for the CLI and serving clients.
-_EXPORTS = {
+# Further public names, imported on first use so `import mlwarden` stays light.
+_LAZY = {
     "Finding": "mlwarden.findings",
     "Severity": "mlwarden.findings",
     "InputError": "mlwarden.errors",
-    "profile": "mlwarden.profile",
-    "merge": "mlwarden.profile",
-    "DatasetProfile": "mlwarden.profile",
-    "ColumnProfile": "mlwarden.profile",
-    "load_profile": "mlwarden.profile",
+    "compare": "mlwarden.comparison",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ColumnProfile",
+    "DatasetProfile",
+    "Finding",
+    "InputError",
+    "Severity",
+    "compare",
+    "load_profile",
+    "merge",
+    "profile",
+]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mlwarden' has no attribute {name!r}")
     return getattr(import_module(module), name)

@@ -1,0 +1,51 @@
+"""Reading tabular files into DataFrames with one clear error per user mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mlwarden.errors import InputError
+
+TABLE_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".feather": "feather",
+    ".arrow": "feather",
+}
+
+
+def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or Feather/Arrow file; raise :class:`InputError` naming the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a CSV or Parquet file")
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path}: unsupported file type '{path.suffix}'; expected .csv, .tsv, .parquet or .arrow"
+        )
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    try:
+        if fmt == "csv":
+            df = pd.read_csv(path, usecols=columns, low_memory=False)
+        elif fmt == "tsv":
+            df = pd.read_csv(path, sep="\t", usecols=columns, low_memory=False)
+        elif fmt == "parquet":
+            df = pd.read_parquet(path, columns=columns)
+        else:
+            df = pd.read_feather(path, columns=columns)
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {fmt}: {first_line}") from exc
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.; all mean "not a readable table"
+        raise InputError(f"{path}: cannot read as {fmt}: {type(exc).__name__}: {exc}") from exc
+    if df.shape[1] == 0:
+        raise InputError(f"{path}: no columns found")
+    return df

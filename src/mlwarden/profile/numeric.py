@@ -1,0 +1,140 @@
+"""Vectorised summaries of one numeric column: moments, quantile edges, histogram, KLL sketch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from datasketches import kll_doubles_sketch
+
+KLL_K = 200  # KLL accuracy parameter: ~1.3 % normalised rank error, a few KB per sketch
+EDGE_SAMPLE = 65_536  # quantile edges are taken from an evenly strided subsample of at most this many values
+
+
+@dataclass(slots=True)
+class Moments:
+    """Count, mean and sum of squared deviations of the finite values — merged with Chan's formula."""
+
+    n: int = 0
+    mean: float = float("nan")
+    m2: float = 0.0
+
+    @classmethod
+    def of(cls, finite: np.ndarray) -> Moments:
+        n = int(finite.size)
+        if n == 0:
+            return cls()
+        mean = float(finite.mean())
+        m2 = float(np.square(finite - mean).sum()) if n > 1 else 0.0
+        return cls(n, mean, m2)
+
+    def merge(self, other: Moments) -> Moments:
+        if self.n == 0:
+            return Moments(other.n, other.mean, other.m2)
+        if other.n == 0:
+            return Moments(self.n, self.mean, self.m2)
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.n / n
+        m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        return Moments(n, mean, m2)
+
+
+def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
+    """Sorted unique bin edges at ``bins`` equal-mass quantiles, pinned to the exact ``lo`` and ``hi``.
+
+    Large columns are subsampled with an even stride (deterministic), which is accurate to well under one
+    bin's mass; ties (discrete or constant columns) collapse to fewer edges.
+    """
+    step = max(1, finite.size // EDGE_SAMPLE)
+    sample = finite[::step]
+    inner = np.quantile(sample, np.linspace(0.0, 1.0, bins + 1)[1:-1]) if bins > 1 else np.empty(0)
+    edges = np.unique(np.concatenate(([lo], inner, [hi])))
+    return edges[(edges >= lo) & (edges <= hi)]
+
+
+def histogram(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in ``len(edges) + 1`` bins: (-inf, e0), [e0, e1), …, [e_{k-2}, e_{k-1}], (e_{k-1}, +inf).
+
+    The last inner bin is closed so that a reference's maximum falls inside the range, not in the overflow.
+    Equivalent to ``np.searchsorted(edges, finite, "right")`` followed by a bincount, but about four times
+    faster on typical columns: a uniform grid of cells over [e0, e_{k-1}] maps each value to the bin of its
+    cell's left boundary in O(1), then a few vectorised comparisons against the true edges make the bin exact.
+    Columns whose edges crowd into a few cells (heavy tails) use the binary search directly.
+    """
+    k = edges.size
+    if k < 2:
+        return _histogram_by_search(finite, edges)
+    lo, hi = float(edges[0]), float(edges[-1])
+    cells = _CELLS_PER_BIN * k
+    scale = cells / (hi - lo)
+    # first_bin[c + 1]: edges <= left boundary of cell c; cell -1 is underflow, cell `cells` overflow
+    first_bin = np.empty(cells + 2, dtype=np.intp)
+    first_bin[0] = 0
+    first_bin[1:] = np.searchsorted(edges, lo + np.arange(cells + 1) / scale, side="right")
+    first_bin[-1] = k
+    steps = int(np.diff(first_bin[1:]).max()) + 1
+    if steps > _MAX_FIXUP_STEPS or not np.isfinite(scale):
+        return _histogram_by_search(finite, edges)
+    upper = np.append(edges, np.inf)
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for start in range(0, finite.size, _CHUNK):  # chunks stay in cache across the passes below
+        x = finite[start : start + _CHUNK]
+        cell = (x - lo) * scale
+        np.clip(cell, -1.0, cells, out=cell)
+        b = first_bin[np.floor(cell).astype(np.intp) + 1]
+        for _ in range(steps):  # step forward over edges <= x missed by rounding or inside the cell
+            b += x >= upper[b]
+        b -= (b > 0) & (x < edges[np.maximum(b - 1, 0)])  # and back over one edge > x
+        counts += np.bincount(b, minlength=k + 1)
+    at_max = np.count_nonzero(finite == hi)
+    counts[k] -= at_max
+    counts[k - 1] += at_max
+    return counts
+
+
+_CELLS_PER_BIN = 16
+_MAX_FIXUP_STEPS = 4
+_CHUNK = 1 << 16
+
+
+def _histogram_by_search(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    k = edges.size
+    idx = np.searchsorted(edges, finite, side="right")
+    if k > 1:
+        idx[finite == edges[-1]] = k - 1
+    return np.bincount(idx, minlength=k + 1).astype(np.int64)
+
+
+def new_sketch(finite: np.ndarray) -> kll_doubles_sketch:
+    sketch = kll_doubles_sketch(KLL_K)
+    if finite.size:
+        sketch.update(np.require(finite, dtype=np.float64, requirements=["C", "W"]))
+    return sketch
+
+
+def merge_sketches(a: kll_doubles_sketch | None, b: kll_doubles_sketch | None) -> kll_doubles_sketch | None:
+    """A new sketch holding both inputs (``None`` when either side has none: its data would be missing)."""
+    if a is None or b is None:
+        return None
+    merged = kll_doubles_sketch.deserialize(a.serialize())
+    merged.merge(b)
+    return merged
+
+
+def histogram_quantiles(
+    edges: np.ndarray, hist: np.ndarray, lo: float, hi: float, qs: np.ndarray
+) -> np.ndarray:
+    """Quantiles read off a histogram, assuming values spread evenly inside each bin.
+
+    Under/overflow bins span [lo, e0) and (e_{k-1}, hi] where ``lo``/``hi`` are the column's own min/max.
+    """
+    total = hist.sum()
+    if total == 0:
+        return np.full(qs.shape, np.nan)
+    points = np.concatenate(([min(lo, edges[0])], edges, [max(hi, edges[-1])]))
+    cdf = np.concatenate(([0.0], np.cumsum(hist) / total))
+    # A flat step in the CDF (an empty bin) must not make np.interp ambiguous: keep the last point per level.
+    keep = np.append(np.diff(cdf) > 0, True)
+    keep[0] = True
+    return np.interp(qs, cdf[keep], points[keep])

@@ -1,0 +1,165 @@
+"""Versioned binary form of a DatasetProfile.
+
+Layout: ``MAGIC`` (8 bytes) | format version (u16) | header length (u32) | header (UTF-8 JSON) | blobs |
+CRC-32 of everything before it (u32). The header describes each column and where its arrays (edges,
+histogram, KLL sketch) lie in the blob section; the row sample is one Arrow IPC stream blob. Any truncation,
+foreign file or corruption is reported as an :class:`InputError`, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from datasketches import kll_doubles_sketch
+
+from mlwarden.errors import InputError
+from mlwarden.profile.column import ColumnProfile
+from mlwarden.profile.dataset import DatasetProfile
+from mlwarden.profile.numeric import Moments
+
+MAGIC = b"MLWPROF\x00"
+VERSION = 1
+_PREFIX = struct.Struct("<8sHI")
+_CRC = struct.Struct("<I")
+
+
+class _Blobs:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, data: bytes | None) -> list[int] | None:
+        if data is None:
+            return None
+        ref = [self.size, len(data)]
+        self.parts.append(data)
+        self.size += len(data)
+        return ref
+
+
+def dumps(profile: DatasetProfile) -> bytes:
+    """Serialise ``profile`` to bytes."""
+    blobs = _Blobs()
+    columns = [_column_header(col, blobs) for col in profile.columns.values()]
+    sample = profile.sample.copy()
+    sample["__sample_key__"] = profile.sample_keys
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(sample, preserve_index=False)
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    header = {
+        "rows": profile.rows,
+        "sample_size": profile.sample_size,
+        "source": profile.source,
+        "meta": profile.meta,
+        "columns": columns,
+        "sample": blobs.add(sink.getvalue().to_pybytes()),
+    }
+    head = json.dumps(header, separators=(",", ":")).encode()
+    body = _PREFIX.pack(MAGIC, VERSION, len(head)) + head + b"".join(blobs.parts)
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def loads(data: bytes) -> DatasetProfile:
+    """Parse bytes written by :func:`dumps`."""
+    if len(data) < _PREFIX.size + _CRC.size or not data.startswith(MAGIC):
+        raise InputError("not an mlwarden profile (bad magic bytes)")
+    _, version, head_len = _PREFIX.unpack_from(data)
+    if version > VERSION:
+        raise InputError(
+            f"profile format version {version} is newer than this mlwarden understands ({VERSION})"
+        )
+    body, (crc,) = data[: -_CRC.size], _CRC.unpack(data[-_CRC.size :])
+    if zlib.crc32(body) != crc:
+        raise InputError("profile is truncated or corrupted (checksum mismatch)")
+    try:
+        header = json.loads(body[_PREFIX.size : _PREFIX.size + head_len])
+        blob_base = _PREFIX.size + head_len
+
+        def blob(ref: list[int] | None) -> bytes | None:
+            if ref is None:
+                return None
+            start = blob_base + ref[0]
+            return body[start : start + ref[1]]
+
+        columns = {c["name"]: _column_from_header(c, blob) for c in header["columns"]}
+        table = pa.ipc.open_stream(blob(header["sample"])).read_all()
+    except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"profile is malformed: {exc}") from exc
+    sample = table.to_pandas()
+    keys = sample.pop("__sample_key__").to_numpy(dtype="float64")
+    for name, col in columns.items():
+        if name in sample and not col.is_numeric:
+            sample[name] = sample[name].astype(object).where(sample[name].notna(), None)
+    return DatasetProfile(
+        rows=int(header["rows"]),
+        columns=columns,
+        sample=sample,
+        sample_keys=keys,
+        sample_size=int(header["sample_size"]),
+        source=header.get("source"),
+        meta=dict(header.get("meta") or {}),
+    )
+
+
+def load_profile(path: str | Path) -> DatasetProfile:
+    """Read a profile saved with :meth:`DatasetProfile.save`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        return loads(path.read_bytes())
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def is_profile_file(path: str | Path) -> bool:
+    """Whether ``path`` starts with the profile magic bytes."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+def _column_header(col: ColumnProfile, blobs: _Blobs) -> dict[str, Any]:
+    head: dict[str, Any] = {"name": col.name, "kind": col.kind, "count": col.count, "missing": col.missing}
+    if col.is_numeric:
+        head.update(
+            nonfinite=col.nonfinite,
+            min=col.min,
+            max=col.max,
+            n=col.moments.n,
+            mean=col.moments.mean,
+            m2=col.moments.m2,
+            edges=blobs.add(None if col.edges is None else col.edges.astype("<f8").tobytes()),
+            hist=blobs.add(None if col.hist is None else col.hist.astype("<i8").tobytes()),
+            sketch=blobs.add(None if col.sketch is None else col.sketch.serialize()),
+        )
+    else:
+        head.update(categories=col.categories, other=col.other, capped=col.capped, cap=col.cap)
+    return head
+
+
+def _column_from_header(head: dict[str, Any], blob: Any) -> ColumnProfile:
+    col = ColumnProfile(
+        name=head["name"], kind=head["kind"], count=int(head["count"]), missing=int(head["missing"])
+    )
+    if col.is_numeric:
+        col.nonfinite = int(head["nonfinite"])
+        col.min, col.max = float(head["min"]), float(head["max"])
+        col.moments = Moments(int(head["n"]), float(head["mean"]), float(head["m2"]))
+        edges, hist, sketch = blob(head["edges"]), blob(head["hist"]), blob(head["sketch"])
+        col.edges = None if edges is None else np.frombuffer(edges, dtype="<f8").copy()
+        col.hist = None if hist is None else np.frombuffer(hist, dtype="<i8").astype(np.int64)
+        col.sketch = None if sketch is None else kll_doubles_sketch.deserialize(sketch)
+    else:
+        col.categories = {str(k): int(v) for k, v in head["categories"].items()}
+        col.other, col.capped, col.cap = int(head["other"]), bool(head["capped"]), int(head["cap"])
+    return col
