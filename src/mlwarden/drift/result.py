@@ -1,0 +1,167 @@
+"""What drift detection returns: one entry per column, the multivariate verdict, and their findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mlwarden.findings import Finding, Severity, finite_or_none
+
+METHOD_LABELS = {
+    "wasserstein": "normalised Wasserstein",
+    "ks": "Kolmogorov–Smirnov",
+    "psi": "PSI",
+    "jensenshannon": "Jensen–Shannon distance",
+    "hellinger": "Hellinger distance",
+    "total_variation": "total variation",
+    "chi2": "chi-square p-value",
+}
+
+
+@dataclass(slots=True)
+class ColumnDrift:
+    """The drift verdict for one column. ``score`` and ``threshold`` are on ``method``'s own scale."""
+
+    column: str
+    kind: Literal["numeric", "categorical"]
+    method: str
+    score: float | None
+    threshold: float
+    p_value: float | None  # Benjamini–Hochberg adjusted across the columns tested together
+    drifted: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    unseen_categories: list[str] = field(default_factory=list)
+    unseen_share: float = 0.0
+    reference_count: int = 0
+    current_count: int = 0
+    severity: Severity = Severity.WARNING
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "method": self.method,
+            "score": finite_or_none(self.score),
+            "threshold": finite_or_none(self.threshold),
+            "p_value": finite_or_none(self.p_value),
+            "drifted": self.drifted,
+            "scores": {k: finite_or_none(v) for k, v in self.scores.items()},
+            "unseen_categories": self.unseen_categories[:20],
+            "reference_count": self.reference_count,
+            "current_count": self.current_count,
+            "note": self.note,
+        }
+
+    def finding(self) -> Finding | None:
+        """A finding when the column drifted or could not be compared."""
+        if not self.drifted and self.note is None:
+            return None
+        if self.drifted:
+            p = f", p={self.p_value:.2g}" if self.p_value is not None else ""
+            message = (
+                f"{self.column}: {METHOD_LABELS.get(self.method, self.method)} {self.score:.3g} "
+                f"≥ {self.threshold:.3g}{p}"
+            )
+        else:
+            message = f"{self.column}: {self.note}"
+        return Finding(
+            check="drift",
+            severity=self.severity if self.drifted else Severity.INFO,
+            message=message,
+            column=self.column,
+            value=finite_or_none(self.score),
+            threshold=self.threshold,
+            evidence={"method": self.method, "p_value": finite_or_none(self.p_value), "note": self.note},
+        )
+
+
+@dataclass(slots=True)
+class MultivariateDrift:
+    """Domain-classifier verdict on the joint distribution of the sampled rows."""
+
+    score: float | None  # cross-validated ROC AUC
+    threshold: float
+    drifted: bool
+    p_value: float | None = None
+    n_reference: int = 0
+    n_current: int = 0
+    method: str = "domain_classifier"
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "score": finite_or_none(self.score),
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "p_value": finite_or_none(self.p_value),
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "note": self.note,
+        }
+
+
+@dataclass(slots=True)
+class DriftResult:
+    """Per-column verdicts (in data order), the multivariate verdict, and problems found on the way."""
+
+    columns: list[ColumnDrift]
+    multivariate: MultivariateDrift | None = None
+    problems: list[Finding] = field(default_factory=list)  # missing columns, kind mismatches
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+    @property
+    def share_drifted(self) -> float:
+        tested = [c for c in self.columns if c.score is not None]
+        return len(self.drifted_columns) / len(tested) if tested else 0.0
+
+    def __getitem__(self, column: str) -> ColumnDrift:
+        for c in self.columns:
+            if c.column == column:
+                return c
+        raise KeyError(column)
+
+    def findings(self) -> list[Finding]:
+        out = list(self.problems)
+        out += [f for c in self.columns if (f := c.finding()) is not None]
+        for c in self.columns:
+            if c.unseen_categories:
+                shown = ", ".join(c.unseen_categories[:5])
+                out.append(
+                    Finding(
+                        check="drift.unseen_categories",
+                        severity=Severity.WARNING,
+                        message=f"{c.column}: {len(c.unseen_categories)} categories unseen in the reference "
+                        f"({c.unseen_share:.1%} of current values): {shown}",
+                        column=c.column,
+                        value=c.unseen_share,
+                        threshold=0.0,
+                        evidence={"categories": c.unseen_categories[:20]},
+                    )
+                )
+        mv = self.multivariate
+        if mv is not None and mv.drifted:
+            out.append(
+                Finding(
+                    check="drift.multivariate",
+                    severity=Severity.WARNING,
+                    message=f"a classifier tells current rows from reference rows: ROC AUC {mv.score:.3f} "
+                    f"≥ {mv.threshold} (p={mv.p_value:.2g})",
+                    value=mv.score,
+                    threshold=mv.threshold,
+                    evidence={"n_reference": mv.n_reference, "n_current": mv.n_current},
+                )
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": [c.to_dict() for c in self.columns],
+            "drifted_columns": self.drifted_columns,
+            "share_drifted": self.share_drifted,
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
+        }
