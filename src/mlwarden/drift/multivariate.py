@@ -66,8 +66,8 @@ def domain_classifier(
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train, test in folds.split(x, y):
         model = HistGradientBoostingClassifier(
-            max_iter=60,
-            learning_rate=0.1,
+            max_iter=20,
+            learning_rate=0.3,
             max_leaf_nodes=15,
             categorical_features=is_cat if is_cat.any() else None,
             early_stopping=False,

@@ -25,7 +25,11 @@ class Moments:
         if n == 0:
             return cls()
         mean = float(finite.mean())
-        m2 = float(np.square(finite - mean).sum()) if n > 1 else 0.0
+        if n > 1:
+            deviations = finite - mean
+            m2 = float(np.dot(deviations, deviations))
+        else:
+            m2 = 0.0
         return cls(n, mean, m2)
 
     def merge(self, other: Moments) -> Moments:
@@ -77,17 +81,22 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nda
     steps = int(np.diff(first_bin[1:]).max()) + 1
     if steps > _MAX_FIXUP_STEPS or not np.isfinite(scale):
         return _histogram_by_search(finite, edges)
-    upper = np.append(edges, np.inf)
+    upper = np.append(edges, np.inf)  # upper[b]: first value that belongs to a bin after b
+    lower = np.append(-np.inf, edges)  # lower[b]: first value that belongs to bin b
     counts = np.zeros(k + 1, dtype=np.int64)
     sums = np.zeros(k + 1)
+    buffer = np.empty(min(_CHUNK, finite.size))
     for start in range(0, finite.size, _CHUNK):  # chunks stay in cache across the passes below
         x = finite[start : start + _CHUNK]
-        cell = (x - lo) * scale
+        cell = buffer[: x.size]
+        np.subtract(x, lo, out=cell)
+        cell *= scale
         np.clip(cell, -1.0, cells, out=cell)
-        b = first_bin[np.floor(cell).astype(np.intp) + 1]
+        cell += 1.0  # now >= 0, so truncation is floor
+        b = first_bin[cell.astype(np.intp)]
         for _ in range(steps):  # step forward over edges <= x missed by rounding or inside the cell
             b += x >= upper[b]
-        b -= (b > 0) & (x < edges[np.maximum(b - 1, 0)])  # and back over one edge > x
+        b -= x < lower[b]  # and back over one edge > x
         counts += np.bincount(b, minlength=k + 1)
         sums += np.bincount(b, weights=x, minlength=k + 1)
     at_max = np.count_nonzero(finite == hi)
@@ -100,7 +109,7 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nda
 
 _CELLS_PER_BIN = 16
 _MAX_FIXUP_STEPS = 4
-_CHUNK = 1 << 16
+_CHUNK = 1 << 15
 
 
 def _histogram_by_search(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
