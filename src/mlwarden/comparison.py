@@ -1,0 +1,128 @@
+"""``compare(reference, current)``: every check that needs only a reference and a current data set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from mlwarden.errors import InputError
+from mlwarden.findings import Finding, sort_findings
+from mlwarden.profile import DatasetProfile, is_profile_file, load_profile, profile, read_table
+
+if TYPE_CHECKING:
+    from mlwarden.drift import DriftConfig
+    from mlwarden.report import Report
+
+Data = pd.DataFrame | DatasetProfile | str | Path
+Progress = Callable[[str], None]
+
+
+def load_data(data: Data, *, role: str) -> tuple[pd.DataFrame | None, DatasetProfile | None, str | None]:
+    """``(rows, profile, source)`` for a DataFrame, a saved profile, or a CSV/Parquet path."""
+    if isinstance(data, DatasetProfile):
+        return None, data, data.source
+    if isinstance(data, pd.DataFrame):
+        return data, None, None
+    if isinstance(data, str | Path):
+        if is_profile_file(data):
+            return None, load_profile(data), str(data)
+        return read_table(data), None, str(data)
+    raise InputError(
+        f"{role}: expected a DataFrame, a saved profile or a CSV/Parquet path, got {type(data).__name__}"
+    )
+
+
+def compare(
+    reference: Data,
+    current: Data,
+    *,
+    target: str | None = None,
+    prediction: str | None = None,
+    score: str | list[str] | None = None,
+    columns: list[str] | None = None,
+    drift_config: DriftConfig | None = None,
+    on_progress: Progress | None = None,
+) -> Report:
+    """Compare ``current`` with ``reference``: drift, data quality, output sanity and performance.
+
+    Each side may be a DataFrame, a saved profile or a CSV/Parquet path. ``target``, ``prediction`` and
+    ``score`` name the label, the model's predicted label and its score column(s) (one per class for a
+    multiclass model); performance is estimated whenever a score and a labelled reference are available,
+    and realized when ``current`` has the target too.
+    """
+    from mlwarden.drift import detect_drift
+    from mlwarden.quality import check_data_quality, check_output
+    from mlwarden.report import Report
+
+    ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
+    cur_rows, cur_profile, cur_source = load_data(current, role="current")
+    scores = [score] if isinstance(score, str) else list(score or [])
+    _check_named_columns(ref_rows, ref_profile, "reference", target, prediction, scores, required=False)
+    _check_named_columns(cur_rows, cur_profile, "current", None, prediction, scores, required=True)
+
+    if ref_profile is None:
+        ref_profile = profile(ref_rows, columns=columns, source=ref_source, on_column=on_progress)
+    if cur_profile is None:
+        cur_columns = [c for c in (columns or list(ref_profile.columns)) if c in cur_rows.columns]
+        if not cur_columns and len(cur_rows.columns):
+            ref_names = ", ".join(list(ref_profile.columns)[:10])
+            cur_names = ", ".join(map(str, cur_rows.columns[:10]))
+            raise InputError(
+                f"reference and current share no columns (reference: {ref_names}; current: {cur_names})"
+            )
+        cur_profile = profile(cur_rows, reference=ref_profile, source=cur_source, on_column=on_progress)
+
+    drift = detect_drift(ref_profile, cur_profile, columns=columns, config=drift_config)
+    outputs = tuple(c for c in (prediction, *scores) if c)
+    findings: list[Finding] = drift.findings()
+    findings += check_data_quality(ref_profile, cur_profile, exclude=outputs)
+    findings += check_output(ref_profile, cur_profile, prediction=prediction, scores=scores)
+    performance, notes = _performance(cur_rows, target, prediction, scores)
+    return Report(
+        reference=ref_profile,
+        current=cur_profile,
+        drift=drift,
+        findings=sort_findings(findings),
+        performance=performance,
+        notes=notes,
+    )
+
+
+def _check_named_columns(
+    rows: pd.DataFrame | None,
+    prof: DatasetProfile | None,
+    role: str,
+    target: str | None,
+    prediction: str | None,
+    scores: list[str],
+    *,
+    required: bool,
+) -> None:
+    names = set(map(str, rows.columns)) if rows is not None else set(prof.columns)
+    for option, column in [("--target", target), ("--prediction", prediction)] + [
+        ("--score", s) for s in scores
+    ]:
+        if column is not None and column not in names and (required or option != "--target"):
+            raise InputError(f"{role} has no column '{column}' (given as {option})")
+
+
+def _performance(
+    cur_rows: pd.DataFrame | None, target: str | None, prediction: str | None, scores: list[str]
+) -> tuple[dict[str, dict[str, float | None]], list[str]]:
+    """Realized performance when current data carries labels, with notes on what could not be computed."""
+    performance: dict[str, dict[str, float | None]] = {"estimated": {}, "realized": {}}
+    if target is None:
+        return performance, []
+    from mlwarden.performance import realized_performance
+
+    if cur_rows is None or target not in cur_rows.columns:
+        return performance, [f"no '{target}' column in current data: realized performance not computed"]
+    if prediction is None and not scores:
+        return performance, ["give a prediction or score column to measure performance"]
+    performance["realized"] = realized_performance(
+        cur_rows, target=target, prediction=prediction, scores=scores
+    )
+    return performance, []
