@@ -22,7 +22,10 @@ app = typer.Typer(
 )
 
 # Modules that register commands on ``app``; heavy imports stay inside the command functions.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "mlwarden.commands.check",
+    "mlwarden.commands.demo",
+]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)

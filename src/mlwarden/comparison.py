@@ -60,8 +60,14 @@ def compare(
     ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
     cur_rows, cur_profile, cur_source = load_data(current, role="current")
     scores = [score] if isinstance(score, str) else list(score or [])
-    _check_named_columns(ref_rows, ref_profile, "reference", target, prediction, scores, required=False)
-    _check_named_columns(cur_rows, cur_profile, "current", None, prediction, scores, required=True)
+    ref_names, cur_names = _names(ref_rows, ref_profile), _names(cur_rows, cur_profile)
+    named = [("--prediction", prediction)] + [("--score", s) for s in scores]
+    for option, column in named:
+        for role, names in (("reference", ref_names), ("current", cur_names)):
+            if column is not None and column not in names:
+                raise InputError(f"{role} has no column '{column}' (given as {option})")
+    if target is not None and target not in ref_names and target not in cur_names:
+        raise InputError(f"neither reference nor current has a column '{target}' (given as --target)")
 
     if ref_profile is None:
         ref_profile = profile(ref_rows, columns=columns, source=ref_source, on_column=on_progress)
@@ -91,22 +97,8 @@ def compare(
     )
 
 
-def _check_named_columns(
-    rows: pd.DataFrame | None,
-    prof: DatasetProfile | None,
-    role: str,
-    target: str | None,
-    prediction: str | None,
-    scores: list[str],
-    *,
-    required: bool,
-) -> None:
-    names = set(map(str, rows.columns)) if rows is not None else set(prof.columns)
-    for option, column in [("--target", target), ("--prediction", prediction)] + [
-        ("--score", s) for s in scores
-    ]:
-        if column is not None and column not in names and (required or option != "--target"):
-            raise InputError(f"{role} has no column '{column}' (given as {option})")
+def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> set[str]:
+    return set(map(str, rows.columns)) if rows is not None else set(prof.columns)
 
 
 def _performance(

@@ -135,3 +135,13 @@ def test_independently_binned_profiles_are_rebinned():
     result = detect_drift(ref, cur)
     assert result.drifted_columns == ["x"] and "re-binned" in result["x"].note
     assert result["x"].score == pytest.approx(0.5, rel=0.1)
+
+
+def test_binary_and_discrete_numeric_columns_are_tested():
+    rng = np.random.default_rng(17)
+    ref = pd.DataFrame({"flag": (rng.random(5_000) < 0.2).astype(int), "calls": rng.poisson(1.2, 5_000)})
+    cur = pd.DataFrame({"flag": (rng.random(5_000) < 0.4).astype(int), "calls": rng.poisson(1.9, 5_000)})
+    result = run(ref, cur)
+    assert result.drifted_columns == ["flag", "calls"]
+    assert result["flag"].scores["ks"] == pytest.approx(0.2, abs=0.03)
+    assert run(ref, ref.sample(frac=1, random_state=1)).drifted_columns == []

@@ -48,13 +48,19 @@ def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.nd
     """Sorted unique bin edges at ``bins`` equal-mass quantiles, pinned to the exact ``lo`` and ``hi``.
 
     Large columns are subsampled with an even stride (deterministic), which is accurate to well under one
-    bin's mass; ties (discrete or constant columns) collapse to fewer edges.
+    bin's mass; ties (discrete or constant columns) collapse to fewer edges, with midpoints added between
+    them so that each distinct value has its own bin.
     """
     step = max(1, finite.size // EDGE_SAMPLE)
     sample = finite[::step]
     inner = np.quantile(sample, np.linspace(0.0, 1.0, bins + 1)[1:-1]) if bins > 1 else np.empty(0)
     edges = np.unique(np.concatenate(([lo], inner, [hi])))
-    return edges[(edges >= lo) & (edges <= hi)]
+    edges = edges[(edges >= lo) & (edges <= hi)]
+    if 1 < edges.size <= bins // 2:
+        # Few distinct edges: a discrete column, whose values sit *on* the edges. Midpoints between them give
+        # every value a bin of its own; otherwise 0 and 1 would share the closed last bin [0, 1].
+        edges = np.unique(np.concatenate((edges, (edges[:-1] + edges[1:]) / 2)))
+    return edges
 
 
 def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,1 @@
+"""The end-to-end demo: realistic churn data that drifts and breaks, and the checks that catch it."""
