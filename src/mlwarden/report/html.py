@@ -20,6 +20,8 @@ _env = Environment(
 def _fmt(value: float | None, digits: int = 3) -> str:
     if value is None:
         return "–"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
     if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3):
         return f"{value:.2e}"
     return f"{value:.{digits}g}"

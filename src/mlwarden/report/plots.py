@@ -91,7 +91,7 @@ def _fmt(v: float) -> str:
 
 
 def _svg(body: str, height: int) -> str:
-    return f'<svg width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img">{body}</svg>'
+    return f'<svg width="100%" viewBox="0 0 {WIDTH} {height}" role="img">{body}</svg>'
 
 
 def _empty(text: str) -> str:

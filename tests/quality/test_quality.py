@@ -1,0 +1,93 @@
+"""Silent failures are caught on the first window, with a critical finding naming the cause."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlwarden as mw
+from mlwarden.quality import check_data_quality, check_output
+
+
+@pytest.fixture(scope="module")
+def reference():
+    rng = np.random.default_rng(0)
+    n = 10_000
+    x = rng.normal(size=n)
+    score = 1 / (1 + np.exp(-2 * x))
+    return pd.DataFrame(
+        {
+            "x": x,
+            "z": rng.normal(5, 2, n),
+            "c": rng.choice(list("abc"), n),
+            "score": score,
+            "pred": np.where(score > 0.5, "yes", "no"),
+        }
+    )
+
+
+def findings(reference, current, **kw):
+    ref = mw.profile(reference)
+    cur = mw.profile(current, reference=ref)
+    outputs = ("pred", "score")
+    return check_data_quality(ref, cur, exclude=outputs) + check_output(
+        ref, cur, prediction="pred", scores=["score"]
+    )
+
+
+def test_clean_window_has_no_findings(reference):
+    assert findings(reference, reference.sample(2_000, random_state=1)) == []
+
+
+def critical(found):
+    return {(f.check, f.column) for f in found if f.severity == "critical"}
+
+
+def test_feature_pipeline_returning_zeros(reference):
+    assert ("quality.constant", "z") in critical(findings(reference, reference.assign(z=0.0).iloc[:500]))
+
+
+def test_scores_stuck_at_half(reference):
+    found = findings(reference, reference.assign(score=0.5).iloc[:500])
+    assert ("output.score_stuck", "score") in critical(found)
+
+
+def test_constant_prediction(reference):
+    assert ("output.constant_prediction", "pred") in critical(
+        findings(reference, reference.assign(pred="no")[:500])
+    )
+
+
+def test_bad_scores(reference):
+    bad = reference.iloc[:500].copy()
+    bad.loc[bad.index[:10], "score"] = np.nan
+    bad.loc[bad.index[10:20], "score"] = 1.7
+    found = critical(findings(reference, bad))
+    assert ("output.score_nonfinite", "score") in found and ("output.score_range", "score") in found
+
+
+def test_missing_rate_jump_and_empty_column(reference):
+    cur = reference.iloc[:1000].copy()
+    cur.loc[cur.index[:300], "x"] = np.nan
+    found = findings(reference, cur)
+    jump = [f for f in found if f.check == "quality.missing_rate"]
+    assert (
+        jump
+        and jump[0].column == "x"
+        and jump[0].severity == "warning"
+        and jump[0].value == pytest.approx(0.3)
+    )
+    assert ("quality.missing_rate", "c") in critical(findings(reference, reference.iloc[:100].assign(c=None)))
+
+
+def test_class_balance_out_of_bounds(reference):
+    cur = reference.iloc[:2000].copy()
+    cur.loc[cur.index[:1500], "pred"] = "yes"
+    assert any(f.check == "output.class_balance" for f in findings(reference, cur))
+
+
+def test_infinite_values_and_out_of_range(reference):
+    cur = reference.iloc[:1000].copy()
+    cur.loc[cur.index[:50], "x"] = np.inf
+    cur.loc[cur.index[50:100], "z"] = 1e6
+    checks = {(f.check, f.column) for f in findings(reference, cur)}
+    assert ("quality.nonfinite", "x") in checks and ("quality.out_of_range", "z") in checks
