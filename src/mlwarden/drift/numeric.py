@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import kstwo
+from scipy.stats import kstwo, kstwobign
 
 from mlwarden.drift import distances
 from mlwarden.profile import ColumnProfile
+
+EXACT_KS_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,8 @@ def ks(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
 
     The statistic is the largest CDF gap at the bin edges and at both sides' minimum and maximum (where the
     CDFs are known exactly); binning can only hide differences, so it approximates the exact statistic from
-    below and the test is conservative. The p-value uses the exact one-sample distribution at
-    n_eff = n·m/(n+m), as scipy's ``ks_2samp`` does in asymptotic mode.
+    below and the test is conservative. The p-value uses the one-sample distribution at n_eff = n·m/(n+m),
+    as scipy's ``ks_2samp`` does in asymptotic mode: exact up to n_eff = 10,000, Kolmogorov's limit above.
     """
     n, m = int(ref.hist.sum()), int(cur.hist.sum())
     xr, fr = cdf_knots(ref)
@@ -114,7 +116,11 @@ def ks(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
     grid = np.union1d(xr, xc)
     stat = float(np.max(np.abs(eval_cdf(xr, fr, grid) - eval_cdf(xc, fc, grid))))
     n_eff = max(1, round(n * m / (n + m)))
-    return stat, float(kstwo.sf(stat, n_eff)) if stat > 0 else 1.0
+    if stat == 0:
+        return stat, 1.0
+    if n_eff > EXACT_KS_LIMIT:  # the exact distribution is slow to evaluate and no more accurate here
+        return stat, float(kstwobign.sf(stat * np.sqrt(n_eff)))
+    return stat, float(kstwo.sf(stat, n_eff))
 
 
 def numeric_scores(ref: ColumnProfile, cur: ColumnProfile) -> NumericScores:
