@@ -1,6 +1,16 @@
-"""Silent failures in the data and the model's outputs: data quality and output sanity."""
+"""Silent failures in the data and the model's outputs: contracts, data quality, output sanity, ids."""
 
+from mlwarden.quality.contract import ColumnRule, Contract
 from mlwarden.quality.data_quality import QualityConfig, check_data_quality
+from mlwarden.quality.ids import check_ids
 from mlwarden.quality.output import OutputConfig, check_output
 
-__all__ = ["OutputConfig", "QualityConfig", "check_data_quality", "check_output"]
+__all__ = [
+    "ColumnRule",
+    "Contract",
+    "OutputConfig",
+    "QualityConfig",
+    "check_data_quality",
+    "check_ids",
+    "check_output",
+]

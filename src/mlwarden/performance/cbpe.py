@@ -1,0 +1,207 @@
+"""Confidence-based performance estimation (CBPE): classifier performance without labels.
+
+Fit on a labelled reference: calibrate the model's scores (isotonic regression, one-vs-rest per class for
+multiclass) so that a calibrated score p is the probability that the label is positive. On unlabelled data,
+each row then contributes its *expected* share of the confusion matrix — a predicted positive is a true
+positive with probability p — which gives expected accuracy, precision, recall, F1 and ROC AUC.
+
+The 95 % band is the spread the realized metric would show if labels were drawn from the calibrated
+probabilities (a vectorised parametric bootstrap on at most 20,000 rows, its spread rescaled to the window's
+size): it is the sampling uncertainty of the window, not the calibration error.
+
+Assumption (say it aloud): the relation between score and outcome is the reference's — covariate shift is
+fine, **concept shift is invisible to CBPE**. Compare with realized performance when labels arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+
+from mlwarden.errors import InputError
+
+BOOTSTRAP_ROWS = 20_000
+BOOTSTRAP_DRAWS = 200
+
+
+@dataclass
+class CBPE:
+    """Estimate classification metrics from scores alone, after calibrating on a labelled reference.
+
+    >>> cbpe = CBPE().fit(y_ref, scores_ref)           # binary: scores are P(positive)
+    >>> cbpe.estimate(scores_current)["roc_auc"]
+    For multiclass pass an (n, k) score matrix and the class labels in column order (``classes``).
+    """
+
+    threshold: float = 0.5
+    classes: list | None = None
+    seed: int = 0
+    calibrators: list[IsotonicRegression] = field(default_factory=list, init=False, repr=False)
+    reference_: dict[str, float | None] = field(default_factory=dict, init=False)
+
+    def fit(self, y_true: np.ndarray, scores: np.ndarray, y_pred: np.ndarray | None = None) -> CBPE:
+        """Calibrate on the reference; also records its realized metrics in ``reference_``."""
+        y_true, scores = np.asarray(y_true), _as_matrix(scores)
+        if y_true.size != scores.shape[0]:
+            raise InputError(f"y_true has {y_true.size} rows but scores have {scores.shape[0]}")
+        labelled = ~_isnan(y_true) & np.isfinite(scores).all(axis=1)
+        y_true, scores = y_true[labelled], scores[labelled]
+        if y_true.size < 50:
+            raise InputError(f"CBPE needs at least 50 labelled reference rows with scores, got {y_true.size}")
+        truth = self._indicators(y_true, scores.shape[1])
+        self.calibrators = [
+            IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores[:, j], truth[:, j])
+            for j in range(truth.shape[1])
+        ]
+        pred = None if y_pred is None else np.asarray(y_pred)[labelled]
+        self.reference_ = _realized(truth, self._predicted(scores, pred), scores)
+        return self
+
+    def calibrated(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, one column per class (binary: one column, P(positive))."""
+        if not self.calibrators:
+            raise InputError("CBPE is not fitted: call fit() on a labelled reference first")
+        scores = _as_matrix(scores)
+        if scores.shape[1] != len(self.calibrators):
+            raise InputError(f"expected {len(self.calibrators)} score column(s), got {scores.shape[1]}")
+        p = np.column_stack([c.predict(scores[:, j]) for j, c in enumerate(self.calibrators)])
+        if p.shape[1] > 1:  # one-vs-rest calibrations need not sum to one
+            p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+        return p
+
+    def estimate(self, scores: np.ndarray, y_pred: np.ndarray | None = None) -> dict[str, float | None]:
+        """Expected metrics of an unlabelled window, with ``<metric>_lower``/``<metric>_upper`` (95 %)."""
+        scores = _as_matrix(scores)
+        ok = np.isfinite(scores).all(axis=1)
+        scores = scores[ok]
+        pred = self._predicted(scores, None if y_pred is None else np.asarray(y_pred)[ok])
+        n = scores.shape[0]
+        if n == 0:
+            return {"n": 0.0}
+        p = self.calibrated(scores)
+        out: dict[str, float | None] = {"n": float(n)}
+        out.update(_expected(p, pred, scores))
+        rng = np.random.default_rng(self.seed)
+        take = rng.choice(n, BOOTSTRAP_ROWS, replace=False) if n > BOOTSTRAP_ROWS else np.arange(n)
+        draws = _bootstrap(p[take], pred[take], scores[take], rng)
+        shrink = np.sqrt(take.size / n)  # the spread of a mean over n rows, from one over take.size rows
+        for name, values in draws.items():
+            centre = out.get(name)
+            if centre is None or not np.isfinite(values).any():
+                continue
+            lo, hi = np.nanpercentile(values, [2.5, 97.5])
+            mid = np.nanmean(values)
+            out[f"{name}_lower"] = max(0.0, centre - (mid - lo) * shrink)
+            out[f"{name}_upper"] = min(1.0, centre + (hi - mid) * shrink)
+        return out
+
+    def _indicators(self, y_true: np.ndarray, k: int) -> np.ndarray:
+        if k == 1:
+            positive = True if y_true.dtype == bool else max(np.unique(y_true).tolist())
+            self.classes = [positive]
+            return (y_true == positive).astype(float)[:, None]
+        if self.classes is None or len(self.classes) != k:
+            raise InputError(f"multiclass CBPE needs `classes`: the {k} class labels in score-column order")
+        unknown = set(np.unique(y_true).tolist()) - set(self.classes)
+        if unknown:
+            raise InputError(f"labels {sorted(map(str, unknown))} are not among classes {self.classes}")
+        return (y_true[:, None] == np.asarray(self.classes)[None, :]).astype(float)
+
+    def _predicted(self, scores: np.ndarray, y_pred: np.ndarray | None) -> np.ndarray:
+        """Predicted class index per row (binary: 1 = positive)."""
+        if scores.shape[1] == 1:
+            if y_pred is not None:
+                return (y_pred == self.classes[0]).astype(int)
+            return (scores[:, 0] >= self.threshold).astype(int)
+        if y_pred is not None:
+            index = {c: i for i, c in enumerate(self.classes)}
+            return np.array([index.get(v, -1) for v in y_pred.tolist()])
+        return scores.argmax(axis=1)
+
+
+def _as_matrix(scores: np.ndarray) -> np.ndarray:
+    scores = np.asarray(scores, dtype=float)
+    return scores[:, None] if scores.ndim == 1 else scores
+
+
+def _isnan(values: np.ndarray) -> np.ndarray:
+    return np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+
+
+def _confusion_metrics(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision, recall = tp / (tp + fp), tp / (tp + fn)
+        f1 = 2 * tp / (2 * tp + fp + fn)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def _auc(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """ROC AUC when row i is positive with weight ``positive[..., i]`` (negative with 1 − weight).
+
+    Rank-sum form: P(score of a positive > score of a negative) + ½ P(equal), over all pairs of distinct
+    rows. With 0/1 weights this is the usual ROC AUC; with calibrated probabilities its expectation.
+    Leading axes batch several weight vectors (bootstrap draws).
+    """
+    order = np.argsort(score, kind="stable")
+    s, w = score[order], np.take(positive, order, axis=-1)
+    neg = 1.0 - w
+    new_group = np.r_[True, s[1:] != s[:-1]]
+    group = np.cumsum(new_group) - 1
+    group_neg = np.add.reduceat(neg, np.flatnonzero(new_group), axis=-1)
+    neg_below = np.cumsum(group_neg, axis=-1) - group_neg
+    tied = np.take(group_neg, group, axis=-1) - neg  # other rows with the same score
+    wins = (w * (np.take(neg_below, group, axis=-1) + 0.5 * tied)).sum(-1)
+    pairs = w.sum(-1) * neg.sum(-1) - (w * neg).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return wins / pairs
+
+
+def _metric_dict(truth_w: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics for (possibly batched) class-membership weights ``truth_w`` of shape (..., n, k)."""
+    n, k = truth_w.shape[-2], truth_w.shape[-1]
+    if k == 1:
+        w = truth_w[..., 0]
+        predicted = pred == 1
+        tp = (w * predicted).sum(-1)
+        fp = ((1 - w) * predicted).sum(-1)
+        fn = (w * ~predicted).sum(-1)
+        tn = ((1 - w) * ~predicted).sum(-1)
+        out = {"accuracy": (tp + tn) / n, **_confusion_metrics(tp, fp, fn)}
+        out["roc_auc"] = _auc(w, scores[:, 0])
+        return out
+    onehot_pred = pred[:, None] == np.arange(k)[None, :]
+    out = {"accuracy": (truth_w * onehot_pred).sum((-2, -1)) / n}
+    tp = (truth_w * onehot_pred).sum(-2)
+    fp = ((1 - truth_w) * onehot_pred).sum(-2)
+    fn = (truth_w * ~onehot_pred).sum(-2)
+    for name, per_class in _confusion_metrics(tp, fp, fn).items():
+        out[name] = np.nanmean(per_class, axis=-1)  # macro average
+    aucs = [_auc(truth_w[..., j], scores[:, j]) for j in range(k)]  # one-vs-rest, macro average
+    out["roc_auc"] = np.nanmean(np.stack(aucs, axis=-1), axis=-1)
+    return out
+
+
+def _to_floats(metrics: dict[str, np.ndarray]) -> dict[str, float | None]:
+    return {k: (float(v) if np.isfinite(v) else None) for k, v in metrics.items()}
+
+
+def _expected(p: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
+    return _to_floats(_metric_dict(p, pred, scores))
+
+
+def _realized(truth: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
+    return _to_floats(_metric_dict(truth, pred, scores))
+
+
+def _bootstrap(p: np.ndarray, pred: np.ndarray, scores: np.ndarray, rng: np.random.Generator) -> dict:
+    """Metrics under labels drawn from the calibrated probabilities, BOOTSTRAP_DRAWS times at once."""
+    draws = BOOTSTRAP_DRAWS if p.shape[0] * BOOTSTRAP_DRAWS <= 8_000_000 else 40
+    u = rng.random((draws, p.shape[0]))
+    if p.shape[1] == 1:
+        labels = (u < p[None, :, 0]).astype(float)[..., None]
+    else:
+        cls = (u[..., None] > np.cumsum(p, axis=1)[None, :, :]).sum(-1)
+        labels = (cls[..., None] == np.arange(p.shape[1])).astype(float)
+    return _metric_dict(labels, pred, scores)
