@@ -86,7 +86,8 @@ def compare(
     findings: list[Finding] = drift.findings()
     findings += check_data_quality(ref_profile, cur_profile, exclude=outputs)
     findings += check_output(ref_profile, cur_profile, prediction=prediction, scores=scores)
-    performance, notes = _performance(cur_rows, target, prediction, scores)
+    performance, perf_findings, notes = _performance(ref_rows, cur_rows, target, prediction, scores)
+    findings += perf_findings
     return Report(
         reference=ref_profile,
         current=cur_profile,
@@ -102,19 +103,41 @@ def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> set[str]:
 
 
 def _performance(
-    cur_rows: pd.DataFrame | None, target: str | None, prediction: str | None, scores: list[str]
-) -> tuple[dict[str, dict[str, float | None]], list[str]]:
-    """Realized performance when current data carries labels, with notes on what could not be computed."""
-    performance: dict[str, dict[str, float | None]] = {"estimated": {}, "realized": {}}
-    if target is None:
-        return performance, []
-    from mlwarden.performance import realized_performance
+    ref_rows: pd.DataFrame | None,
+    cur_rows: pd.DataFrame | None,
+    target: str | None,
+    prediction: str | None,
+    scores: list[str],
+) -> tuple[dict[str, dict[str, float | None]], list[Finding], list[str]]:
+    """Estimated performance (needs a labelled reference) and realized performance (needs current labels)."""
+    from mlwarden.performance import estimate_performance, realized_performance
+    from mlwarden.performance.findings import estimate_mismatch, performance_findings
 
-    if cur_rows is None or target not in cur_rows.columns:
-        return performance, [f"no '{target}' column in current data: realized performance not computed"]
-    if prediction is None and not scores:
-        return performance, ["give a prediction or score column to measure performance"]
-    performance["realized"] = realized_performance(
-        cur_rows, target=target, prediction=prediction, scores=scores
-    )
-    return performance, []
+    performance: dict[str, dict[str, float | None]] = {"estimated": {}, "realized": {}}
+    if target is None or (prediction is None and not scores):
+        return performance, [], []
+    notes, findings = [], []
+    baseline: dict[str, float | None] | None = None
+    if ref_rows is None or target not in ref_rows.columns:
+        notes.append("performance is estimated only from a labelled reference (data, not a saved profile)")
+    elif cur_rows is None:
+        notes.append("performance needs current rows, not a saved profile")
+    else:
+        baseline = realized_performance(ref_rows, target=target, prediction=prediction, scores=scores)
+        performance["estimated"] = estimate_performance(
+            ref_rows, cur_rows, target=target, prediction=prediction, scores=scores
+        )
+        findings += performance_findings("estimated", performance["estimated"], reference=baseline)
+        notes.append(
+            "estimated performance assumes inputs/scores relate to outcomes as on the reference "
+            "(covariate shift is fine; concept shift stays invisible until labels arrive)"
+        )
+    if cur_rows is not None and target in cur_rows.columns and cur_rows[target].notna().any():
+        performance["realized"] = realized_performance(
+            cur_rows, target=target, prediction=prediction, scores=scores
+        )
+        findings += performance_findings("realized", performance["realized"], reference=baseline)
+        findings += estimate_mismatch(performance["estimated"], performance["realized"])
+    elif cur_rows is not None:
+        notes.append(f"no labels in current data ('{target}'): realized performance not computed")
+    return performance, findings, notes

@@ -100,6 +100,22 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     return out
 
 
+def task_of(target: pd.Series) -> str:
+    """``binary``, ``multiclass`` or ``regression``, from a target column's dtype and distinct values.
+
+    Booleans, strings and categories are classes; numbers with at most two distinct values are binary;
+    integers with at most 20 distinct values are classes; other numbers are a regression target.
+    """
+    values = pd.unique(target.dropna())
+    numeric = pd.api.types.is_numeric_dtype(target.dtype) and not pd.api.types.is_bool_dtype(target.dtype)
+    if len(values) <= 2:
+        return "binary"
+    if not numeric:
+        return "multiclass"
+    whole = pd.api.types.is_integer_dtype(target.dtype) or bool((values == values.round()).all())
+    return "multiclass" if whole and len(values) <= 20 else "regression"
+
+
 def realized_performance(
     data: pd.DataFrame,
     *,
@@ -107,25 +123,43 @@ def realized_performance(
     prediction: str | None = None,
     scores: list[str] | tuple[str, ...] = (),
 ) -> dict[str, float | None]:
-    """Metrics of a labelled frame: classification when the target is boolean/categorical or has ≤ 2 values
-    (binary; the larger value or ``True`` is positive), regression otherwise. Rows without a label are
-    skipped."""
+    """Metrics of a labelled frame (rows without a label are skipped); the task comes from :func:`task_of`.
+
+    Binary: the larger label (or ``True``) is positive and the last score column is P(positive).
+    Multiclass: macro-averaged precision/recall/F1; ROC AUC one-vs-rest when one score column per class
+    (sorted label order) is given."""
     for name in (target, prediction, *scores):
         if name is not None and name not in data.columns:
             raise InputError(f"no column '{name}' in the labelled data")
     labelled = data[data[target].notna()]
     y = labelled[target].to_numpy()
-    values = pd.unique(y)
-    is_regression = pd.api.types.is_float_dtype(labelled[target].dtype) and values.size > 2
-    if is_regression:
-        if prediction is None:
-            raise InputError("regression performance needs --prediction")
-        return regression_metrics(y.astype(float), labelled[prediction].to_numpy(dtype=float))
-    if values.size > 2:
-        raise InputError(
-            f"target '{target}' has {values.size} classes; realized metrics support binary targets"
-        )
-    positive = True if labelled[target].dtype == bool else max(values.tolist(), default=1)
+    task = task_of(labelled[target])
     pred = labelled[prediction].to_numpy() if prediction else None
+    if task == "regression":
+        if pred is None:
+            raise InputError("regression performance needs the prediction column")
+        return regression_metrics(y.astype(float), pred.astype(float))
+    if task == "multiclass":
+        return multiclass_metrics(y, pred, labelled[list(scores)].to_numpy(float) if scores else None)
+    positive = True if labelled[target].dtype == bool else max(pd.unique(y).tolist(), default=1)
     score = labelled[scores[-1]].to_numpy(dtype=float) if scores else None
     return classification_metrics(y, pred, score, positive=positive)
+
+
+def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray | None, scores: np.ndarray | None) -> dict:
+    """Accuracy (Wilson interval), macro precision/recall/F1, and one-vs-rest macro ROC AUC."""
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+
+    out: dict[str, float | None] = {"n": float(y_true.size)}
+    classes = sorted(pd.unique(y_true).tolist())
+    if y_pred is not None:
+        correct = float(np.sum(y_true == y_pred))
+        out["accuracy"] = correct / y_true.size if y_true.size else None
+        out["accuracy_lower"], out["accuracy_upper"] = wilson(correct, y_true.size)
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=classes, average="macro", zero_division=0
+        )
+        out.update(precision=float(p), recall=float(r), f1=float(f))
+    if scores is not None and scores.shape[1] == len(classes) and len(classes) > 2:
+        out["roc_auc"] = float(roc_auc_score(y_true, scores, multi_class="ovr", labels=classes))
+    return out
