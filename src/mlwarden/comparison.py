@@ -53,10 +53,6 @@ def compare(
     multiclass model); performance is estimated whenever a score and a labelled reference are available,
     and realized when ``current`` has the target too.
     """
-    from mlwarden.drift import detect_drift
-    from mlwarden.quality import check_data_quality, check_output
-    from mlwarden.report import Report
-
     ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
     cur_rows, cur_profile, cur_source = load_data(current, role="current")
     scores = [score] if isinstance(score, str) else list(score or [])
@@ -81,16 +77,53 @@ def compare(
             )
         cur_profile = profile(cur_rows, reference=ref_profile, source=cur_source, on_column=on_progress)
 
-    drift = detect_drift(ref_profile, cur_profile, columns=columns, config=drift_config)
+    return evaluate(
+        ref_profile,
+        cur_profile,
+        ref_rows=ref_rows,
+        cur_rows=cur_rows,
+        target=target,
+        prediction=prediction,
+        scores=scores,
+        columns=columns,
+        drift_config=drift_config,
+    )
+
+
+def evaluate(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    ref_rows: pd.DataFrame | None = None,
+    cur_rows: pd.DataFrame | None = None,
+    target: str | None = None,
+    prediction: str | None = None,
+    scores: list[str] | tuple[str, ...] = (),
+    columns: list[str] | None = None,
+    drift_config: DriftConfig | None = None,
+    slo: dict[str, float] | None = None,
+) -> Report:
+    """Run every check on two profiles; performance also needs rows with the output columns.
+
+    ``ref_rows`` is the labelled reference (target, prediction, scores; features too for regression loss
+    estimation) and ``cur_rows`` the current outputs, with the target where labels arrived. ``slo`` maps
+    metric names to the bounds whose breach is critical.
+    """
+    from mlwarden.drift import detect_drift
+    from mlwarden.quality import check_data_quality, check_output
+    from mlwarden.report import Report
+
+    scores = list(scores)
+    drift = detect_drift(reference, current, columns=columns, config=drift_config)
     outputs = tuple(c for c in (prediction, *scores) if c)
     findings: list[Finding] = drift.findings()
-    findings += check_data_quality(ref_profile, cur_profile, exclude=outputs)
-    findings += check_output(ref_profile, cur_profile, prediction=prediction, scores=scores)
-    performance, perf_findings, notes = _performance(ref_rows, cur_rows, target, prediction, scores)
+    findings += check_data_quality(reference, current, exclude=outputs)
+    findings += check_output(reference, current, prediction=prediction, scores=scores)
+    performance, perf_findings, notes = _performance(ref_rows, cur_rows, target, prediction, scores, slo)
     findings += perf_findings
     return Report(
-        reference=ref_profile,
-        current=cur_profile,
+        reference=reference,
+        current=current,
         drift=drift,
         findings=sort_findings(findings),
         performance=performance,
@@ -108,6 +141,7 @@ def _performance(
     target: str | None,
     prediction: str | None,
     scores: list[str],
+    slo: dict[str, float] | None = None,
 ) -> tuple[dict[str, dict[str, float | None]], list[Finding], list[str]]:
     """Estimated performance (needs a labelled reference) and realized performance (needs current labels)."""
     from mlwarden.performance import estimate_performance, realized_performance
@@ -127,7 +161,7 @@ def _performance(
         performance["estimated"] = estimate_performance(
             ref_rows, cur_rows, target=target, prediction=prediction, scores=scores
         )
-        findings += performance_findings("estimated", performance["estimated"], reference=baseline)
+        findings += performance_findings("estimated", performance["estimated"], reference=baseline, slo=slo)
         notes.append(
             "estimated performance assumes inputs/scores relate to outcomes as on the reference "
             "(covariate shift is fine; concept shift stays invisible until labels arrive)"
@@ -136,7 +170,7 @@ def _performance(
         performance["realized"] = realized_performance(
             cur_rows, target=target, prediction=prediction, scores=scores
         )
-        findings += performance_findings("realized", performance["realized"], reference=baseline)
+        findings += performance_findings("realized", performance["realized"], reference=baseline, slo=slo)
         findings += estimate_mismatch(performance["estimated"], performance["realized"])
     elif cur_rows is not None:
         notes.append(f"no labels in current data ('{target}'): realized performance not computed")

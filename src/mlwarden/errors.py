@@ -15,3 +15,11 @@ class InputError(MlwardenError, ValueError):
 
 class NotFoundError(MlwardenError, LookupError):
     """A named thing (model, version, token, batch) does not exist."""
+
+
+class ConflictError(MlwardenError):
+    """The request clashes with what exists (a model name taken, a version registered twice)."""
+
+
+class AccessDenied(MlwardenError, PermissionError):
+    """The caller's token lacks the scope, or the model belongs to another team."""

@@ -1,0 +1,253 @@
+"""``mlwarden serve``, ``mlwarden worker``, ``mlwarden models …`` and ``mlwarden tokens …``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mlwarden.errors import InputError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="MLWARDEN_DB", help="SQLite path or postgresql+psycopg:// URL."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+models_app = typer.Typer(help="Register models and manage owners, SLOs and versions.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+console = Console(highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)
+    app.add_typer(models_app, name="models")
+    app.add_typer(tokens_app, name="tokens")
+
+
+def _store(db: str | None):
+    from mlwarden.store import Store
+
+    return Store(db)
+
+
+def _operator():
+    from mlwarden.registry import Actor
+
+    return Actor.operator(f"cli:{getpass.getuser()}")
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve without tokens (local use only).")
+    ] = False,
+    evaluate_every: Annotated[
+        float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
+    ] = 10.0,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the API, /metrics and the window scheduler."""
+    import uvicorn
+
+    from mlwarden.server import create_app
+    from mlwarden.server.logs import configure
+
+    configure(log_level)
+    app = create_app(_store(db), auth=not no_auth, evaluate_every=evaluate_every or None)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, log_level=log_level)
+
+
+def worker(
+    db: DbOption = None,
+    interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="Evaluate due windows once and exit.")] = False,
+) -> None:
+    """Evaluate closed windows (run beside `serve --evaluate-every 0`, as many as you like)."""
+    from mlwarden.server.logs import configure
+    from mlwarden.server.windows import evaluate_due
+
+    configure()
+    store = _store(db)
+    while True:
+        count = evaluate_due(store)
+        if once:
+            typer.echo(f"evaluated {count} window(s)")
+            return
+        time.sleep(interval)
+
+
+def _pairs(values: list[str] | None, option: str, *, numbers: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"{option}: expected KEY=VALUE, got {item!r}")
+        if numbers:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise InputError(f"{option} {key}: expected a number, got {value!r}") from None
+        else:
+            out[key] = value.split(",") if key == "score" else value
+    return out
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+@models_app.command("register")
+def models_register(
+    name: Annotated[str, typer.Argument(help="Model name (unique).")],
+    team: Annotated[str, typer.Option(help="Owning team.")],
+    owner_name: Annotated[str | None, typer.Option(help="Owner's name.")] = None,
+    owner_email: Annotated[str | None, typer.Option(help="Owner's email.")] = None,
+    oncall: Annotated[str | None, typer.Option(help="On-call channel (pager, Slack channel).")] = None,
+    runbook: Annotated[str | None, typer.Option(help="Runbook URL.")] = None,
+    description: Annotated[str, typer.Option(help="What the model does.")] = "",
+    slo: Annotated[list[str] | None, typer.Option(help="SLO bound METRIC=VALUE, e.g. roc_auc=0.8.")] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(help="Column role ROLE=NAME (id, timestamp, prediction, score, target); score=a,b,c."),
+    ] = None,
+    window: Annotated[int, typer.Option(help="Window length in seconds.")] = 3600,
+    grace: Annotated[int, typer.Option(help="Seconds to wait for late data after a window ends.")] = 60,
+    db: DbOption = None,
+) -> None:
+    """Register a model with its owner, on-call, runbook and SLOs."""
+    from mlwarden.registry import ModelSpec, Registry
+
+    spec = ModelSpec(
+        name=name,
+        team=team,
+        description=description,
+        owner_name=owner_name,
+        owner_email=owner_email,
+        oncall=oncall,
+        runbook_url=runbook,
+        slos=_pairs(slo, "--slo", numbers=True),
+        columns=_pairs(column, "--column", numbers=False),
+        window_seconds=window,
+        grace_seconds=grace,
+    )
+    _print(Registry(_store(db)).create_model(_operator(), spec))
+
+
+@models_app.command("list")
+def models_list(db: DbOption = None, as_json: JsonFlag = False) -> None:
+    """List registered models with their owners."""
+    from mlwarden.registry import Registry
+
+    models = Registry(_store(db)).list_models(_operator())
+    if as_json:
+        _print(models)
+        return
+    table = Table("model", "team", "owner", "on-call", "window")
+    for m in models:
+        owner = " ".join(
+            filter(None, [m["owner"]["name"], f"<{m['owner']['email']}>" if m["owner"]["email"] else None])
+        )
+        table.add_row(
+            m["name"], m["team"], owner or "[red]nobody[/red]", m["oncall"] or "-", f"{m['window_seconds']}s"
+        )
+    console.print(table)
+
+
+@models_app.command("show")
+def models_show(name: str, db: DbOption = None) -> None:
+    """Show a model: owner, SLOs, columns and versions."""
+    from mlwarden.registry import Registry
+
+    _print(Registry(_store(db)).get_model(_operator(), name))
+
+
+@models_app.command("set-owner")
+def models_set_owner(
+    name: str,
+    owner_name: Annotated[str | None, typer.Option("--name", help="Owner's name.")] = None,
+    owner_email: Annotated[str | None, typer.Option("--email", help="Owner's email.")] = None,
+    oncall: Annotated[str | None, typer.Option(help="On-call channel.")] = None,
+    runbook: Annotated[str | None, typer.Option(help="Runbook URL.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Change who owns a model (recorded in the audit log with before/after)."""
+    from mlwarden.registry import Registry
+
+    owner = {"owner_name": owner_name, "owner_email": owner_email, "oncall": oncall, "runbook_url": runbook}
+    if all(v is None for v in owner.values()):
+        raise InputError("set-owner: give at least one of --name, --email, --oncall, --runbook")
+    _print(Registry(_store(db)).set_owner(_operator(), name, **owner))
+
+
+@models_app.command("version")
+def models_version(
+    name: str,
+    version: str,
+    stage: Annotated[str, typer.Option(help="shadow, challenger, champion or retired.")] = "shadow",
+    artifact: Annotated[str | None, typer.Option(help="Artifact URI.")] = None,
+    fingerprint: Annotated[str | None, typer.Option(help="Feature-set fingerprint.")] = None,
+    metric: Annotated[list[str] | None, typer.Option(help="Offline metric NAME=VALUE.")] = None,
+    training_profile: Annotated[Path | None, typer.Option(help="Saved profile of the training data.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Register a model version."""
+    from mlwarden.profile import load_profile
+    from mlwarden.registry import Registry
+
+    blob = load_profile(training_profile).to_bytes() if training_profile else None
+    _print(
+        Registry(_store(db)).register_version(
+            _operator(),
+            name,
+            version,
+            stage=stage,
+            artifact_uri=artifact,
+            feature_fingerprint=fingerprint,
+            offline_metrics=_pairs(metric, "--metric", numbers=True),
+            training_profile=blob,
+        )
+    )
+
+
+@models_app.command("stage")
+def models_stage(name: str, version: str, stage: str, db: DbOption = None) -> None:
+    """Move a version to a stage (promoting a champion retires the previous one)."""
+    from mlwarden.registry import Registry
+
+    _print(Registry(_store(db)).set_stage(_operator(), name, version, stage))
+
+
+@tokens_app.command("create")
+def tokens_create(
+    team: Annotated[str, typer.Option(help="Team the token acts for.")],
+    scope: Annotated[list[str], typer.Option(help="read, ingest or admin; repeat for several.")],
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "default",
+    db: DbOption = None,
+) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from mlwarden.registry import create_token
+
+    token = create_token(_store(db), team=team, name=name, scopes=scope, actor=_operator().name)
+    typer.echo(token)
+    Console(stderr=True).print("store it now: it cannot be shown again", style="yellow")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    prefix: Annotated[str, typer.Argument(help="The token's first 12 characters.")], db: DbOption = None
+) -> None:
+    """Revoke a token."""
+    from mlwarden.registry import revoke_token
+
+    revoke_token(_store(db), prefix, actor=_operator().name)
+    typer.echo("revoked")

@@ -1,0 +1,280 @@
+"""The model registry: models with owners, on-call, runbook, SLOs and staged versions; changes are audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
+from mlwarden.registry.actor import Actor
+from mlwarden.registry.tokens import get_or_create_team
+from mlwarden.store import Store
+from mlwarden.store.audit import record
+from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
+
+STAGES = ("shadow", "challenger", "champion", "retired")
+ROLE_DEFAULTS: dict[str, Any] = {
+    "id": "id",
+    "timestamp": "timestamp",
+    "prediction": "prediction",
+    "score": ["score"],
+    "target": "label",
+}
+OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
+SETTABLE = (*OWNER_FIELDS, "description", "slos", "window_seconds", "grace_seconds")
+SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
+
+
+@dataclass(slots=True)
+class ModelSpec:
+    """What a model is registered with. ``columns`` maps roles (id, timestamp, prediction, score, target) to
+    the column names used in tabular batches and the reference."""
+
+    name: str
+    team: str
+    description: str = ""
+    owner_name: str | None = None
+    owner_email: str | None = None
+    oncall: str | None = None
+    runbook_url: str | None = None
+    slos: dict[str, float] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+    window_seconds: int = 3600
+    grace_seconds: int = 60
+
+
+def model_dict(model: Model, team: Team, versions: list[ModelVersion] | None = None) -> dict[str, Any]:
+    """A JSON-ready view of a model (the API's and the CLI's shape)."""
+    out = {
+        "name": model.name,
+        "team": team.name,
+        "description": model.description,
+        "owner": {"name": model.owner_name, "email": model.owner_email},
+        "oncall": model.oncall,
+        "runbook_url": model.runbook_url,
+        "slos": model.slos,
+        "columns": model.columns,
+        "window_seconds": model.window_seconds,
+        "grace_seconds": model.grace_seconds,
+        "created_at": model.created_at.isoformat(),
+        "updated_at": model.updated_at.isoformat(),
+    }
+    if versions is not None:
+        out["versions"] = [version_dict(v) for v in versions]
+    return out
+
+
+def version_dict(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "stage": version.stage,
+        "artifact_uri": version.artifact_uri,
+        "feature_fingerprint": version.feature_fingerprint,
+        "offline_metrics": version.offline_metrics,
+        "has_training_profile": version.training_profile is not None,
+        "created_at": version.created_at.isoformat(),
+    }
+
+
+def _editable(model: Model) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in SETTABLE}
+
+
+def validate_settings(values: dict[str, Any]) -> None:
+    """Reject SLOs on unknown metrics, non-numeric bounds and windows that are not positive."""
+    for metric, bound in (values.get("slos") or {}).items():
+        if metric not in SLO_METRICS:
+            raise InputError(f"slos: unknown metric {metric!r}; expected one of {', '.join(SLO_METRICS)}")
+        if not isinstance(bound, int | float) or isinstance(bound, bool):
+            raise InputError(f"slos.{metric}: expected a number, got {bound!r}")
+    for name in ("window_seconds", "grace_seconds"):
+        value = values.get(name)
+        if value is not None and (
+            not isinstance(value, int) or value < (1 if name == "window_seconds" else 0)
+        ):
+            raise InputError(f"{name}: expected a positive whole number of seconds, got {value!r}")
+
+
+class Registry:
+    """Models, owners and versions in a :class:`~mlwarden.store.Store`, scoped to what an actor may see."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _model(self, session: Session, actor: Actor, name: str) -> Model:
+        model = session.scalar(select(Model).where(Model.name == name))
+        if model is None or not actor.sees(model.team_id):
+            raise NotFoundError(f"no model named {name!r}")  # another team's model does not exist for you
+        return model
+
+    def create_model(self, actor: Actor, spec: ModelSpec) -> dict[str, Any]:
+        actor.require("admin")
+        if not spec.name or "/" in spec.name:
+            raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
+        validate_settings({"slos": spec.slos, "window_seconds": spec.window_seconds})
+        unknown = set(spec.columns) - set(ROLE_DEFAULTS)
+        if unknown:
+            raise InputError(f"columns: unknown roles {sorted(unknown)}; expected {', '.join(ROLE_DEFAULTS)}")
+        with self.store.session() as session:
+            if session.scalar(select(Model.id).where(Model.name == spec.name)) is not None:
+                raise ConflictError(f"a model named {spec.name!r} already exists")
+            team = get_or_create_team(session, spec.team)
+            if actor.team_id is not None and team.id != actor.team_id:
+                raise AccessDenied(f"a token of another team cannot register models for team {spec.team!r}")
+            columns = {**ROLE_DEFAULTS, **spec.columns}
+            if isinstance(columns["score"], str):
+                columns["score"] = [columns["score"]]
+            model = Model(
+                name=spec.name,
+                team_id=team.id,
+                description=spec.description,
+                owner_name=spec.owner_name,
+                owner_email=spec.owner_email,
+                oncall=spec.oncall,
+                runbook_url=spec.runbook_url,
+                slos=dict(spec.slos),
+                columns=columns,
+                window_seconds=spec.window_seconds,
+                grace_seconds=spec.grace_seconds,
+            )
+            session.add(model)
+            session.flush()
+            out = model_dict(model, team, [])
+            record(session, actor=actor.name, action="model.create", entity=f"model:{spec.name}", after=out)
+        return out
+
+    def list_models(self, actor: Actor) -> list[dict[str, Any]]:
+        actor.require("read")
+        with self.store.session() as session:
+            query = select(Model, Team).join(Team, Team.id == Model.team_id).order_by(Model.name)
+            if actor.team_id is not None:
+                query = query.where(Model.team_id == actor.team_id)
+            return [model_dict(m, t) for m, t in session.execute(query).all()]
+
+    def get_model(self, actor: Actor, name: str) -> dict[str, Any]:
+        actor.require("read")
+        with self.store.session() as session:
+            model = self._model(session, actor, name)
+            versions = session.scalars(
+                select(ModelVersion).where(ModelVersion.model_id == model.id).order_by(ModelVersion.id)
+            ).all()
+            return model_dict(model, session.get(Team, model.team_id), list(versions))
+
+    def update_model(self, actor: Actor, name: str, **changes: Any) -> dict[str, Any]:
+        """Change owner fields, SLOs, description or window settings; ``None`` values are left alone."""
+        actor.require("admin")
+        unknown = set(changes) - set(SETTABLE)
+        if unknown:
+            raise InputError(f"cannot change {sorted(unknown)}; settable: {', '.join(SETTABLE)}")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        validate_settings(changes)
+        with self.store.session() as session:
+            model = self._model(session, actor, name)
+            before = _editable(model)
+            for key, value in changes.items():
+                setattr(model, key, value)
+            model.updated_at = utcnow()
+            after = _editable(model)
+            action = "model.set_owner" if set(changes) <= set(OWNER_FIELDS) else "model.update"
+            record(
+                session, actor=actor.name, action=action, entity=f"model:{name}", before=before, after=after
+            )
+            return model_dict(model, session.get(Team, model.team_id))
+
+    def set_owner(self, actor: Actor, name: str, **owner: str | None) -> dict[str, Any]:
+        unknown = set(owner) - set(OWNER_FIELDS)
+        if unknown:
+            raise InputError(f"unknown owner fields {sorted(unknown)}; expected {', '.join(OWNER_FIELDS)}")
+        return self.update_model(actor, name, **owner)
+
+    def register_version(
+        self,
+        actor: Actor,
+        name: str,
+        version: str,
+        *,
+        stage: str = "shadow",
+        artifact_uri: str | None = None,
+        feature_fingerprint: str | None = None,
+        offline_metrics: dict[str, float] | None = None,
+        training_profile: bytes | None = None,
+    ) -> dict[str, Any]:
+        actor.require("admin")
+        if stage not in STAGES:
+            raise InputError(f"stage: expected one of {', '.join(STAGES)}, got {stage!r}")
+        if not version:
+            raise InputError("version: expected a non-empty version label")
+        with self.store.session() as session:
+            model = self._model(session, actor, name)
+            exists = session.scalar(
+                select(ModelVersion.id).where(
+                    ModelVersion.model_id == model.id, ModelVersion.version == version
+                )
+            )
+            if exists is not None:
+                raise ConflictError(f"model {name!r} already has a version {version!r}")
+            if stage == "champion":
+                self._demote_champion(session, actor, model)
+            row = ModelVersion(
+                model_id=model.id,
+                version=version,
+                stage=stage,
+                artifact_uri=artifact_uri,
+                feature_fingerprint=feature_fingerprint,
+                offline_metrics=dict(offline_metrics or {}),
+                training_profile=training_profile,
+            )
+            session.add(row)
+            session.flush()
+            out = version_dict(row)
+            record(
+                session,
+                actor=actor.name,
+                action="version.create",
+                entity=f"model:{name}@{version}",
+                after=out,
+            )
+        return out
+
+    def set_stage(self, actor: Actor, name: str, version: str, stage: str) -> dict[str, Any]:
+        """Move a version to ``stage``; promoting a champion retires the previous one (both audited)."""
+        actor.require("admin")
+        if stage not in STAGES:
+            raise InputError(f"stage: expected one of {', '.join(STAGES)}, got {stage!r}")
+        with self.store.session() as session:
+            model = self._model(session, actor, name)
+            row = session.scalar(
+                select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.version == version)
+            )
+            if row is None:
+                raise NotFoundError(f"model {name!r} has no version {version!r}")
+            if stage == "champion" and row.stage != "champion":
+                self._demote_champion(session, actor, model)
+            before = version_dict(row)
+            row.stage = stage
+            record(
+                session,
+                actor=actor.name,
+                action="version.stage",
+                entity=f"model:{name}@{version}",
+                before=before,
+                after=version_dict(row),
+            )
+            return version_dict(row)
+
+    def _demote_champion(self, session: Session, actor: Actor, model: Model) -> None:
+        for old in session.scalars(
+            select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.stage == "champion")
+        ):
+            record(
+                session,
+                actor=actor.name,
+                action="version.stage",
+                entity=f"model:{model.name}@{old.version}",
+                before={"stage": "champion"},
+                after={"stage": "retired"},
+            )
+            old.stage = "retired"

@@ -1,0 +1,411 @@
+"""The HTTP API (FastAPI): registry, references, ingestion, findings, alerts, /metrics and /healthz.
+
+Stateless: every request reads and writes the store, so any number of replicas can share one PostgreSQL.
+"""
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+
+from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
+from mlwarden.profile import DatasetProfile
+from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
+from mlwarden.server import batches
+from mlwarden.server.ingest import ingest_labels, ingest_predictions, latest_reference
+from mlwarden.server.metrics import LatencyMiddleware, ServiceMetrics
+from mlwarden.server.reference import read_reference, store_reference
+from mlwarden.server.windows import Scheduler, evaluate_due
+from mlwarden.store import Store
+from mlwarden.store.schema import Alert, AuditEntry, Model, StoredFinding, Window
+
+log = logging.getLogger("mlwarden.server")
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+SEVERITIES = ("info", "warning", "critical")
+
+
+class ModelIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^/]+$")
+    team: str | None = Field(default=None, description="defaults to the token's team")
+    description: str = ""
+    owner_name: str | None = None
+    owner_email: str | None = None
+    oncall: str | None = None
+    runbook_url: str | None = None
+    slos: dict[str, float] = Field(default_factory=dict)
+    columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    window_seconds: int = Field(default=3600, ge=1)
+    grace_seconds: int = Field(default=60, ge=0)
+
+
+class ModelUpdate(BaseModel):
+    owner_name: str | None = None
+    owner_email: str | None = None
+    oncall: str | None = None
+    runbook_url: str | None = None
+    description: str | None = None
+    slos: dict[str, float] | None = None
+    window_seconds: int | None = Field(default=None, ge=1)
+    grace_seconds: int | None = Field(default=None, ge=0)
+
+
+class VersionIn(BaseModel):
+    version: str = Field(min_length=1, max_length=100)
+    stage: str = "shadow"
+    artifact_uri: str | None = None
+    feature_fingerprint: str | None = None
+    offline_metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class StageIn(BaseModel):
+    stage: str
+
+
+class LabelIn(BaseModel):
+    id: str = Field(min_length=1, max_length=200)
+    label: str | int | float | bool
+    timestamp: datetime | None = None
+
+
+class LabelsIn(BaseModel):
+    batch_id: str = Field(min_length=1, max_length=200)
+    labels: list[LabelIn] = Field(min_length=1, max_length=batches.MAX_ROWS)
+
+
+def create_app(
+    store: Store,
+    *,
+    auth: bool = True,
+    evaluate_every: float | None = 10.0,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """The API over ``store``. ``auth=False`` serves without tokens (local use only);
+    ``evaluate_every`` runs the window scheduler in-process (``None``: ``mlwarden worker`` does it)."""
+    registry = Registry(store)
+    metrics = ServiceMetrics(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        scheduler = Scheduler(store, evaluate_every) if evaluate_every else None
+        if scheduler:
+            scheduler.start()
+        yield
+        if scheduler:
+            scheduler.stop()
+
+    app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan)
+    app.state.store, app.state.metrics = store, metrics
+    app.add_middleware(LatencyMiddleware, metrics=metrics, logger=logging.getLogger("mlwarden.access"))
+
+    for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
+        app.add_exception_handler(error, _handler(status))
+
+    def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
+        if not auth:
+            return Actor.operator("anonymous")
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        found = authenticate(store, token.strip())
+        if found is None:
+            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    Caller = Annotated[Actor, Depends(actor)]
+
+    def model_row(caller: Actor, name: str, scope: str) -> Model:
+        caller.require(scope)
+        with store.session() as session:
+            model = session.scalar(select(Model).where(Model.name == name))
+        if model is None or not caller.sees(model.team_id):
+            raise NotFoundError(f"no model named {name!r}")
+        return model
+
+    @lru_cache(maxsize=64)
+    def reference_profile(reference_id: int) -> DatasetProfile:
+        with store.session() as session:
+            from mlwarden.store.schema import Reference
+
+            return DatasetProfile.from_bytes(session.get(Reference, reference_id).profile)
+
+    def current_reference(model: Model) -> DatasetProfile | None:
+        with store.session() as session:
+            row = latest_reference(session, model.id)
+            ref_id = row.id if row is not None else None
+        return reference_profile(ref_id) if ref_id is not None else None
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "store": store.backend}
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/models", status_code=201)
+    def create_model(body: ModelIn, caller: Caller) -> dict[str, Any]:
+        team = body.team or _team_of(store, caller)
+        spec = ModelSpec(**{**body.model_dump(exclude={"team"}), "team": team})
+        return registry.create_model(caller, spec)
+
+    @app.get("/v1/models")
+    def list_models(caller: Caller) -> list[dict[str, Any]]:
+        return registry.list_models(caller)
+
+    @app.get("/v1/models/{name}")
+    def get_model(name: str, caller: Caller) -> dict[str, Any]:
+        return registry.get_model(caller, name)
+
+    @app.patch("/v1/models/{name}")
+    def update_model(name: str, body: ModelUpdate, caller: Caller) -> dict[str, Any]:
+        return registry.update_model(caller, name, **body.model_dump(exclude_none=True))
+
+    @app.post("/v1/models/{name}/versions", status_code=201)
+    def register_version(name: str, body: VersionIn, caller: Caller) -> dict[str, Any]:
+        return registry.register_version(caller, name, **body.model_dump())
+
+    @app.put("/v1/models/{name}/versions/{version}/stage")
+    def set_stage(name: str, version: str, body: StageIn, caller: Caller) -> dict[str, Any]:
+        return registry.set_stage(caller, name, version, body.stage)
+
+    @app.post("/v1/models/{name}/reference", status_code=201)
+    async def post_reference(name: str, request: Request, caller: Caller) -> dict[str, Any]:
+        model = model_row(caller, name, "ingest")
+        body, content_type = await _read_body(request, max_body)
+        data = await run_in_threadpool(read_reference, body, content_type)
+        return await run_in_threadpool(store_reference, store, model, data)
+
+    @app.post("/v1/models/{name}/batches")
+    async def post_batch(
+        name: str,
+        request: Request,
+        caller: Caller,
+        batch_id: Annotated[str | None, Query(description="required for Parquet/Arrow bodies")] = None,
+        fingerprint: str | None = None,
+        model_version: str | None = None,
+    ) -> dict[str, Any]:
+        model = model_row(caller, name, "ingest")
+        body, content_type = await _read_body(request, max_body)
+
+        def work() -> dict[str, Any]:
+            if content_type in batches.TABLE_TYPES:
+                batch = batches.from_table(
+                    body,
+                    content_type,
+                    batch_id,
+                    model.columns,
+                    fingerprint=fingerprint,
+                    model_version=model_version,
+                )
+            elif content_type in batches.JSON_TYPES:
+                batch = batches.from_json(_json(body), model.columns)
+            else:
+                raise InputError(
+                    f"Content-Type {content_type!r} not supported: use application/json, "
+                    "application/vnd.apache.parquet or application/vnd.apache.arrow.stream"
+                )
+            result = ingest_predictions(store, model, batch, current_reference(model))
+            outcome = "duplicate" if result.duplicate else "stored"
+            metrics.batches.labels(model.name, "predictions", outcome).inc()
+            if not result.duplicate:
+                metrics.rows.labels(model.name, "predictions").inc(result.rows)
+            return result.to_dict()
+
+        return await run_in_threadpool(work)
+
+    @app.post("/v1/models/{name}/labels")
+    def post_labels(name: str, body: LabelsIn, caller: Caller) -> dict[str, Any]:
+        import pandas as pd
+
+        model = model_row(caller, name, "ingest")
+        frame = pd.DataFrame(
+            {
+                "id": [x.id for x in body.labels],
+                "label": [x.label for x in body.labels],
+                "timestamp": pd.to_datetime([x.timestamp for x in body.labels], utc=True),
+            }
+        )
+        result = ingest_labels(store, model, body.batch_id, frame)
+        metrics.batches.labels(model.name, "labels", "duplicate" if result.duplicate else "stored").inc()
+        if not result.duplicate:
+            metrics.rows.labels(model.name, "labels").inc(result.rows)
+        return result.to_dict()
+
+    @app.get("/v1/models/{name}/findings")
+    def get_findings(
+        name: str,
+        caller: Caller,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        check: str | None = Query(default=None, description="exact check, or a prefix ending in '.'"),
+        severity: str | None = Query(default=None, description="minimum severity"),
+        limit: int = Query(default=500, ge=1, le=10_000),
+    ) -> list[dict[str, Any]]:
+        model = model_row(caller, name, "read")
+        query = select(StoredFinding).where(StoredFinding.model_id == model.id)
+        if since is not None:
+            query = query.where(StoredFinding.window_start >= since)
+        if until is not None:
+            query = query.where(StoredFinding.window_start < until)
+        if check is not None:
+            query = query.where(
+                StoredFinding.check.startswith(check) if check.endswith(".") else StoredFinding.check == check
+            )
+        if severity is not None:
+            if severity not in SEVERITIES:
+                raise InputError(f"severity: expected one of {', '.join(SEVERITIES)}, got {severity!r}")
+            query = query.where(StoredFinding.severity.in_(SEVERITIES[SEVERITIES.index(severity) :]))
+        query = query.order_by(StoredFinding.window_start.desc(), StoredFinding.id).limit(limit)
+        with store.session() as session:
+            return [_finding_dict(f, model.name) for f in session.scalars(query)]
+
+    @app.get("/v1/models/{name}/windows")
+    def get_windows(
+        name: str, caller: Caller, limit: int = Query(default=100, ge=1, le=10_000)
+    ) -> list[dict]:
+        model = model_row(caller, name, "read")
+        with store.session() as session:
+            rows = session.scalars(
+                select(Window).where(Window.model_id == model.id).order_by(Window.start.desc()).limit(limit)
+            )
+            return [
+                {
+                    "start": w.start.isoformat(),
+                    "end": w.end.isoformat(),
+                    "status": w.status,
+                    "evaluated_at": w.evaluated_at.isoformat() if w.evaluated_at else None,
+                    "summary": w.summary,
+                }
+                for w in rows
+            ]
+
+    @app.post("/v1/evaluate")
+    def evaluate_now(caller: Caller) -> dict[str, int]:
+        """Evaluate every due window now (the scheduler does this on its own every few seconds)."""
+        caller.require("admin")
+        return {"evaluated": evaluate_due(store)}
+
+    @app.get("/v1/alerts")
+    def get_alerts(
+        caller: Caller, status: str = Query(default="open", pattern="^(open|resolved|all)$")
+    ) -> list[dict]:
+        caller.require("read")
+        query = select(Alert, Model.name).join(Model, Model.id == Alert.model_id)
+        if caller.team_id is not None:
+            query = query.where(Model.team_id == caller.team_id)
+        if status != "all":
+            query = query.where(Alert.status == status)
+        with store.session() as session:
+            return [
+                _alert_dict(a, name) for a, name in session.execute(query.order_by(Alert.last_seen.desc()))
+            ]
+
+    @app.get("/v1/audit")
+    def get_audit(caller: Caller, limit: int = Query(default=200, ge=1, le=10_000)) -> list[dict]:
+        caller.require("admin")
+        if caller.team_id is not None:
+            raise AccessDenied("the audit log spans all teams: only the operator may read it")
+        with store.session() as session:
+            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+            return [
+                {
+                    "at": r.at.isoformat(),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "entity": r.entity,
+                    "before": r.before,
+                    "after": r.after,
+                }
+                for r in rows
+            ]
+
+    return app
+
+
+def _version() -> str:
+    from mlwarden import __version__
+
+    return __version__
+
+
+def _handler(status: int):
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    return handle
+
+
+async def _read_body(request: Request, limit: int) -> tuple[bytes, str]:
+    """The request body, refusing (413) anything above ``limit`` bytes before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {int(declared):,} bytes exceeds the limit of {limit:,}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body exceeds the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    content_type = (
+        request.headers.get("content-type", "application/octet-stream").split(";")[0].strip().lower()
+    )
+    return b"".join(chunks), content_type
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"body: not valid JSON: {exc}") from None
+
+
+def _team_of(store: Store, caller: Actor) -> str:
+    from mlwarden.store.schema import Team
+
+    if caller.team_id is None:
+        raise InputError("team: required when registering without a team token")
+    with store.session() as session:
+        return session.get(Team, caller.team_id).name
+
+
+def _finding_dict(row: StoredFinding, model: str) -> dict[str, Any]:
+    return {
+        "check": row.check,
+        "severity": row.severity,
+        "model": model,
+        "column": row.column,
+        "value": row.value,
+        "threshold": row.threshold,
+        "message": row.message,
+        "window_start": row.window_start.isoformat() if row.window_start else None,
+        "window_end": row.window_end.isoformat() if row.window_end else None,
+        "evidence": row.evidence,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def _alert_dict(row: Alert, model: str) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "model": model,
+        "check": row.check,
+        "column": row.column or None,
+        "severity": row.severity,
+        "status": row.status,
+        "message": row.message,
+        "occurrences": row.occurrences,
+        "first_seen": row.first_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat(),
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+    }

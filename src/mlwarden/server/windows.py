@@ -1,0 +1,242 @@
+"""Window evaluation: when a window closes, merge its partial profiles and run the model's checks.
+
+A window is due once ``end + grace`` has passed and it has never been evaluated, or partial profiles
+arrived after its last evaluation (late data: it is evaluated again and its findings replaced). An
+evaluator claims a window for a few minutes first, so replicas and workers never evaluate it twice at once.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from mlwarden.findings import Finding, Severity
+from mlwarden.profile import DatasetProfile, merge
+from mlwarden.server.ingest import latest_reference, stored_finding
+from mlwarden.store import Store
+from mlwarden.store.schema import Alert, Label, Model, PartialProfile, Prediction, StoredFinding, Window
+
+log = logging.getLogger("mlwarden.evaluator")
+CLAIM = timedelta(minutes=5)
+
+
+def due_windows(store: Store, now: datetime | None = None) -> list[tuple[int, int]]:
+    """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first."""
+    now = now or datetime.now(UTC)
+    late = exists().where(
+        PartialProfile.model_id == Window.model_id,
+        PartialProfile.window_start == Window.start,
+        PartialProfile.id > Window.evaluated_upto,
+    )
+    with store.session() as session:
+        rows = session.execute(
+            select(Window.model_id, Window.id, Window.end, Model.grace_seconds)
+            .join(Model, Model.id == Window.model_id)
+            .where(or_(Window.claimed_until.is_(None), Window.claimed_until < now), late)
+            .order_by(Window.start)
+        ).all()
+    return [(m, w) for m, w, end, grace in rows if end + timedelta(seconds=grace) <= now]
+
+
+def claim(store: Store, window_id: int, now: datetime) -> bool:
+    with store.session() as session:
+        result = session.execute(
+            update(Window)
+            .where(Window.id == window_id, or_(Window.claimed_until.is_(None), Window.claimed_until < now))
+            .values(claimed_until=now + CLAIM)
+        )
+        return result.rowcount == 1
+
+
+def evaluate_due(store: Store, now: datetime | None = None) -> int:
+    """Evaluate every due window; returns how many were evaluated. Failures are logged, never raised."""
+    count = 0
+    for model_id, window_id in due_windows(store, now):
+        if not claim(store, window_id, datetime.now(UTC)):
+            continue
+        try:
+            evaluate_window(store, model_id, window_id)
+            count += 1
+        except Exception:
+            log.exception("evaluating window failed", extra={"model_id": model_id, "window_id": window_id})
+            with store.session() as session:
+                session.execute(update(Window).where(Window.id == window_id).values(claimed_until=None))
+    return count
+
+
+def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
+    """Run the model's checks on one window and store findings, alerts and a summary."""
+    from mlwarden.comparison import evaluate
+
+    with store.session() as session:
+        model = session.get(Model, model_id)
+        window = session.get(Window, window_id)
+        partials = session.execute(
+            select(PartialProfile.id, PartialProfile.profile)
+            .where(PartialProfile.model_id == model_id, PartialProfile.window_start == window.start)
+            .order_by(PartialProfile.id)
+        ).all()
+        reference = latest_reference(session, model_id)
+        outputs = _outputs(session, model, window)
+    upto = max(pid for pid, _ in partials)
+    current = merge(DatasetProfile.from_bytes(blob) for _, blob in partials)
+    roles = model.columns
+    scores = [s for s in roles["score"] if s in current]
+    prediction = roles["prediction"] if roles["prediction"] in current else None
+    if reference is None:
+        findings = [
+            Finding(
+                check="reference.missing",
+                severity=Severity.WARNING,
+                message=f"model {model.name} has no reference: register one to evaluate its windows",
+            )
+        ]
+        summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
+    else:
+        ref_profile = DatasetProfile.from_bytes(reference.profile)
+        ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
+        report = evaluate(
+            ref_profile,
+            current,
+            ref_rows=ref_rows,
+            cur_rows=outputs,
+            target=roles["target"],
+            prediction=prediction,
+            scores=scores,
+            slo=model.slos,
+        )
+        findings = list(report.findings)
+        from mlwarden.quality import check_ids
+
+        findings += check_ids(outputs[roles["id"]], column=roles["id"])
+        summary = {
+            "rows": current.rows,
+            "evaluated": True,
+            "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
+            "drifted_columns": report.drift.drifted_columns,
+            "performance": report.performance,
+            "labelled": int(outputs[roles["target"]].notna().sum()),
+        }
+    findings = [replace(f, model=model.name) for f in findings]
+    _store_results(store, model, window, findings, summary, upto)
+    return findings
+
+
+def _outputs(session: Session, model: Model, window: Window) -> pd.DataFrame:
+    """The window's predictions with their labels (latest label per id), joined in SQL."""
+    roles = model.columns
+    latest = (
+        select(Label.prediction_id, func.max(Label.id).label("label_pk"))
+        .where(Label.model_id == model.id)
+        .group_by(Label.prediction_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Prediction.prediction_id, Prediction.prediction, Prediction.score, Prediction.scores, Label.label
+        )
+        .where(Prediction.model_id == model.id, Prediction.ts >= window.start, Prediction.ts < window.end)
+        .outerjoin(latest, latest.c.prediction_id == Prediction.prediction_id)
+        .outerjoin(Label, Label.id == latest.c.label_pk)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["id", "prediction", "score", "scores", "label"])
+    out = pd.DataFrame({roles["id"]: frame["id"], roles["target"]: frame["label"]})
+    out[roles["prediction"]] = frame["prediction"]
+    if len(roles["score"]) == 1:
+        out[roles["score"][0]] = frame["score"].astype(float)
+    elif frame["scores"].notna().any():
+        out = out.join(pd.DataFrame(frame["scores"].tolist(), index=frame.index)[roles["score"]])
+    return _typed(out, roles)
+
+
+def _typed(frame: pd.DataFrame, roles: dict[str, Any]) -> pd.DataFrame:
+    """Labels and predictions are stored as text; give them back numbers where every value is numeric."""
+    for role in ("target", "prediction"):
+        column = frame[roles[role]]
+        numeric = pd.to_numeric(column, errors="coerce")
+        if column.notna().any() and numeric[column.notna()].notna().all():
+            frame[roles[role]] = numeric
+    return frame
+
+
+def _store_results(
+    store: Store, model: Model, window: Window, findings: list[Finding], summary: dict, upto: int
+) -> None:
+    now = datetime.now(UTC)
+    with store.session() as session:
+        session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
+        session.add_all(stored_finding(model.id, f, window=window) for f in findings)
+        _update_alerts(session, model, findings, now)
+        session.execute(
+            update(Window)
+            .where(Window.id == window.id)
+            .values(
+                status="evaluated", evaluated_at=now, evaluated_upto=upto, claimed_until=None, summary=summary
+            )
+        )
+
+
+def _update_alerts(session: Session, model: Model, findings: list[Finding], now: datetime) -> None:
+    """Open (or bump) one alert per check and column at warning or worse; resolve those that cleared."""
+    active = {(f.check, f.column or ""): f for f in findings if Severity(f.severity).rank >= 1}
+    open_alerts = session.scalars(
+        select(Alert).where(Alert.model_id == model.id, Alert.status == "open")
+    ).all()
+    seen = set()
+    for alert in open_alerts:
+        key = (alert.check, alert.column)
+        finding = active.get(key)
+        if finding is None:
+            alert.status, alert.resolved_at = "resolved", now
+            continue
+        seen.add(key)
+        alert.occurrences += 1
+        alert.last_seen, alert.severity, alert.message = (
+            now,
+            Severity(finding.severity).value,
+            finding.message,
+        )
+    for key, finding in active.items():
+        if key not in seen:
+            session.add(
+                Alert(
+                    model_id=model.id,
+                    check=key[0],
+                    column=key[1],
+                    severity=Severity(finding.severity).value,
+                    message=finding.message,
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
+
+
+class Scheduler:
+    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``)."""
+
+    def __init__(self, store: Store, interval: float = 10.0) -> None:
+        self.store, self.interval = store, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                evaluate_due(self.store)
+            except Exception:
+                log.exception("scheduler tick failed")

@@ -1,0 +1,222 @@
+"""The HTTP API end to end on a real store (SQLite file and PostgreSQL), through FastAPI's test client."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
+import pytest
+from fastapi.testclient import TestClient
+from service_data import parquet_bytes, past_window, records, reference_frame
+
+from mlwarden.registry import create_token
+from mlwarden.server import create_app
+from mlwarden.server.windows import evaluate_due
+from mlwarden.store import Store
+
+
+@pytest.fixture
+def api(store: Store):
+    app = create_app(store, evaluate_every=None, max_body=2_000_000)
+    with TestClient(app) as client:
+        admin = create_token(store, team="growth", name="admin", scopes=["admin"])
+        client.headers["Authorization"] = f"Bearer {admin}"
+        response = client.post(
+            "/v1/models",
+            json={
+                "name": "churn",
+                "owner_name": "Ada",
+                "owner_email": "ada@example.com",
+                "slos": {"roc_auc": 0.7},
+            },
+        )
+        assert response.status_code == 201, response.text
+        yield client
+
+
+def upload_reference(api: TestClient, frame=None) -> dict:
+    frame = reference_frame() if frame is None else frame
+    response = api.post(
+        "/v1/models/churn/reference",
+        content=parquet_bytes(frame),
+        headers={"Content-Type": "application/vnd.apache.parquet"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_health_openapi_and_reference(api: TestClient) -> None:
+    assert api.get("/healthz").json()["status"] == "ok"
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/v1/models", "/v1/models/{name}/batches", "/v1/models/{name}/labels"} <= set(paths)
+    ref = upload_reference(api)
+    assert ref["rows"] == 4_000 and ref["labelled_rows"] == 4_000
+    assert "label" not in ref["columns"] and "x1" in ref["columns"]
+
+
+def test_batches_are_idempotent_and_validated(api: TestClient) -> None:
+    upload_reference(api)
+    body = {"batch_id": "b-1", "records": records(reference_frame(200, seed=1), past_window(), prefix="b1")}
+    first = api.post("/v1/models/churn/batches", json=body)
+    assert first.status_code == 200 and first.json()["duplicate"] is False and first.json()["rows"] == 200
+    again = api.post("/v1/models/churn/batches", json=body)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    metrics = api.get("/metrics").text
+    assert 'mlwarden_ingested_rows_total{kind="predictions",model="churn"} 200.0' in metrics
+    assert 'outcome="duplicate"' in metrics
+
+    bad = api.post("/v1/models/churn/batches", json={"batch_id": "b-2", "records": [{"features": [1, 2]}]})
+    assert bad.status_code == 422 and "records[0].features" in bad.json()["detail"]
+    bad_score = api.post(
+        "/v1/models/churn/batches",
+        json={"batch_id": "b-3", "records": [{"features": {"x1": 1}, "score": "high"}]},
+    )
+    assert bad_score.status_code == 422 and "records[0].score" in bad_score.json()["detail"]
+    no_id = api.post("/v1/models/churn/batches", json={"records": [{"features": {"x1": 1}}]})
+    assert no_id.status_code == 422 and "batch_id" in no_id.json()["detail"]
+    assert api.post("/v1/models/nope/batches", json=body).status_code == 404
+    huge = {"batch_id": "big", "records": [{"features": {"x": "y" * 1000}}] * 3000}
+    assert api.post("/v1/models/churn/batches", json=huge).status_code == 413
+    wrong_type = api.post("/v1/models/churn/batches", content=b"x", headers={"Content-Type": "text/plain"})
+    assert wrong_type.status_code == 422 and "Content-Type" in wrong_type.json()["detail"]
+
+
+def test_arrow_and_parquet_bodies(api: TestClient) -> None:
+    upload_reference(api)
+    frame = reference_frame(300, seed=2).drop(columns="label")
+    frame["id"] = [f"a{i}" for i in range(len(frame))]
+    frame["timestamp"] = past_window()
+    sink = io.BytesIO()
+    table = pa.Table.from_pandas(frame)
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    arrow = api.post(
+        "/v1/models/churn/batches?batch_id=arrow-1",
+        content=sink.getvalue(),
+        headers={"Content-Type": "application/vnd.apache.arrow.stream"},
+    )
+    assert arrow.status_code == 200 and arrow.json()["rows"] == 300, arrow.text
+    parquet = api.post(
+        "/v1/models/churn/batches?batch_id=pq-1",
+        content=parquet_bytes(frame),
+        headers={"Content-Type": "application/vnd.apache.parquet"},
+    )
+    assert parquet.status_code == 200 and parquet.json()["duplicate"] is False
+    missing_id = api.post(
+        "/v1/models/churn/batches",
+        content=parquet_bytes(frame),
+        headers={"Content-Type": "application/parquet"},
+    )
+    assert missing_id.status_code == 422 and "batch_id" in missing_id.json()["detail"]
+    garbage = api.post(
+        "/v1/models/churn/batches?batch_id=g",
+        content=b"not parquet",
+        headers={"Content-Type": "application/parquet"},
+    )
+    assert garbage.status_code == 422
+
+
+def test_window_closes_with_drift_findings_alerts_and_metrics(api: TestClient, store: Store) -> None:
+    upload_reference(api)
+    start = past_window()
+    current = reference_frame(2_000, seed=3)
+    current["x1"] += 0.8  # a feature drifted
+    for i in range(4):
+        chunk = current.iloc[i * 500 : (i + 1) * 500]
+        body = {"batch_id": f"w-{i}", "records": records(chunk, start, prefix=f"w{i}", spacing=1)}
+        assert api.post("/v1/models/churn/batches", json=body).status_code == 200
+    assert api.post("/v1/evaluate").json() == {"evaluated": 1}
+    assert api.post("/v1/evaluate").json() == {"evaluated": 0}  # evaluated windows stay evaluated
+
+    findings = api.get("/v1/models/churn/findings", params={"check": "drift"}).json()
+    drifted = {f["column"] for f in findings if f["check"] == "drift"}
+    assert "x1" in drifted and not drifted & {"x2", "x3", "plan"}
+    assert all(f["window_start"].startswith(start.isoformat()[:13]) for f in findings)
+    critical = api.get("/v1/models/churn/findings", params={"severity": "critical"}).json()
+    assert all(f["severity"] == "critical" for f in critical)
+    windows = api.get("/v1/models/churn/windows").json()
+    assert windows[0]["status"] == "evaluated" and windows[0]["summary"]["rows"] == 2_000
+    assert "x1" in windows[0]["summary"]["drifted_columns"]
+
+    alerts = api.get("/v1/alerts").json()
+    assert any(a["check"] == "drift" and a["column"] == "x1" and a["model"] == "churn" for a in alerts)
+    metrics = api.get("/metrics").text
+    x1 = next(line for line in metrics.splitlines() if line.startswith('mlwarden_drift_score{column="x1"'))
+    assert float(x1.split()[-1]) > 0.3
+    assert "mlwarden_open_alerts" in metrics and "mlwarden_request_duration_seconds_bucket" in metrics
+
+    # late data re-opens the window: it is evaluated again and its findings replaced, not duplicated
+    late = {"batch_id": "late", "records": records(reference_frame(100, seed=4), start, prefix="late")}
+    api.post("/v1/models/churn/batches", json=late)
+    assert evaluate_due(store) == 1
+    again = api.get("/v1/models/churn/findings", params={"check": "drift"}).json()
+    assert sorted(f["column"] for f in again) == sorted(f["column"] for f in findings)
+
+
+def test_labels_join_for_realized_performance(api: TestClient) -> None:
+    upload_reference(api)
+    start = past_window()
+    current = reference_frame(1_500, seed=5)
+    body = {"batch_id": "p", "records": records(current, start, prefix="p")}
+    api.post("/v1/models/churn/batches", json=body)
+    labels = [{"id": f"p-{i}", "label": int(y)} for i, y in enumerate(current["label"])]
+    response = api.post("/v1/models/churn/labels", json={"batch_id": "l-1", "labels": labels})
+    assert response.status_code == 200 and response.json()["rows"] == 1_500
+    assert api.post("/v1/models/churn/labels", json={"batch_id": "l-1", "labels": labels}).json()["duplicate"]
+    bad = api.post("/v1/models/churn/labels", json={"batch_id": "l-2", "labels": [{"label": 1}]})
+    assert bad.status_code == 422 and "id" in str(bad.json()["detail"])
+    api.post("/v1/evaluate")
+    summary = api.get("/v1/models/churn/windows").json()[0]["summary"]
+    realized, estimated = summary["performance"]["realized"], summary["performance"]["estimated"]
+    assert summary["labelled"] == 1_500
+    assert realized["n"] == 1_500 and abs(realized["roc_auc"] - estimated["roc_auc"]) < 0.05
+
+
+def test_auth_scopes_and_team_isolation(api: TestClient, store: Store) -> None:
+    anonymous = TestClient(api.app)
+    assert anonymous.get("/v1/models").status_code == 401
+    reader = create_token(store, team="growth", name="r", scopes=["read"])
+    other = create_token(store, team="risk", name="o", scopes=["admin"])
+    as_reader = {"Authorization": f"Bearer {reader}"}
+    as_other = {"Authorization": f"Bearer {other}"}
+    assert anonymous.get("/v1/models/churn", headers=as_reader).status_code == 200
+    body = {"batch_id": "x", "records": [{"features": {"x1": 1.0}}]}
+    assert anonymous.post("/v1/models/churn/batches", json=body, headers=as_reader).status_code == 403
+    assert anonymous.get("/v1/models/churn", headers=as_other).status_code == 404
+    assert anonymous.get("/v1/models", headers=as_other).json() == []
+    assert anonymous.post("/v1/models/churn/batches", json=body, headers=as_other).status_code == 404
+    assert anonymous.get("/v1/models/churn/findings", headers=as_other).status_code == 404
+    assert anonymous.get("/v1/models", headers={"Authorization": "Bearer mlw_forged"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("breakage", "check", "column"),
+    [
+        ("constant_output", "output.constant_prediction", "prediction"),
+        ("stuck_scores", "output.score_stuck", "score"),
+        ("zero_feature", "quality.collapse", "x1"),
+    ],
+)
+def test_silently_broken_model_caught_on_first_window(
+    api: TestClient, breakage: str, check: str, column: str
+) -> None:
+    upload_reference(api)
+    current = reference_frame(1_000, seed=6)
+    if breakage == "constant_output":
+        current["prediction"], current["score"] = 0, 0.2
+    elif breakage == "stuck_scores":
+        current["score"] = 0.5
+    else:
+        current["x1"] = 0.0
+    api.post(
+        "/v1/models/churn/batches",
+        json={"batch_id": "1", "records": records(current, past_window(), prefix="c")},
+    )
+    api.post("/v1/evaluate")
+    critical = api.get("/v1/models/churn/findings", params={"severity": "critical"}).json()
+    assert any(f["column"] == column and f["check"].startswith(check.split(".")[0]) for f in critical), (
+        critical
+    )
+    assert np.isfinite([f["value"] for f in critical if f["value"] is not None]).all()
