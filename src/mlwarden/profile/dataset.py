@@ -144,7 +144,7 @@ def profile(
     picked.sort()  # keep the sample in data order
 
     profiles: dict[str, ColumnProfile] = {}
-    sample: dict[str, pd.Series] = {}
+    sample: dict[str, np.ndarray] = {}
     for name, (_, series) in zip(names, data.items(), strict=True):
         kind = column_kind(series, name)
         if kind in ("numeric", "datetime"):
@@ -152,20 +152,26 @@ def profile(
             ref = reference.columns.get(name) if reference is not None else None
             edges = ref.edges if ref is not None and ref.is_numeric else None
             profiles[name] = summarise_numeric(name, kind, values, edges=edges, bins=bins, sketch=sketch)
-            sample[name] = pd.Series(values[picked], dtype="float64")
+            sample[name] = values[picked].astype("float64", copy=False)
         else:
             profiles[name] = summarise_categorical(name, kind, series, cap=category_cap)
-            sample[name] = pd.Series(label_values(series.iloc[picked]), dtype=object)
+            sample[name] = np.asarray(label_values(series.iloc[picked]), dtype=object)
         if on_column is not None:
             on_column(name)
     return DatasetProfile(
         rows=n,
         columns=profiles,
-        sample=pd.DataFrame(sample, columns=names),
+        sample=_sample_frame(sample, names),
         sample_keys=keys[picked],
         sample_size=sample_size,
         source=source,
     )
+
+
+def _sample_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    """The sample as a DataFrame: numeric columns float64, labels kept as Python objects (not pandas' str)."""
+    frame = pd.DataFrame(columns, columns=names)
+    return frame.astype({name: object for name, values in columns.items() if values.dtype == object})
 
 
 def merge(*profiles: DatasetProfile | Iterable[DatasetProfile]) -> DatasetProfile:

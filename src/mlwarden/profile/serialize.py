@@ -50,7 +50,7 @@ def dumps(profile: DatasetProfile) -> bytes:
     sample = profile.sample.copy()
     sample["__sample_key__"] = profile.sample_keys
     sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(sample, preserve_index=False)
+    table = pa.Table.from_pandas(sample, preserve_index=False, nthreads=1)  # small: threads cost more
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     header = {
@@ -92,7 +92,7 @@ def loads(data: bytes) -> DatasetProfile:
         table = pa.ipc.open_stream(blob(header["sample"])).read_all()
     except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"profile is malformed: {exc}") from exc
-    sample = table.to_pandas()
+    sample = table.to_pandas(use_threads=False)
     keys = sample.pop("__sample_key__").to_numpy(dtype="float64")
     for name, col in columns.items():
         if name in sample and not col.is_numeric:

@@ -21,7 +21,8 @@ from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundErr
 from mlwarden.profile import DatasetProfile
 from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
 from mlwarden.server import batches
-from mlwarden.server.ingest import ingest_labels, ingest_predictions, latest_reference
+from mlwarden.server.cache import TTLCache
+from mlwarden.server.ingest import ingest_labels, ingest_predictions, latest_reference_id_in
 from mlwarden.server.metrics import LatencyMiddleware, ServiceMetrics
 from mlwarden.server.reference import read_reference, store_reference
 from mlwarden.server.windows import Scheduler, evaluate_due
@@ -31,6 +32,7 @@ from mlwarden.store.schema import Alert, AuditEntry, Model, StoredFinding, Windo
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 SEVERITIES = ("info", "warning", "critical")
+CACHE_SECONDS = 5.0  # how stale another replica's model/reference change may look on the ingestion path
 
 
 class ModelIn(BaseModel):
@@ -122,10 +124,15 @@ def create_app(
 
     Caller = Annotated[Actor, Depends(actor)]
 
+    models, references = TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS)
+
+    def load_model(name: str) -> Model | None:
+        with store.session() as session:
+            return session.scalar(select(Model).where(Model.name == name))
+
     def model_row(caller: Actor, name: str, scope: str) -> Model:
         caller.require(scope)
-        with store.session() as session:
-            model = session.scalar(select(Model).where(Model.name == name))
+        model = models.get(name, lambda: load_model(name))
         if model is None or not caller.sees(model.team_id):
             raise NotFoundError(f"no model named {name!r}")
         return model
@@ -137,10 +144,12 @@ def create_app(
 
             return DatasetProfile.from_bytes(session.get(Reference, reference_id).profile)
 
-    def current_reference(model: Model) -> DatasetProfile | None:
+    def latest_reference_id(model_id: int) -> int | None:
         with store.session() as session:
-            row = latest_reference(session, model.id)
-            ref_id = row.id if row is not None else None
+            return latest_reference_id_in(session, model_id)
+
+    def current_reference(model: Model) -> DatasetProfile | None:
+        ref_id = references.get(model.id, lambda: latest_reference_id(model.id))
         return reference_profile(ref_id) if ref_id is not None else None
 
     @app.get("/healthz")
@@ -169,7 +178,9 @@ def create_app(
 
     @app.patch("/v1/models/{name}")
     def update_model(name: str, body: ModelUpdate, caller: Caller) -> dict[str, Any]:
-        return registry.update_model(caller, name, **body.model_dump(exclude_none=True))
+        updated = registry.update_model(caller, name, **body.model_dump(exclude_none=True))
+        models.forget(name)
+        return updated
 
     @app.post("/v1/models/{name}/versions", status_code=201)
     def register_version(name: str, body: VersionIn, caller: Caller) -> dict[str, Any]:
@@ -184,7 +195,9 @@ def create_app(
         model = model_row(caller, name, "ingest")
         body, content_type = await _read_body(request, max_body)
         data = await run_in_threadpool(read_reference, body, content_type)
-        return await run_in_threadpool(store_reference, store, model, data)
+        stored = await run_in_threadpool(store_reference, store, model, data)
+        references.forget(model.id)
+        return stored
 
     @app.post("/v1/models/{name}/batches")
     async def post_batch(

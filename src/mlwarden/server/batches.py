@@ -122,7 +122,8 @@ def from_table(body: bytes, content_type: str, batch_id: Any, roles: dict[str, A
         raise InputError("body: the table has no rows")
     if table.num_rows > MAX_ROWS:
         raise InputError(f"body: at most {MAX_ROWS:,} rows per batch, got {table.num_rows:,}")
-    return Batch(batch_id=batch_id, frame=normalise(table.to_pandas(), roles, batch_id), **meta)
+    frame = table.to_pandas(use_threads=False)  # a batch is small: threads cost more than they save
+    return Batch(batch_id=batch_id, frame=normalise(frame, roles, batch_id), **meta)
 
 
 def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.DataFrame:
@@ -137,8 +138,9 @@ def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.D
         missing = int(ids.isna().sum())
         raise InputError(f"{id_col}: {missing} records have no id (give every record an id, or none)")
     frame[id_col] = ids.astype(str)
-    if (frame[id_col].str.len() > MAX_ID_LENGTH).any():
-        raise InputError(f"{id_col}: prediction ids must be at most {MAX_ID_LENGTH} characters")
+    lengths = frame[id_col].str.len()
+    if ((lengths > MAX_ID_LENGTH) | (lengths == 0)).any():
+        raise InputError(f"{id_col}: prediction ids must be non-empty and at most {MAX_ID_LENGTH} characters")
     if ts_col not in frame:
         frame[ts_col] = pd.NaT
     try:

@@ -7,12 +7,15 @@ acknowledged as a duplicate: retries never count twice.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,9 +63,12 @@ def window_start(ts: pd.Series, seconds: int) -> pd.Series:
 
 
 def latest_reference(session: Session, model_id: int) -> Reference | None:
-    return session.scalar(
-        select(Reference).where(Reference.model_id == model_id).order_by(Reference.id.desc()).limit(1)
-    )
+    ref_id = latest_reference_id_in(session, model_id)
+    return session.get(Reference, ref_id) if ref_id is not None else None
+
+
+def latest_reference_id_in(session: Session, model_id: int) -> int | None:
+    return session.scalar(select(func.max(Reference.id)).where(Reference.model_id == model_id))
 
 
 def ingest_predictions(
@@ -78,36 +84,40 @@ def ingest_predictions(
     profiled = frame.drop(columns=[id_col, ts_col])
     if reference is not None:
         profiled = _align_kinds(profiled, reference)
+    groups = (
+        starts.groupby(starts, sort=True).groups.items() if starts.nunique() > 1 else [(starts.iloc[0], None)]
+    )
     parts = []
-    for start, index in starts.groupby(starts, sort=True).groups.items():
-        part = profile(
-            profiled.loc[index], reference=reference, sample_size=BATCH_SAMPLE_SIZE, sketch=reference is None
-        )
+    for start, index in groups:
+        rows = profiled if index is None else profiled.loc[index]
+        part = profile(rows, reference=reference, sample_size=BATCH_SAMPLE_SIZE, sketch=reference is None)
         parts.append((start.to_pydatetime(), part))
-    predictions = _prediction_rows(model, frame, roles)
+    predictions = _prediction_table(model, frame, roles)
     try:
         with store.session() as session:
-            row = BatchRow(
-                model_id=model.id,
-                kind="predictions",
-                batch_id=batch.batch_id,
-                rows=len(frame),
-                fingerprint=batch.fingerprint,
-                model_version=batch.model_version,
-                received_at=received,
+            batch_pk = session.scalar(  # a duplicate batch_id fails here
+                insert(BatchRow.__table__)
+                .values(
+                    model_id=model.id,
+                    kind="predictions",
+                    batch_id=batch.batch_id,
+                    rows=len(frame),
+                    fingerprint=batch.fingerprint,
+                    model_version=batch.model_version,
+                    received_at=received,
+                )
+                .returning(BatchRow.__table__.c.id)
             )
-            session.add(row)
-            session.flush()  # a duplicate batch_id fails here
             width = timedelta(seconds=model.window_seconds)
             insert_ignore(
                 session, Window, [{"model_id": model.id, "start": s, "end": s + width} for s, _ in parts]
             )
             session.execute(
-                insert(PartialProfile),
+                insert(PartialProfile.__table__),
                 [
                     {
                         "model_id": model.id,
-                        "batch_pk": row.id,
+                        "batch_pk": batch_pk,
                         "window_start": s,
                         "rows": p.rows,
                         "profile": p.to_bytes(),
@@ -115,9 +125,8 @@ def ingest_predictions(
                     for s, p in parts
                 ],
             )
-            for record in predictions:
-                record["batch_pk"] = row.id
-            session.execute(insert(Prediction), predictions)
+            predictions.insert(1, "batch_pk", batch_pk)
+            insert_predictions(session, predictions)
             finding = _fingerprint_finding(session, model, batch)
             if finding is not None:
                 session.add(stored_finding(model.id, finding, window=None))
@@ -135,7 +144,9 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
 
     for name in frame.columns:
         ref = reference.columns.get(name)
-        if ref is None or column_kind(frame[name], name) == ref.kind:
+        if ref is None or (ref.kind == "numeric" and frame[name].dtype.kind in "fiu"):
+            continue  # the common case, decided without inspecting values
+        if column_kind(frame[name], name) == ref.kind:
             continue
         if ref.kind in ("numeric", "boolean") and ref.is_numeric:
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
@@ -146,31 +157,50 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     return frame
 
 
-def _prediction_rows(model: Model, frame: pd.DataFrame, roles: dict) -> list[dict]:
-    """Prediction keys and outputs, column-wise (no per-row Python beyond building the insert list)."""
+def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pd.DataFrame:
+    """Prediction keys and outputs as columns of the ``predictions`` table (``batch_pk`` added later)."""
     n = len(frame)
-    columns: dict[str, list] = {
-        "model_id": [model.id] * n,
-        "prediction_id": frame[roles["id"]].tolist(),
-        "ts": frame[roles["timestamp"]].dt.to_pydatetime().tolist(),
-    }
+    out = pd.DataFrame(
+        {
+            "model_id": np.full(n, model.id),
+            "prediction_id": frame[roles["id"]].to_numpy(),
+            "ts": frame[roles["timestamp"]].reset_index(drop=True),  # tz-aware: no per-row Timestamp objects
+        }
+    )
     pred = roles["prediction"]
-    columns["prediction"] = (
-        frame[pred].astype("string").astype(object).where(frame[pred].notna(), None).tolist()
-        if pred in frame
-        else [None] * n
+    out["prediction"] = (
+        frame[pred].astype("string").to_numpy(object, na_value=None) if pred in frame else None
     )
     scores = [s for s in roles["score"] if s in frame]
-    if len(scores) == 1:
-        values = pd.to_numeric(frame[scores[0]], errors="coerce").to_numpy(float)
-        columns["score"] = [None if np.isnan(v) else float(v) for v in values]
-    else:
-        columns["score"] = [None] * n
+    out["score"] = (
+        pd.to_numeric(frame[scores[0]], errors="coerce").to_numpy(float) if len(scores) == 1 else np.nan
+    )
     if len(scores) > 1:
-        columns["scores"] = frame[scores].astype(float).to_dict("records")
+        matrix = frame[scores].astype(float).round(12)
+        out["scores"] = matrix.to_json(orient="records", lines=True).splitlines()
     else:
-        columns["scores"] = [None] * n
-    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        out["scores"] = None
+    return out
+
+
+def insert_predictions(session: Session, table: pd.DataFrame) -> None:
+    """Bulk-insert prediction rows: PostgreSQL's COPY (one round trip, ~10× executemany), else executemany."""
+    if session.get_bind().dialect.name != "postgresql":
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+        for row in rows:
+            row["ts"] = row["ts"].to_pydatetime()
+            row["scores"] = json.loads(row["scores"]) if row["scores"] else None
+        session.execute(insert(Prediction), rows)
+        return
+    sink = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    pa_csv.write_csv(pa.Table.from_pandas(table, preserve_index=False, nthreads=1), sink, options)
+    columns = ", ".join(table.columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(
+        f"COPY predictions ({columns}) FROM STDIN WITH (FORMAT csv, NULL '', FORCE_NULL (prediction, scores))"
+    ) as copy:
+        copy.write(sink.getvalue().to_pybytes())
 
 
 def _fingerprint_finding(session: Session, model: Model, batch: Batch) -> Finding | None:

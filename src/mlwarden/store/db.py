@@ -42,7 +42,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
     backend = parsed.get_backend_name()
     raise InputError(f"unsupported database {backend!r}: use a SQLite path or a PostgreSQL URL")
 

@@ -149,7 +149,11 @@ class PartialProfile(Base):
 
 
 class Prediction(Base):
-    """Prediction keys and outputs, kept to join delayed labels (realized performance) and estimate."""
+    """Prediction keys and outputs, kept to join delayed labels (realized performance) and estimate.
+
+    High-volume and append-only: no foreign keys (a per-row check costs more than the insert itself); rows
+    are written in the same transaction as their batch, which is what guarantees they belong to one.
+    """
 
     __tablename__ = "predictions"
     __table_args__ = (
@@ -157,8 +161,8 @@ class Prediction(Base):
         Index("ix_predictions_time", "model_id", "ts"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
-    batch_pk: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    model_id: Mapped[int] = mapped_column(Id)
+    batch_pk: Mapped[int] = mapped_column(Id)
     prediction_id: Mapped[str] = mapped_column(String(200))
     ts: Mapped[datetime]
     prediction: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -167,11 +171,13 @@ class Prediction(Base):
 
 
 class Label(Base):
+    """Delayed labels by prediction id; append-only like predictions (no foreign keys, same reason)."""
+
     __tablename__ = "labels"
     __table_args__ = (Index("ix_labels_key", "model_id", "prediction_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
-    batch_pk: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    model_id: Mapped[int] = mapped_column(Id)
+    batch_pk: Mapped[int] = mapped_column(Id)
     prediction_id: Mapped[str] = mapped_column(String(200))
     label: Mapped[str] = mapped_column(String(200))
     ts: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,4 +15,4 @@ def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> N
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).on_conflict_do_nothing(), rows)
+    session.execute(insert(getattr(table, "__table__", table)).on_conflict_do_nothing(), rows)

@@ -32,6 +32,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
 
     op.create_table(
+        "labels",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("batch_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("prediction_id", sa.String(length=200), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("ts", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.create_index("ix_labels_key", ["model_id", "prediction_id"], unique=False)
+
+    op.create_table(
+        "predictions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("batch_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("prediction_id", sa.String(length=200), nullable=False),
+        sa.Column("ts", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("prediction", sa.String(length=200), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("scores", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("predictions", schema=None) as batch_op:
+        batch_op.create_index("ix_predictions_key", ["model_id", "prediction_id"], unique=False)
+        batch_op.create_index("ix_predictions_time", ["model_id", "ts"], unique=False)
+
+    op.create_table(
         "teams",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -209,27 +238,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_findings_model_time", ["model_id", "window_start"], unique=False)
 
     op.create_table(
-        "labels",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("batch_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("prediction_id", sa.String(length=200), nullable=False),
-        sa.Column("label", sa.String(length=200), nullable=False),
-        sa.Column("ts", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["batch_pk"],
-            ["batches.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_id"],
-            ["models.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("labels", schema=None) as batch_op:
-        batch_op.create_index("ix_labels_key", ["model_id", "prediction_id"], unique=False)
-
-    op.create_table(
         "partial_profiles",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -250,46 +258,13 @@ def upgrade() -> None:
     with op.batch_alter_table("partial_profiles", schema=None) as batch_op:
         batch_op.create_index("ix_partial_window", ["model_id", "window_start"], unique=False)
 
-    op.create_table(
-        "predictions",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("batch_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("prediction_id", sa.String(length=200), nullable=False),
-        sa.Column("ts", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("prediction", sa.String(length=200), nullable=True),
-        sa.Column("score", sa.Float(), nullable=True),
-        sa.Column("scores", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["batch_pk"],
-            ["batches.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_id"],
-            ["models.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("predictions", schema=None) as batch_op:
-        batch_op.create_index("ix_predictions_key", ["model_id", "prediction_id"], unique=False)
-        batch_op.create_index("ix_predictions_time", ["model_id", "ts"], unique=False)
-
 
 def downgrade() -> None:
 
-    with op.batch_alter_table("predictions", schema=None) as batch_op:
-        batch_op.drop_index("ix_predictions_time")
-        batch_op.drop_index("ix_predictions_key")
-
-    op.drop_table("predictions")
     with op.batch_alter_table("partial_profiles", schema=None) as batch_op:
         batch_op.drop_index("ix_partial_window")
 
     op.drop_table("partial_profiles")
-    with op.batch_alter_table("labels", schema=None) as batch_op:
-        batch_op.drop_index("ix_labels_key")
-
-    op.drop_table("labels")
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index("ix_findings_model_time")
 
@@ -317,6 +292,15 @@ def downgrade() -> None:
     op.drop_table("tokens")
     op.drop_table("models")
     op.drop_table("teams")
+    with op.batch_alter_table("predictions", schema=None) as batch_op:
+        batch_op.drop_index("ix_predictions_time")
+        batch_op.drop_index("ix_predictions_key")
+
+    op.drop_table("predictions")
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.drop_index("ix_labels_key")
+
+    op.drop_table("labels")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 

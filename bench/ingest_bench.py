@@ -1,0 +1,222 @@
+"""Ingestion benchmark: a real `mlwarden serve` on loopback, concurrent clients posting 1,000-row batches.
+
+    .venv/bin/python bench/ingest_bench.py                       # SQLite and PostgreSQL
+    .venv/bin/python bench/ingest_bench.py --backend postgresql --batches 600 --clients 8 --format arrow
+
+Each batch has 20 numeric features, a prediction, a score, ids and timestamps. Prints rows/s, p50/p99
+latency per batch, and the server's peak resident memory (VmHWM), per backend and body format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
+
+ROOT = Path(__file__).resolve().parent.parent
+MLWARDEN = ROOT / ".venv" / "bin" / "mlwarden"
+POSTGRES = os.environ.get(
+    "MLWARDEN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/mlwarden_bench"
+)
+FEATURES = 20
+
+
+def frame(rows: int, rng: np.random.Generator, offset: int) -> pd.DataFrame:
+    data = {f"f{i}": rng.normal(size=rows) for i in range(FEATURES)}
+    score = rng.random(rows)
+    data |= {"prediction": (score > 0.5).astype(int), "score": score}
+    data["id"] = [f"p{offset + i}" for i in range(rows)]
+    data["timestamp"] = pd.Timestamp.now(tz="UTC")
+    return pd.DataFrame(data)
+
+
+def arrow_body(df: pd.DataFrame) -> bytes:
+    sink = io.BytesIO()
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def json_body(df: pd.DataFrame, batch_id: str) -> dict:
+    features = df[[f"f{i}" for i in range(FEATURES)]].to_dict("records")
+    return {
+        "batch_id": batch_id,
+        "records": [
+            {"id": i, "features": f, "prediction": int(p), "score": float(s)}
+            for i, f, p, s in zip(df["id"], features, df["prediction"], df["score"], strict=True)
+        ],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    name = url.rsplit("/", 1)[1]
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: Path) -> dict:
+    db = str(workdir / f"bench-{fmt}.db") if backend == "sqlite" else POSTGRES
+    if backend == "postgresql":
+        reset_postgres(POSTGRES)
+    port = free_port()
+    env = {**os.environ, "MLWARDEN_DB": db}
+    server = subprocess.Popen(
+        [
+            str(MLWARDEN),
+            "serve",
+            "--port",
+            str(port),
+            "--no-auth",
+            "--evaluate-every",
+            "0",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stderr=open(workdir / f"server-{backend}-{fmt}.log", "w"),  # noqa: SIM115 - closed with the process
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            client.post("/v1/models", json={"name": "bench", "team": "bench"}).raise_for_status()
+            rng = np.random.default_rng(0)
+            reference = frame(20_000, rng, 0).drop(columns=["id", "timestamp"])
+            buffer = io.BytesIO()
+            reference.to_parquet(buffer)
+            client.post(
+                "/v1/models/bench/reference",
+                content=buffer.getvalue(),
+                headers={"Content-Type": "application/vnd.apache.parquet"},
+            ).raise_for_status()
+            frames = [frame(rows, rng, (i + 1) * rows) for i in range(min(batches, 50))]
+            if fmt == "arrow":
+                bodies = [arrow_body(f) for f in frames]
+            else:
+                import json
+
+                bodies = [json.dumps(json_body(f, "x")).encode() for f in frames]
+
+        local = threading.local()
+
+        def send(i: int) -> float:
+            body = bodies[i % len(bodies)]
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=url, timeout=60)
+            c = local.client
+            if True:
+                start = time.perf_counter()
+                if fmt == "arrow":
+                    response = c.post(
+                        f"/v1/models/bench/batches?batch_id=b{i}",
+                        content=body,
+                        headers={"Content-Type": "application/vnd.apache.arrow.stream"},
+                    )
+                else:
+                    patched = body.replace(b'"batch_id": "x"', f'"batch_id": "b{i}"'.encode(), 1)
+                    response = c.post(
+                        "/v1/models/bench/batches",
+                        content=patched,
+                        headers={"Content-Type": "application/json"},
+                    )
+                response.raise_for_status()
+                return time.perf_counter() - start
+
+        # warm-up (imports, caches), then the timed run
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(send, range(batches, batches + clients * 2)))
+            start = time.perf_counter()
+            latencies = np.array(list(pool.map(send, range(batches))))
+            wall = time.perf_counter() - start
+        return {
+            "backend": backend,
+            "format": fmt,
+            "rows_per_s": batches * rows / wall,
+            "p50_ms": float(np.percentile(latencies, 50) * 1000),
+            "p99_ms": float(np.percentile(latencies, 99) * 1000),
+            "server_peak_mb": peak_rss_mb(server.pid),
+        }
+    finally:
+        server.terminate()
+        server.wait(10)
+        errors = [
+            line
+            for line in (workdir / f"server-{backend}-{fmt}.log").read_text().splitlines()
+            if '"error"' in line
+        ]
+        if errors:
+            print(f"server errors ({len(errors)}), first: {errors[0][:2000]}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--format", choices=["arrow", "json", "both"], default="both")
+    parser.add_argument("--batches", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=1_000)
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    formats = ["arrow", "json"] if args.format == "both" else [args.format]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends:
+            for fmt in formats:
+                results.append(run(backend, fmt, args.batches, args.clients, args.rows, Path(tmp)))
+                r = results[-1]
+                print(f"  done {backend}/{fmt}: {r['rows_per_s']:,.0f} rows/s", file=sys.stderr)
+    print(
+        f"\n{args.batches} batches of {args.rows:,} rows x {FEATURES} features, {args.clients} clients"
+    )
+    print(f"{'backend':<11} {'body':<6} {'rows/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server peak MB':>15}")
+    for r in results:
+        print(
+            f"{r['backend']:<11} {r['format']:<6} {r['rows_per_s']:>10,.0f} {r['p50_ms']:>8.1f} "
+            f"{r['p99_ms']:>8.1f} {r['server_peak_mb']:>15.0f}"
+        )
+    print("target (PostgreSQL): >= 100,000 rows/s, p99 <= 100 ms per 1,000-row batch")
+
+
+if __name__ == "__main__":
+    main()
