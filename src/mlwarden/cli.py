@@ -25,6 +25,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "mlwarden.commands.check",
     "mlwarden.commands.demo",
+    "mlwarden.commands.features",
     "mlwarden.commands.service",
 ]
 

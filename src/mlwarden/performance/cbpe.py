@@ -1,9 +1,12 @@
 """Confidence-based performance estimation (CBPE): classifier performance without labels.
 
 Fit on a labelled reference: calibrate the model's scores (isotonic regression, one-vs-rest per class for
-multiclass) so that a calibrated score p is the probability that the label is positive. On unlabelled data,
-each row then contributes its *expected* share of the confusion matrix — a predicted positive is a true
-positive with probability p — which gives expected accuracy, precision, recall, F1 and ROC AUC.
+multiclass) so that a calibrated score p is the probability that the label is positive. Isotonic regression
+is kept only when it beats the raw scores out of fold (5-fold Brier score): on scores that are already
+calibrated it overfits the reference, its steps make probabilities too extreme and expected accuracy biased.
+On unlabelled data, each row then contributes its *expected* share of the confusion matrix — a predicted
+positive is a true positive with probability p — which gives expected accuracy, precision, recall, F1 and
+ROC AUC.
 
 The 95 % band is the spread the realized metric would show if labels were drawn from the calibrated
 probabilities (a vectorised parametric bootstrap on at most 20,000 rows, its spread rescaled to the window's
@@ -18,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from mlwarden.errors import InputError
@@ -38,7 +42,7 @@ class CBPE:
     threshold: float = 0.5
     classes: list | None = None
     seed: int = 0
-    calibrators: list[IsotonicRegression] = field(default_factory=list, init=False, repr=False)
+    calibrators: list[IsotonicRegression | RawScores] = field(default_factory=list, init=False, repr=False)
     reference_: dict[str, float | None] = field(default_factory=dict, init=False)
 
     def fit(self, y_true: np.ndarray, scores: np.ndarray, y_pred: np.ndarray | None = None) -> CBPE:
@@ -51,10 +55,7 @@ class CBPE:
         if y_true.size < 50:
             raise InputError(f"CBPE needs at least 50 labelled reference rows with scores, got {y_true.size}")
         truth = self._indicators(y_true, scores.shape[1])
-        self.calibrators = [
-            IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores[:, j], truth[:, j])
-            for j in range(truth.shape[1])
-        ]
+        self.calibrators = [calibrator(scores[:, j], truth[:, j], self.seed) for j in range(truth.shape[1])]
         pred = None if y_pred is None else np.asarray(y_pred)[labelled]
         self.reference_ = _realized(truth, self._predicted(scores, pred), scores)
         return self
@@ -116,9 +117,32 @@ class CBPE:
                 return (y_pred == self.classes[0]).astype(int)
             return (scores[:, 0] >= self.threshold).astype(int)
         if y_pred is not None:
-            index = {c: i for i, c in enumerate(self.classes)}
-            return np.array([index.get(v, -1) for v in y_pred.tolist()])
+            return pd.Index(self.classes).get_indexer(y_pred)  # -1 for a label outside the classes
         return scores.argmax(axis=1)
+
+
+@dataclass(frozen=True)
+class RawScores:
+    """The identity calibration: scores already are probabilities (clipped to [0, 1])."""
+
+    def predict(self, scores: np.ndarray) -> np.ndarray:
+        return np.clip(scores, 0.0, 1.0)
+
+
+def calibrator(score: np.ndarray, truth: np.ndarray, seed: int = 0) -> IsotonicRegression | RawScores:
+    """Isotonic regression, unless the raw scores are probabilities at least as good out of fold."""
+    from sklearn.model_selection import KFold
+
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    if score.min() < 0 or score.max() > 1:
+        return isotonic.fit(score, truth)  # not probabilities: calibration is required
+    out_of_fold = np.empty_like(truth)
+    for train, test in KFold(5, shuffle=True, random_state=seed).split(score):
+        fold = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score[train], truth[train])
+        out_of_fold[test] = fold.predict(score[test])
+    if np.mean((out_of_fold - truth) ** 2) < np.mean((score - truth) ** 2):
+        return isotonic.fit(score, truth)
+    return RawScores()
 
 
 def _as_matrix(scores: np.ndarray) -> np.ndarray:
@@ -197,7 +221,7 @@ def _realized(truth: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[s
 
 def _bootstrap(p: np.ndarray, pred: np.ndarray, scores: np.ndarray, rng: np.random.Generator) -> dict:
     """Metrics under labels drawn from the calibrated probabilities, BOOTSTRAP_DRAWS times at once."""
-    draws = BOOTSTRAP_DRAWS if p.shape[0] * BOOTSTRAP_DRAWS <= 8_000_000 else 40
+    draws = BOOTSTRAP_DRAWS if p.shape[0] * p.shape[1] * BOOTSTRAP_DRAWS <= 8_000_000 else 40
     u = rng.random((draws, p.shape[0]))
     if p.shape[1] == 1:
         labels = (u < p[None, :, 0]).astype(float)[..., None]
