@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -259,6 +259,26 @@ def ingest_labels(store: Store, model: Model, batch_id: str, labels: pd.DataFram
             for r in rows:
                 r["batch_pk"] = row.id
             session.execute(insert(Label), rows)
+            _flag_labelled_windows(session, model, labels["id"].astype(str).unique().tolist())
     except IntegrityError:
         return IngestResult(batch_id=batch_id, rows=len(rows), duplicate=True)
     return IngestResult(batch_id=batch_id, rows=len(rows), duplicate=False)
+
+
+def _flag_labelled_windows(session: Session, model: Model, ids: list[str]) -> None:
+    """Mark the windows holding these predictions for re-evaluation: their realized performance changed."""
+    starts: set[datetime] = set()
+    for chunk in range(0, len(ids), 5_000):
+        stamps = session.scalars(
+            select(Prediction.ts).where(
+                Prediction.model_id == model.id, Prediction.prediction_id.in_(ids[chunk : chunk + 5_000])
+            )
+        ).all()
+        if stamps:
+            starts.update(window_start(pd.Series(pd.to_datetime(stamps, utc=True)), model.window_seconds))
+    if starts:
+        session.execute(
+            update(Window)
+            .where(Window.model_id == model.id, Window.start.in_([s.to_pydatetime() for s in starts]))
+            .values(labels_arrived=True)
+        )

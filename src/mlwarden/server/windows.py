@@ -40,7 +40,10 @@ def due_windows(store: Store, now: datetime | None = None) -> list[tuple[int, in
         rows = session.execute(
             select(Window.model_id, Window.id, Window.end, Model.grace_seconds)
             .join(Model, Model.id == Window.model_id)
-            .where(or_(Window.claimed_until.is_(None), Window.claimed_until < now), late)
+            .where(
+                or_(Window.claimed_until.is_(None), Window.claimed_until < now),
+                or_(late, Window.labels_arrived),
+            )
             .order_by(Window.start)
         ).all()
     return [(m, w) for m, w, end, grace in rows if end + timedelta(seconds=grace) <= now]
@@ -51,7 +54,7 @@ def claim(store: Store, window_id: int, now: datetime) -> bool:
         result = session.execute(
             update(Window)
             .where(Window.id == window_id, or_(Window.claimed_until.is_(None), Window.claimed_until < now))
-            .values(claimed_until=now + CLAIM)
+            .values(claimed_until=now + CLAIM, labels_arrived=False)  # labels after this re-flag it
         )
         return result.rowcount == 1
 
@@ -67,8 +70,12 @@ def evaluate_due(store: Store, now: datetime | None = None) -> int:
             count += 1
         except Exception:
             log.exception("evaluating window failed", extra={"model_id": model_id, "window_id": window_id})
-            with store.session() as session:
-                session.execute(update(Window).where(Window.id == window_id).values(claimed_until=None))
+            with store.session() as session:  # give it back, to be retried at the next tick
+                session.execute(
+                    update(Window)
+                    .where(Window.id == window_id)
+                    .values(claimed_until=None, labels_arrived=True)
+                )
     return count
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -192,6 +193,7 @@ class Window(Base):
     end: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | evaluated
     evaluated_upto: Mapped[int] = mapped_column(Id, default=0)  # last partial profile included
+    labels_arrived: Mapped[bool] = mapped_column(Boolean, default=False)  # since the last evaluation
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # an evaluator is working on it
     evaluated_at: Mapped[datetime | None] = mapped_column(default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)

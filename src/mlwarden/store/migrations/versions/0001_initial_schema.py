@@ -196,6 +196,7 @@ def upgrade() -> None:
         sa.Column("end", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("evaluated_upto", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("labels_arrived", sa.Boolean(), nullable=False),
         sa.Column("claimed_until", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("evaluated_at", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("summary", sa.JSON(), nullable=False),
