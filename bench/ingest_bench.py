@@ -94,24 +94,18 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
         reset_postgres(POSTGRES)
     port = free_port()
     env = {**os.environ, "MLWARDEN_DB": db}
+    create = [str(MLWARDEN), "tokens", "create", "--team", "bench", "--scope", "admin"]
+    token = subprocess.run(create, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    serve = ["serve", "--port", str(port), "--evaluate-every", "0", "--log-level", "warning"]
     server = subprocess.Popen(
-        [
-            str(MLWARDEN),
-            "serve",
-            "--port",
-            str(port),
-            "--no-auth",
-            "--evaluate-every",
-            "0",
-            "--log-level",
-            "warning",
-        ],
+        [str(MLWARDEN), *serve],
         env=env,
         stderr=open(workdir / f"server-{backend}-{fmt}.log", "w"),  # noqa: SIM115 - closed with the process
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             for _ in range(100):
                 try:
                     if client.get("/healthz").status_code == 200:
@@ -141,25 +135,24 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
         def send(i: int) -> float:
             body = bodies[i % len(bodies)]
             if not hasattr(local, "client"):
-                local.client = httpx.Client(base_url=url, timeout=60)
+                local.client = httpx.Client(base_url=url, timeout=60, headers=headers)
             c = local.client
-            if True:
-                start = time.perf_counter()
-                if fmt == "arrow":
-                    response = c.post(
-                        f"/v1/models/bench/batches?batch_id=b{i}",
-                        content=body,
-                        headers={"Content-Type": "application/vnd.apache.arrow.stream"},
-                    )
-                else:
-                    patched = body.replace(b'"batch_id": "x"', f'"batch_id": "b{i}"'.encode(), 1)
-                    response = c.post(
-                        "/v1/models/bench/batches",
-                        content=patched,
-                        headers={"Content-Type": "application/json"},
-                    )
-                response.raise_for_status()
-                return time.perf_counter() - start
+            start = time.perf_counter()
+            if fmt == "arrow":
+                response = c.post(
+                    f"/v1/models/bench/batches?batch_id=b{i}",
+                    content=body,
+                    headers={"Content-Type": "application/vnd.apache.arrow.stream"},
+                )
+            else:
+                patched = body.replace(b'"batch_id": "x"', f'"batch_id": "b{i}"'.encode(), 1)
+                response = c.post(
+                    "/v1/models/bench/batches",
+                    content=patched,
+                    headers={"Content-Type": "application/json"},
+                )
+            response.raise_for_status()
+            return time.perf_counter() - start
 
         # warm-up (imports, caches), then the timed run
         with ThreadPoolExecutor(clients) as pool:
@@ -206,9 +199,7 @@ def main() -> None:
                 results.append(run(backend, fmt, args.batches, args.clients, args.rows, Path(tmp)))
                 r = results[-1]
                 print(f"  done {backend}/{fmt}: {r['rows_per_s']:,.0f} rows/s", file=sys.stderr)
-    print(
-        f"\n{args.batches} batches of {args.rows:,} rows x {FEATURES} features, {args.clients} clients"
-    )
+    print(f"\n{args.batches} batches of {args.rows:,} rows x {FEATURES} features, {args.clients} clients")
     print(f"{'backend':<11} {'body':<6} {'rows/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server peak MB':>15}")
     for r in results:
         print(

@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
 from mlwarden.profile import DatasetProfile
 from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
+from mlwarden.registry.tokens import digest
 from mlwarden.server import batches
 from mlwarden.server.cache import TTLCache
 from mlwarden.server.ingest import ingest_labels, ingest_predictions, latest_reference_id_in
@@ -32,7 +33,7 @@ from mlwarden.store.schema import Alert, AuditEntry, Model, StoredFinding, Windo
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 SEVERITIES = ("info", "warning", "critical")
-CACHE_SECONDS = 5.0  # how stale another replica's model/reference change may look on the ingestion path
+CACHE_SECONDS = 5.0  # how long a model/reference change or a token revocation may take to reach a replica
 
 
 class ModelIn(BaseModel):
@@ -111,20 +112,21 @@ def create_app(
     for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
         app.add_exception_handler(error, _handler(status))
 
+    models, references, actors = TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS)
+
     def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
         if not auth:
             return Actor.operator("anonymous")
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        found = authenticate(store, token.strip())
+        token = token.strip()
+        found = actors.get(digest(token), lambda: authenticate(store, token))
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
         return found
 
     Caller = Annotated[Actor, Depends(actor)]
-
-    models, references = TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS)
 
     def load_model(name: str) -> Model | None:
         with store.session() as session:

@@ -144,7 +144,7 @@ def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.D
     if ts_col not in frame:
         frame[ts_col] = pd.NaT
     try:
-        frame[ts_col] = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601")
+        frame[ts_col] = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601").dt.floor("us")  # as stored
     except (ValueError, TypeError) as exc:
         raise InputError(f"{ts_col}: expected ISO-8601 timestamps: {exc}") from None
     return frame

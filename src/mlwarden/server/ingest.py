@@ -8,7 +8,7 @@ acknowledged as a duplicate: retries never count twice.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -127,9 +127,8 @@ def ingest_predictions(
             )
             predictions.insert(1, "batch_pk", batch_pk)
             insert_predictions(session, predictions)
-            finding = _fingerprint_finding(session, model, batch)
-            if finding is not None:
-                session.add(stored_finding(model.id, finding, window=None))
+            findings = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
+            store_batch_findings(session, model, batch, findings, parts[0][0], width)
     except IntegrityError:
         return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
     return IngestResult(
@@ -218,6 +217,32 @@ def _fingerprint_finding(session: Session, model: Model, batch: Batch) -> Findin
     from mlwarden.features import fingerprint_finding
 
     return fingerprint_finding(version.feature_fingerprint, batch.fingerprint, model=model.name)
+
+
+def store_batch_findings(
+    session: Session, model: Model, batch: Batch, findings: list[Finding], start: datetime, width: timedelta
+) -> None:
+    """Findings made on a batch as it arrives (fingerprint, contract), filed under the batch's window.
+
+    One finding per check and column per window: later batches with the same problem add nothing, so a
+    busy stream does not bury the owner in copies. Window evaluation folds them into its alerts.
+    """
+    for finding in findings:
+        seen = session.scalar(
+            select(StoredFinding.id).where(
+                StoredFinding.model_id == model.id,
+                StoredFinding.window_id.is_(None),
+                StoredFinding.window_start == start,
+                StoredFinding.check == finding.check,
+                StoredFinding.column.is_(None)
+                if finding.column is None
+                else StoredFinding.column == finding.column,
+            )
+        )
+        if seen is None:
+            evidence = {**finding.evidence, "batch_id": batch.batch_id, "model_version": batch.model_version}
+            dated = replace(finding, window_start=start, window_end=start + width, evidence=evidence)
+            session.add(stored_finding(model.id, dated, window=None))
 
 
 def stored_finding(model_id: int, finding: Finding, *, window: Window | None) -> StoredFinding:

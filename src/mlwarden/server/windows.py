@@ -137,6 +137,18 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
     return findings
 
 
+def _batch_findings(session: Session, model: Model, window: Window) -> list[Finding]:
+    """Findings filed by ingestion under this window (fingerprint, contract): they count for its alerts."""
+    rows = session.scalars(
+        select(StoredFinding).where(
+            StoredFinding.model_id == model.id,
+            StoredFinding.window_id.is_(None),
+            StoredFinding.window_start == window.start,
+        )
+    )
+    return [Finding(check=r.check, severity=r.severity, message=r.message, column=r.column) for r in rows]
+
+
 def _outputs(session: Session, model: Model, window: Window) -> pd.DataFrame:
     """The window's predictions with their labels (latest label per id), joined in SQL."""
     roles = model.columns
@@ -181,7 +193,7 @@ def _store_results(
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
         session.add_all(stored_finding(model.id, f, window=window) for f in findings)
-        _update_alerts(session, model, findings, now)
+        _update_alerts(session, model, findings + _batch_findings(session, model, window), now)
         session.execute(
             update(Window)
             .where(Window.id == window.id)
