@@ -155,6 +155,22 @@ def test_window_closes_with_drift_findings_alerts_and_metrics(api: TestClient, s
     assert sorted(f["column"] for f in again) == sorted(f["column"] for f in findings)
 
 
+def test_windows_roll_up_into_any_range(api: TestClient) -> None:
+    from mlwarden.profile import DatasetProfile
+
+    upload_reference(api)
+    for hours, seed in ((5, 10), (4, 11), (3, 12)):
+        frame = reference_frame(700, seed=seed)
+        body = {"batch_id": f"h{hours}", "records": records(frame, past_window(hours), prefix=f"h{hours}")}
+        api.post("/v1/models/churn/batches", json=body)
+    day = DatasetProfile.from_bytes(api.get("/v1/models/churn/profile").content)
+    assert day.rows == 2_100 and day["x1"].count == 2_100
+    two = api.get("/v1/models/churn/profile", params={"since": past_window(4).isoformat()})
+    assert DatasetProfile.from_bytes(two.content).rows == 1_400
+    empty = api.get("/v1/models/churn/profile", params={"since": past_window(-5).isoformat()})
+    assert empty.status_code == 404
+
+
 def test_labels_join_for_realized_performance(api: TestClient) -> None:
     upload_reference(api)
     start = past_window()

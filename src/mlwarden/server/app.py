@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
-from mlwarden.profile import DatasetProfile
+from mlwarden.profile import DatasetProfile, merge
 from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
 from mlwarden.registry.tokens import digest
 from mlwarden.server import batches
@@ -28,7 +28,7 @@ from mlwarden.server.metrics import LatencyMiddleware, ServiceMetrics
 from mlwarden.server.reference import read_reference, store_reference
 from mlwarden.server.windows import Scheduler, evaluate_due
 from mlwarden.store import Store
-from mlwarden.store.schema import Alert, AuditEntry, Model, StoredFinding, Window
+from mlwarden.store.schema import Alert, AuditEntry, Model, PartialProfile, StoredFinding, Window
 
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
@@ -304,6 +304,29 @@ def create_app(
                 }
                 for w in rows
             ]
+
+    @app.get(
+        "/v1/models/{name}/profile",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    def get_profile(
+        name: str, caller: Caller, since: datetime | None = None, until: datetime | None = None
+    ) -> Response:
+        """The merged profile of every batch in ``[since, until)`` (a day, a week: any roll-up of windows),
+        in the binary profile format — save it and run ``mlwarden check reference.mlwprof it.mlwprof``."""
+        model = model_row(caller, name, "read")
+        query = select(PartialProfile.profile).where(PartialProfile.model_id == model.id)
+        if since is not None:
+            query = query.where(PartialProfile.window_start >= since)
+        if until is not None:
+            query = query.where(PartialProfile.window_start < until)
+        with store.session() as session:
+            blobs = session.scalars(query.order_by(PartialProfile.id)).all()
+        if not blobs:
+            raise NotFoundError(f"model {name!r} has no ingested data in that time range")
+        merged = merge(DatasetProfile.from_bytes(blob) for blob in blobs)
+        return Response(merged.to_bytes(), media_type="application/octet-stream")
 
     @app.post("/v1/evaluate")
     def evaluate_now(caller: Caller) -> dict[str, int]:
