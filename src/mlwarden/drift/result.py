@@ -128,35 +128,53 @@ class DriftResult:
     def findings(self) -> list[Finding]:
         out = list(self.problems)
         out += [f for c in self.columns if (f := c.finding()) is not None]
+        return out + self.unseen_findings() + self.multivariate_findings()
+
+    def unseen_findings(
+        self, check: str = "drift", reference: str = "reference", current: str = "current"
+    ) -> list[Finding]:
+        """A warning per column with categories the reference never had (``{check}.unseen_categories``)."""
+        out = []
         for c in self.columns:
-            if c.unseen_categories:
-                shown = ", ".join(c.unseen_categories[:5])
-                out.append(
-                    Finding(
-                        check="drift.unseen_categories",
-                        severity=Severity.WARNING,
-                        message=f"{c.column}: {len(c.unseen_categories)} categories unseen in the reference "
-                        f"({c.unseen_share:.1%} of current values): {shown}",
-                        column=c.column,
-                        value=c.unseen_share,
-                        threshold=0.0,
-                        evidence={"categories": c.unseen_categories[:20]},
-                    )
-                )
-        mv = self.multivariate
-        if mv is not None and mv.drifted:
+            if not c.unseen_categories:
+                continue
+            shown = ", ".join(c.unseen_categories[:5])
             out.append(
                 Finding(
-                    check="drift.multivariate",
+                    check=f"{check}.unseen_categories",
                     severity=Severity.WARNING,
-                    message=f"a classifier tells current rows from reference rows: ROC AUC {mv.score:.3f} "
-                    f"≥ {mv.threshold} (p={mv.p_value:.2g})",
-                    value=mv.score,
-                    threshold=mv.threshold,
-                    evidence={"n_reference": mv.n_reference, "n_current": mv.n_current},
+                    message=f"{c.column}: {len(c.unseen_categories)} categories unseen in the {reference} "
+                    f"({c.unseen_share:.1%} of {current} values): {shown}",
+                    column=c.column,
+                    value=c.unseen_share,
+                    threshold=0.0,
+                    evidence={"categories": c.unseen_categories[:20]},
                 )
             )
         return out
+
+    def multivariate_findings(
+        self, check: str = "drift", reference: str = "reference", current: str = "current"
+    ) -> list[Finding]:
+        """A warning when the domain classifier tells the two samples apart (``{check}.multivariate``)."""
+        mv = self.multivariate
+        if mv is None or not mv.drifted:
+            return []
+        return [
+            Finding(
+                check=f"{check}.multivariate",
+                severity=Severity.WARNING,
+                message=f"a classifier tells {current} rows from {reference} rows: ROC AUC {mv.score:.3f} "
+                f"≥ {mv.threshold} (p={mv.p_value:.2g})",
+                value=mv.score,
+                threshold=mv.threshold,
+                evidence={
+                    "p_value": finite_or_none(mv.p_value),
+                    f"n_{reference}": mv.n_reference,
+                    f"n_{current}": mv.n_current,
+                },
+            )
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -89,37 +89,8 @@ def skew_result(
     for entry in result.columns:
         if entry.drifted:
             findings.append(_column_finding(entry, config))
-        if entry.unseen_categories:
-            shown = ", ".join(entry.unseen_categories[:5])
-            findings.append(
-                Finding(
-                    check="skew.unseen_categories",
-                    severity=Severity.WARNING,
-                    message=f"{entry.column}: serving produced {len(entry.unseen_categories)} categories "
-                    f"never seen in training ({entry.unseen_share:.1%} of serving values): {shown}",
-                    column=entry.column,
-                    value=entry.unseen_share,
-                    threshold=0.0,
-                    evidence={"categories": entry.unseen_categories[:20]},
-                )
-            )
-    mv = result.multivariate
-    if mv is not None and mv.drifted:
-        findings.append(
-            Finding(
-                check="skew.multivariate",
-                severity=Severity.WARNING,
-                message=f"a classifier tells serving rows from training rows: ROC AUC {mv.score:.3f} "
-                f"≥ {mv.threshold}",
-                value=mv.score,
-                threshold=mv.threshold,
-                evidence={
-                    "p_value": finite_or_none(mv.p_value),
-                    "n_training": mv.n_reference,
-                    "n_serving": mv.n_current,
-                },
-            )
-        )
+    findings += result.unseen_findings("skew", "training", "serving")
+    findings += result.multivariate_findings("skew", "training", "serving")
     return result, findings
 
 
