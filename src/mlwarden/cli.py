@@ -24,6 +24,7 @@ app = typer.Typer(
 # Modules that register commands on ``app``; heavy imports stay inside the command functions.
 COMMAND_MODULES: list[str] = [
     "mlwarden.commands.check",
+    "mlwarden.commands.contract",
     "mlwarden.commands.demo",
     "mlwarden.commands.features",
     "mlwarden.commands.service",

@@ -91,3 +91,36 @@ def test_infinite_values_and_out_of_range(reference):
     cur.loc[cur.index[50:100], "z"] = 1e6
     checks = {(f.check, f.column) for f in findings(reference, cur)}
     assert ("quality.nonfinite", "x") in checks and ("quality.out_of_range", "z") in checks
+
+
+def out_of_range(reference, current):
+    ref = mw.profile(reference)
+    found = check_data_quality(ref, mw.profile(current, reference=ref))
+    return [f for f in found if f.check == "quality.out_of_range"]
+
+
+def test_out_of_range_counts_and_triggers_on_the_same_exact_range(reference):
+    """Values just beyond the reference's max (within a widened range) count, and alone trigger."""
+    ref = reference[["z"]]
+    top = ref["z"].max()
+    cur = ref.sample(1_000, random_state=2).reset_index(drop=True)
+    cur.loc[:29, "z"] = top + 1e-3  # 3 % just above the exact max, nothing far away
+    (found,) = out_of_range(ref, cur)
+    assert found.value == pytest.approx(0.03) and found.evidence["outside"] == 30
+    assert found.evidence["reference_max"] == top and found.threshold == pytest.approx(0.01)
+    cur.loc[:29, "z"] = ref["z"].median()
+    cur.loc[0, "z"] = 1e9  # one far outlier: 0.1 % of values, below the 1 % floor
+    assert out_of_range(ref, cur) == []
+
+
+def test_out_of_range_allows_for_chance_with_a_small_reference():
+    """Of 5,000 fresh values from the distribution of a 40-value reference, several % fall outside its range
+    by chance (Beta(2, 39): 4.9 % on average); that is no finding — but a real shift still is."""
+    rng = np.random.default_rng(8)
+    ref = pd.DataFrame({"v": rng.normal(size=40)})
+    cur = pd.DataFrame({"v": rng.normal(size=5_000)})
+    share = float(((cur["v"] < ref["v"].min()) | (cur["v"] > ref["v"].max())).mean())
+    assert share > 0.05  # far beyond the 1 % floor: the old rule would have fired
+    assert out_of_range(ref, cur) == []
+    (found,) = out_of_range(ref, cur.assign(v=cur["v"] + 3))
+    assert found.value > 0.5 and found.evidence["chance_share"] == pytest.approx(2 / 41)

@@ -38,20 +38,28 @@ def check(
     score: Annotated[list[str] | None, typer.Option(help="Score column; repeat for one per class.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    contract: Annotated[
+        Path | None, typer.Option(help="Also validate CURRENT's rows against this contract (YAML).")
+    ] = None,
 ) -> None:
     """Compare CURRENT with REFERENCE: drift, data quality, output sanity and performance.
 
     Exit code 0 when nothing is critical, 1 on critical findings, 2 on bad input.
     """
     from mlwarden.comparison import compare
+    from mlwarden.findings import sort_findings
+    from mlwarden.quality import Contract, read_batch
 
     for path in (reference, current):
         if not path.exists():
             raise InputError(f"{path}: no such file")
+    rules = Contract.from_yaml(contract) if contract else None  # a bad contract fails before profiling
     with _progress("profiling") as step:
         report = compare(
             reference, current, target=target, prediction=prediction, score=score, on_progress=step
         )
+    if rules is not None:
+        report.findings = sort_findings(report.findings + rules.validate(read_batch(current)))
     if format is Format.json:
         text = report.to_json()
         if output:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import ColumnProfile, DatasetProfile
 
@@ -26,9 +28,9 @@ class QualityConfig:
     # A numeric column collapses when its current std falls below this fraction of the reference std —
     # the signature of a feature pipeline returning a constant (zeros, a default) instead of real values.
     collapse_ratio: float = 0.01
-    # Out of range: share of current values outside the reference's [min, max] widened by 10 % of its range.
+    # Out of range: share of current values outside the reference's exact [min, max]; a finding when it
+    # exceeds both this floor and what chance alone leaves outside a sample's range (see ``_out_of_range``).
     out_of_range_share: float = 0.01
-    range_tolerance: float = 0.1
     # Rows below which the std-collapse check abstains (a handful of rows is legitimately constant).
     min_rows: int = 20
 
@@ -121,29 +123,46 @@ def _collapse(ref: ColumnProfile, cur: ColumnProfile, config: QualityConfig) -> 
 
 
 def _out_of_range(ref: ColumnProfile, cur: ColumnProfile, config: QualityConfig) -> list[Finding]:
-    if ref.hist is None or cur.hist is None or cur.edges is None or not math.isfinite(ref.min):
+    """Values outside the reference's exact range, counted exactly in the histogram's under/overflow bins.
+
+    The current profile must be binned on the reference's edges, whose ends are the reference's min and max
+    (a constant reference, with a single edge, is skipped). Without any change in the data, the mass outside
+    the range of n₀ reference values is Beta(2, n₀ − 1)-distributed for any continuous distribution (mean
+    p₀ = 2 / (n₀ + 1)), so the share outside among n₁ current values is beta-binomial with mean p₀ and
+    variance v = 2(n₀ − 1) / ((n₀ + 1)²(n₀ + 2)) + p₀(1 − p₀) / n₁. The finding fires when the share exceeds
+    max(``out_of_range_share``, p₀ + 3·√v): at least 1 % of the values and more than 3 standard deviations
+    above chance, which keeps small references from raising false alarms.
+    """
+    if ref.edges is None or cur.edges is None or ref.hist is None or cur.hist is None:
         return []
-    if ref.edges is None or cur.edges.size != ref.edges.size or cur.moments.n == 0:
-        return []
-    slack = config.range_tolerance * (ref.max - ref.min)
-    if cur.min >= ref.min - slack and cur.max <= ref.max + slack:
-        return []
-    outside = int(cur.hist[0] + (cur.hist[-1] if cur.edges.size > 1 else 0))
+    if ref.edges.size < 2 or not np.array_equal(ref.edges, cur.edges) or not cur.moments.n:
+        return []  # a constant reference has one edge and no under/overflow split to count
+    outside = int(cur.hist[0] + cur.hist[-1])
     share = outside / cur.moments.n
-    if share <= config.out_of_range_share:
+    # Values of the reference itself outside its edges: 0, unless it was merged from differently binned parts.
+    ref_share = float(ref.hist[0] + ref.hist[-1]) / ref.moments.n
+    n0, n1 = ref.moments.n, cur.moments.n
+    chance = min(1.0, ref_share + 2 / (n0 + 1))
+    variance = 2 * (n0 - 1) / ((n0 + 1) ** 2 * (n0 + 2)) + chance * (1 - chance) / n1
+    threshold = max(config.out_of_range_share, chance + 3 * math.sqrt(variance))
+    if share <= threshold:
         return []
+    low, high = float(ref.edges[0]), float(ref.edges[-1])
     return [
         Finding(
             check="quality.out_of_range",
             severity=Severity.WARNING,
             message=f"{ref.name}: {share:.1%} of values outside the reference range "
-            f"[{ref.min:.4g}, {ref.max:.4g}] (current [{cur.min:.4g}, {cur.max:.4g}])",
+            f"[{low:.4g}, {high:.4g}] (current [{cur.min:.4g}, {cur.max:.4g}])",
             column=ref.name,
             value=share,
-            threshold=config.out_of_range_share,
+            threshold=threshold,
             evidence={
-                "reference_min": ref.min,
-                "reference_max": ref.max,
+                "outside": outside,
+                "values": cur.moments.n,
+                "chance_share": chance,
+                "reference_min": low,
+                "reference_max": high,
                 "current_min": cur.min,
                 "current_max": cur.max,
             },

@@ -1,0 +1,122 @@
+"""`mlwarden models|tokens|worker` as a user runs them, on a SQLite file (subprocesses, real exit codes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from service_data import past_window, reference_frame
+
+MLWARDEN = os.path.join(os.path.dirname(sys.executable), "mlwarden")
+
+
+def run(db, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([MLWARDEN, *args, "--db", str(db)], capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_models_lifecycle_and_audit(tmp_path) -> None:
+    db = tmp_path / "m.db"
+    run(
+        db,
+        "models",
+        "register",
+        "churn",
+        "--team",
+        "growth",
+        "--owner-name",
+        "Ada",
+        "--slo",
+        "roc_auc=0.8",
+        "--column",
+        "score=p_churn",
+        "--window",
+        "600",
+    )
+    shown = json.loads(run(db, "models", "show", "churn").stdout)
+    assert shown["slos"] == {"roc_auc": 0.8} and shown["columns"]["score"] == ["p_churn"]
+    assert shown["window_seconds"] == 600
+    assert "churn" in run(db, "models", "list").stdout
+    assert json.loads(run(db, "models", "list", "--json").stdout)[0]["owner"]["name"] == "Ada"
+    run(db, "models", "set-owner", "churn", "--email", "grace@example.com", "--oncall", "#pager")
+    run(db, "models", "version", "churn", "v1", "--stage", "champion", "--metric", "roc_auc=0.86")
+    run(db, "models", "version", "churn", "v2", "--stage", "challenger")
+    run(db, "models", "stage", "churn", "v2", "champion")
+    stages = {
+        v["version"]: v["stage"] for v in json.loads(run(db, "models", "show", "churn").stdout)["versions"]
+    }
+    assert stages == {"v1": "retired", "v2": "champion"}
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        actions = [r[0] for r in connection.execute(sa.text("SELECT action FROM audit_log ORDER BY id"))]
+    engine.dispose()
+    assert actions == [
+        "model.create",
+        "model.set_owner",
+        "version.create",
+        "version.create",
+        "version.stage",
+        "version.stage",
+    ]
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path) -> None:
+    db = tmp_path / "m.db"
+    for args, expected in [
+        (
+            ("models", "register", "m", "--team", "t", "--slo", "roc_auc=high"),
+            "--slo roc_auc: expected a number",
+        ),
+        (("models", "register", "m", "--team", "t", "--slo", "auc=0.8"), "slos: unknown metric 'auc'"),
+        (("models", "show", "nope"), "no model named 'nope'"),
+        (("models", "set-owner", "nope"), "give at least one of"),
+        (("tokens", "create", "--team", "t", "--scope", "write"), "scopes must be some of"),
+    ]:
+        result = run(db, *args, check=False)
+        assert result.returncode == 2, (args, result.stderr)
+        assert expected in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_tokens_create_prints_once_and_revoke(tmp_path) -> None:
+    db = tmp_path / "m.db"
+    token = run(db, "tokens", "create", "--team", "growth", "--scope", "read").stdout.strip()
+    assert token.startswith("mlw_") and len(token) > 40
+    assert token not in (tmp_path / "m.db").read_bytes().decode("latin-1")
+    assert run(db, "tokens", "revoke", token[:12]).stdout.strip() == "revoked"
+    assert run(db, "tokens", "revoke", token[:12], check=False).returncode == 2
+
+
+def test_worker_evaluates_due_windows(tmp_path) -> None:
+    from mlwarden.registry import Actor, ModelSpec, Registry
+    from mlwarden.server import batches
+    from mlwarden.server.ingest import ingest_predictions
+    from mlwarden.server.reference import store_reference
+    from mlwarden.store import Store
+    from mlwarden.store.schema import Model
+
+    db = tmp_path / "m.db"
+    store = Store(db)
+    Registry(store).create_model(Actor.operator(), ModelSpec(name="churn", team="growth"))
+    with store.session() as session:
+        model = session.scalar(sa_select(Model))
+    store_reference(store, model, reference_frame())
+    frame = reference_frame(800, seed=3).drop(columns="label")
+    frame["timestamp"] = past_window()
+    ingest_predictions(store, model, batches.Batch("b1", batches.normalise(frame, model.columns, "b1")), None)
+    store.dispose()
+    assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s)"
+    assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s)"
+
+
+def sa_select(entity):
+    import sqlalchemy as sa
+
+    return sa.select(entity)
