@@ -24,7 +24,7 @@ ROLE_DEFAULTS: dict[str, Any] = {
     "target": "label",
 }
 OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
-SETTABLE = (*OWNER_FIELDS, "description", "slos", "window_seconds", "grace_seconds")
+SETTABLE = (*OWNER_FIELDS, "description", "slos", "window_seconds", "grace_seconds", "contract")
 SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
 
 
@@ -59,6 +59,7 @@ def model_dict(model: Model, team: Team, versions: list[ModelVersion] | None = N
         "columns": model.columns,
         "window_seconds": model.window_seconds,
         "grace_seconds": model.grace_seconds,
+        "has_contract": model.contract is not None,
         "created_at": model.created_at.isoformat(),
         "updated_at": model.updated_at.isoformat(),
     }

@@ -192,6 +192,31 @@ def create_app(
     def set_stage(name: str, version: str, body: StageIn, caller: Caller) -> dict[str, Any]:
         return registry.set_stage(caller, name, version, body.stage)
 
+    @app.get(
+        "/v1/models/{name}/contract",
+        response_class=Response,
+        responses={200: {"content": {"application/yaml": {}}}},
+    )
+    def get_contract(name: str, caller: Caller) -> Response:
+        """The model's input/output contract (inferred from its first reference, or as last PUT)."""
+        model = model_row(caller, name, "read")
+        if model.contract is None:
+            raise NotFoundError(f"model {name!r} has no contract yet: upload a reference or PUT one")
+        return Response(model.contract, media_type="application/yaml")
+
+    @app.put("/v1/models/{name}/contract")
+    async def put_contract(name: str, request: Request, caller: Caller) -> dict[str, Any]:
+        """Replace the contract with an edited YAML; every later batch is validated against it."""
+        from mlwarden.quality import Contract
+
+        caller.require("admin")
+        body, _ = await _read_body(request, max_body)
+        text = body.decode("utf-8", errors="replace")
+        contract = Contract.from_yaml(text)  # rejects invalid YAML with the offending key named
+        updated = registry.update_model(caller, name, contract=text)
+        models.forget(name)
+        return {"name": updated["name"], "columns": len(contract.columns)}
+
     @app.post("/v1/models/{name}/reference", status_code=201)
     async def post_reference(name: str, request: Request, caller: Caller) -> dict[str, Any]:
         model = model_row(caller, name, "ingest")
@@ -199,6 +224,7 @@ def create_app(
         data = await run_in_threadpool(read_reference, body, content_type)
         stored = await run_in_threadpool(store_reference, store, model, data)
         references.forget(model.id)
+        models.forget(name)
         return stored
 
     @app.post("/v1/models/{name}/batches")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, profile
+from mlwarden.quality import Contract
 from mlwarden.server.batches import Batch
 from mlwarden.store import Store
 from mlwarden.store.schema import (
@@ -82,6 +84,7 @@ def ingest_predictions(
     frame[ts_col] = frame[ts_col].fillna(pd.Timestamp(received))
     starts = window_start(frame[ts_col], model.window_seconds)
     profiled = frame.drop(columns=[id_col, ts_col])
+    violations = contract_findings(model, profiled)  # on the rows as sent, before any coercion
     if reference is not None:
         profiled = _align_kinds(profiled, reference)
     groups = (
@@ -128,6 +131,7 @@ def ingest_predictions(
             predictions.insert(1, "batch_pk", batch_pk)
             insert_predictions(session, predictions)
             findings = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
+            findings += violations
             store_batch_findings(session, model, batch, findings, parts[0][0], width)
     except IntegrityError:
         return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
@@ -136,11 +140,24 @@ def ingest_predictions(
     )
 
 
+@lru_cache(maxsize=256)
+def parsed_contract(text: str) -> Contract:
+    return Contract.from_yaml(text)
+
+
+def contract_findings(model: Model, frame: pd.DataFrame) -> list[Finding]:
+    """Violations of the model's contract by this batch's rows (features and outputs; ids and times aside)."""
+    if not model.contract:
+        return []
+    return parsed_contract(model.contract).validate(frame)
+
+
 def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame:
     """Coerce a column whose kind differs from the reference's: unparsable values become missing, which the
     missing-rate check then reports — a type change is seen, never a crash at merge time."""
     from mlwarden.profile.dataset import column_kind
 
+    changed: dict[str, pd.Series] = {}
     for name in frame.columns:
         ref = reference.columns.get(name)
         if ref is None or (ref.kind == "numeric" and frame[name].dtype.kind in "fiu"):
@@ -148,12 +165,12 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
         if column_kind(frame[name], name) == ref.kind:
             continue
         if ref.kind in ("numeric", "boolean") and ref.is_numeric:
-            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+            changed[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
         elif ref.kind == "datetime":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", utc=True)
+            changed[name] = pd.to_datetime(frame[name], errors="coerce", utc=True)
         else:
-            frame[name] = frame[name].astype("string").astype(object)
-    return frame
+            changed[name] = frame[name].astype("string").astype(object)
+    return frame.assign(**changed) if changed else frame
 
 
 def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pd.DataFrame:

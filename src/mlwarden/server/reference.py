@@ -59,7 +59,25 @@ def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFr
     with store.session() as session:
         row = Reference(model_id=model.id, rows=data.rows, profile=data.to_bytes(), labelled=labelled)
         session.add(row)
-    return {"rows": data.rows, "columns": list(data.columns), "labelled_rows": _count(labelled)}
+        stored = session.get(Model, model.id)
+        contract = "kept"
+        if stored.contract is None:
+            stored.contract, contract = _inferred_contract(data, roles), "inferred"
+    return {
+        "rows": data.rows,
+        "columns": list(data.columns),
+        "labelled_rows": _count(labelled),
+        "contract": contract,
+    }
+
+
+def _inferred_contract(reference: DatasetProfile, roles: dict[str, Any]) -> str:
+    """The input/output contract learned from the reference (editable: GET/PUT …/contract)."""
+    from mlwarden.quality import Contract
+
+    scores = [s for s in roles["score"] if s in reference.columns]
+    prediction = roles["prediction"] if roles["prediction"] in reference.columns else None
+    return Contract.infer(reference, prediction=prediction, scores=scores).to_yaml()
 
 
 def _labelled_sample(data: pd.DataFrame, roles: dict[str, Any]) -> bytes | None:

@@ -91,6 +91,7 @@ class Model(Base):
     runbook_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     slos: Mapped[dict[str, Any]] = mapped_column(default=dict)  # metric -> bound, e.g. {"roc_auc": 0.8}
     columns: Mapped[dict[str, Any]] = mapped_column(default=dict)  # id/timestamp/prediction/score/target
+    contract: Mapped[str | None] = mapped_column(Text, default=None)  # YAML; batches are validated against it
     window_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     grace_seconds: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("runbook_url", sa.String(length=1000), nullable=True),
         sa.Column("slos", sa.JSON(), nullable=False),
         sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("contract", sa.Text(), nullable=True),
         sa.Column("window_seconds", sa.Integer(), nullable=False),
         sa.Column("grace_seconds", sa.Integer(), nullable=False),
         sa.Column("created_at", mlwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
