@@ -74,7 +74,7 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nda
     Columns whose edges crowd into a few cells (heavy tails) use the binary search directly.
     """
     k = edges.size
-    if k < 2:
+    if k < 2 or finite.size < 4 * _CELLS_PER_BIN * k:  # small arrays: building the table costs more
         return _histogram_by_search(finite, edges)
     lo, hi = float(edges[0]), float(edges[-1])
     cells = _CELLS_PER_BIN * k
