@@ -50,9 +50,8 @@ def domain_classifier(
     ref: pd.DataFrame, cur: pd.DataFrame, categorical: list[str], *, max_rows: int, seed: int = 0
 ) -> DomainClassifierResult:
     """Cross-validated ROC AUC of a classifier separating ``ref`` rows from ``cur`` rows."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     columns = list(ref.columns)
     ref, cur = ref.iloc[:max_rows], cur.iloc[:max_rows]
@@ -62,9 +61,22 @@ def domain_classifier(
         return DomainClassifierResult(float("nan"), float("nan"), n1, n2, columns, note)
     x, is_cat = encode(ref, cur, categorical)
     y = np.r_[np.zeros(n1), np.ones(n2)]
+    # One OpenMP thread: on a few thousand rows more threads gain little, and under CPU contention (the
+    # service evaluates while it ingests) OpenMP's spin-waiting turned a 0.2 s fit into 12 s.
+    with threadpool_limits(limits=1):
+        oof = _out_of_fold(x, y, is_cat, seed)
+    auc = float(roc_auc_score(y, oof))
+    sd = np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
+    return DomainClassifierResult(auc, float(norm.sf((auc - 0.5) / sd)), n1, n2, columns)
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, is_cat: np.ndarray, seed: int) -> np.ndarray:
+    """Out-of-fold P(current) for every row, from a small gradient-boosted classifier per fold."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+
     oof = np.empty(y.size)
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-    for train, test in folds.split(x, y):
+    for train, test in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(x, y):
         model = HistGradientBoostingClassifier(
             max_iter=20,
             learning_rate=0.3,
@@ -75,6 +87,4 @@ def domain_classifier(
         )
         model.fit(x[train], y[train])
         oof[test] = model.predict_proba(x[test])[:, 1]
-    auc = float(roc_auc_score(y, oof))
-    sd = np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
-    return DomainClassifierResult(auc, float(norm.sf((auc - 0.5) / sd)), n1, n2, columns)
+    return oof
