@@ -80,12 +80,3 @@ def test_profile_then_check_against_the_saved_profile(files, tmp_path):
     (tmp_path / "broken.mlwprof").write_bytes((tmp_path / "ref.mlwprof").read_bytes()[:-5])
     r = mlwarden("check", tmp_path / "broken.mlwprof", files / "shifted.csv")
     assert r.returncode == 2 and "truncated or corrupted" in r.stderr
-
-
-def test_demo_runs_and_writes_the_report(tmp_path):
-    r = mlwarden("demo", "--rows", 2000, "--output", tmp_path / "out")
-    assert r.returncode == 0, r.stderr
-    assert (tmp_path / "out" / "report.html").exists()
-    data = json.loads((tmp_path / "out" / "report.json").read_text())
-    critical = {(f["check"], f["column"]) for f in data["findings"] if f["severity"] == "critical"}
-    assert ("quality.constant", "age") in critical

@@ -236,3 +236,19 @@ def test_silently_broken_model_caught_on_first_window(
         critical
     )
     assert np.isfinite([f["value"] for f in critical if f["value"] is not None]).all()
+
+
+def test_contract_findings_land_in_the_window_of_the_offending_rows(api: TestClient) -> None:
+    upload_reference(api)
+    first, second = past_window(4), past_window(3)
+    clean = records(reference_frame(200, seed=13), first, prefix="a")
+    odd = records(reference_frame(200, seed=14), second, prefix="b")
+    for record in odd:
+        record["features"]["plan"] = "enterprise"  # a category the contract does not allow
+    assert (
+        api.post("/v1/models/churn/batches", json={"batch_id": "span", "records": clean + odd}).status_code
+        == 200
+    )
+    found = api.get("/v1/models/churn/findings", params={"check": "contract."}).json()
+    assert found and {f["window_start"][:13] for f in found} == {second.isoformat()[:13]}
+    assert {f["column"] for f in found} == {"plan"}

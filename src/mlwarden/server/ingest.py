@@ -83,18 +83,20 @@ def ingest_predictions(
     ts_col, id_col = roles["timestamp"], roles["id"]
     frame[ts_col] = frame[ts_col].fillna(pd.Timestamp(received))
     starts = window_start(frame[ts_col], model.window_seconds)
-    profiled = frame.drop(columns=[id_col, ts_col])
-    violations = contract_findings(model, profiled)  # on the rows as sent, before any coercion
-    if reference is not None:
-        profiled = _align_kinds(profiled, reference)
+    sent = frame.drop(columns=[id_col, ts_col])
+    profiled = _align_kinds(sent, reference) if reference is not None else sent
     groups = (
         starts.groupby(starts, sort=True).groups.items() if starts.nunique() > 1 else [(starts.iloc[0], None)]
     )
-    parts = []
+    parts, violations = [], []
     for start, index in groups:
         rows = profiled if index is None else profiled.loc[index]
         part = profile(rows, reference=reference, sample_size=BATCH_SAMPLE_SIZE, sketch=reference is None)
         parts.append((start.to_pydatetime(), part))
+        # the contract judges the rows as sent, before any coercion, in the window they belong to
+        violations.append(
+            (start.to_pydatetime(), contract_findings(model, sent if index is None else sent.loc[index]))
+        )
     predictions = _prediction_table(model, frame, roles)
     try:
         with store.session() as session:
@@ -130,9 +132,10 @@ def ingest_predictions(
             )
             predictions.insert(1, "batch_pk", batch_pk)
             insert_predictions(session, predictions)
-            findings = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
-            findings += violations
-            store_batch_findings(session, model, batch, findings, parts[0][0], width)
+            fingerprint = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
+            store_batch_findings(session, model, batch, fingerprint, parts[0][0], width)
+            for start, found in violations:
+                store_batch_findings(session, model, batch, found, start, width)
     except IntegrityError:
         return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
     return IngestResult(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,7 +134,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
             "labelled": int(outputs[roles["target"]].notna().sum()),
         }
     findings = [replace(f, model=model.name) for f in findings]
-    _store_results(store, model, window, findings, summary, upto)
+    _store_results(store, model, window, findings, summary, upto, _judged(summary))
     return findings
 
 
@@ -186,14 +187,30 @@ def _typed(frame: pd.DataFrame, roles: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
+def _judged(summary: dict[str, Any]) -> Callable[[str], bool]:
+    """Which checks a window's evaluation could judge: nothing without a reference; realized performance
+    (and its disagreement with the estimate) only with labels."""
+    if not summary.get("evaluated"):
+        return lambda check: False
+    if not summary.get("labelled"):
+        return lambda check: check not in ("performance.realized", "performance.estimate_mismatch")
+    return lambda check: True
+
+
 def _store_results(
-    store: Store, model: Model, window: Window, findings: list[Finding], summary: dict, upto: int
+    store: Store,
+    model: Model,
+    window: Window,
+    findings: list[Finding],
+    summary: dict,
+    upto: int,
+    judged: Callable[[str], bool],
 ) -> None:
     now = datetime.now(UTC)
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
         session.add_all(stored_finding(model.id, f, window=window) for f in findings)
-        _update_alerts(session, model, findings + _batch_findings(session, model, window), now)
+        _update_alerts(session, model, findings + _batch_findings(session, model, window), now, judged)
         session.execute(
             update(Window)
             .where(Window.id == window.id)
@@ -203,9 +220,21 @@ def _store_results(
         )
 
 
-def _update_alerts(session: Session, model: Model, findings: list[Finding], now: datetime) -> None:
-    """Open (or bump) one alert per check and column at warning or worse; resolve those that cleared."""
-    active = {(f.check, f.column or ""): f for f in findings if Severity(f.severity).rank >= 1}
+def alert_subject(finding: Finding) -> str:
+    """What an alert is about within its check: the column, or the metric of a performance finding."""
+    return finding.column or str(finding.evidence.get("metric") or "")
+
+
+def _update_alerts(
+    session: Session, model: Model, findings: list[Finding], now: datetime, judged: Callable[[str], bool]
+) -> None:
+    """Open (or bump) one alert per check and subject at warning or worse, at the worst severity seen;
+    resolve open alerts that cleared — only for checks this window could ``judged`` (no labels: realized
+    performance was not measured, so its alert stays open)."""
+    active: dict[tuple[str, str], Finding] = {}
+    for f in sorted(findings, key=lambda f: Severity(f.severity).rank):  # the worst of a key wins
+        if Severity(f.severity).rank >= 1:
+            active[(f.check, alert_subject(f))] = f
     open_alerts = session.scalars(
         select(Alert).where(Alert.model_id == model.id, Alert.status == "open")
     ).all()
@@ -214,7 +243,8 @@ def _update_alerts(session: Session, model: Model, findings: list[Finding], now:
         key = (alert.check, alert.column)
         finding = active.get(key)
         if finding is None:
-            alert.status, alert.resolved_at = "resolved", now
+            if judged(alert.check):
+                alert.status, alert.resolved_at = "resolved", now
             continue
         seen.add(key)
         alert.occurrences += 1
