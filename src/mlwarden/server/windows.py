@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
@@ -111,16 +112,19 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
     else:
         ref_profile = DatasetProfile.from_bytes(reference.profile)
         ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
-        report = evaluate(
-            ref_profile,
-            current,
-            ref_rows=ref_rows,
-            cur_rows=outputs,
-            target=roles["target"],
-            prediction=prediction,
-            scores=scores,
-            slo=model.slos,
-        )
+        # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
+        # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
+        with threadpool_limits(limits=1):
+            report = evaluate(
+                ref_profile,
+                current,
+                ref_rows=ref_rows,
+                cur_rows=outputs,
+                target=roles["target"],
+                prediction=prediction,
+                scores=scores,
+                slo=model.slos,
+            )
         findings = list(report.findings)
         from mlwarden.quality import check_ids
 
