@@ -284,7 +284,9 @@ def stored_finding(model_id: int, finding: Finding, *, window: Window | None) ->
 def ingest_labels(store: Store, model: Model, batch_id: str, labels: pd.DataFrame) -> IngestResult:
     """Store delayed labels (``id``, ``label``, optional ``timestamp``) for joining to predictions by id."""
     received = datetime.now(UTC)
-    ts = labels["timestamp"].fillna(pd.Timestamp(received)) if "timestamp" in labels else None
+    ts = None
+    if "timestamp" in labels:
+        ts = pd.to_datetime(labels["timestamp"], utc=True).dt.as_unit("us").fillna(pd.Timestamp(received))
     rows = [
         {"model_id": model.id, "prediction_id": i, "label": v, "ts": t}
         for i, v, t in zip(
