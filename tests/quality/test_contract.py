@@ -208,3 +208,17 @@ def test_validate_accepts_a_clean_service_sized_batch():
     data |= {"n": rng.integers(0, 9, n), "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), "s")}
     batch = pd.DataFrame(data)
     assert Contract.infer(batch).validate(batch) == []
+
+
+def test_a_lone_value_past_an_inferred_range_is_info_many_are_a_warning():
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame({"calls": rng.poisson(2, 5_000)})
+    contract = Contract.infer(reference)
+    top = contract.columns["calls"].max
+    batch = pd.DataFrame({"calls": rng.poisson(2, 5_000)}).clip(upper=int(top))
+    batch.loc[0, "calls"] = int(top) + 5  # one tail value: the reference just never saw it
+    (lone,) = contract.validate(batch)
+    assert lone.check == "contract.range" and lone.severity == "info"
+    batch.loc[:49, "calls"] = int(top) + 5  # 1 % of the rows: a real change
+    (many,) = contract.validate(batch)
+    assert many.severity == "warning" and many.evidence["count"] == 50

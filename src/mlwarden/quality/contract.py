@@ -28,6 +28,10 @@ FORMAT_VERSION = 1
 KINDS = ("numeric", "categorical", "boolean", "datetime")
 RANGED_KINDS = ("numeric", "datetime")
 EXAMPLES = 5
+# Range and category violations by fewer than this share of a batch's rows are info, not warnings: an
+# inferred range has only seen the reference's extremes, and one count of 8 where the reference stopped at 7
+# is the tail, not a broken pipeline. A column that breaks its rule in earnest does so in many rows.
+NOISE_SHARE = 0.001
 
 
 @dataclass(slots=True)
@@ -284,6 +288,11 @@ def _violation(
     )
 
 
+def _soft_severity(bad: np.ndarray, rows: int) -> Severity:
+    """Warning for a range or category rule broken by at least NOISE_SHARE of the rows, else info."""
+    return Severity.WARNING if np.count_nonzero(bad) >= NOISE_SHARE * rows else Severity.INFO
+
+
 def _parse_timestamps(values: pd.Series) -> pd.Series:
     """Strings as UTC timestamps (NaT where a value is not ISO-8601): CSV and JSON carry no datetime type."""
     return pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
@@ -330,7 +339,7 @@ def _nullable(name: str, count: int, rows: int) -> Finding:
 
 def _out_of_range(name: str, rule: ColumnRule, bad: np.ndarray, values: pd.Series, rows: int) -> Finding:
     where = f"outside [{_show(rule.kind, rule.min)}, {_show(rule.kind, rule.max)}]"
-    return _violation("contract.range", name, where, bad, values, rows)
+    return _violation("contract.range", name, where, bad, values, rows, _soft_severity(bad, rows))
 
 
 def _check_column(name: str, rule: ColumnRule, values: pd.Series, rows: int) -> list[Finding]:
@@ -379,6 +388,14 @@ def _check_column(name: str, rule: ColumnRule, values: pd.Series, rows: int) -> 
         bad = ~known[codes]
         if bad.any():
             out.append(
-                _violation("contract.category", name, "outside the allowed categories", bad, values, rows)
+                _violation(
+                    "contract.category",
+                    name,
+                    "outside the allowed categories",
+                    bad,
+                    values,
+                    rows,
+                    _soft_severity(bad, rows),
+                )
             )
     return out
