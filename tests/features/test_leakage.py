@@ -1,6 +1,5 @@
 """Leakage: target leakage, point-in-time, contamination, identifiers — and silence on clean data."""
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -56,15 +55,12 @@ def test_no_findings_on_clean_data(clean):
     assert report.feature_time_columns == ["usage_updated_at"] and report.metric == "roc_auc"
 
 
-def test_target_leakage_is_critical_and_fast(clean):
+def test_target_leakage_is_critical(clean):
     rng = np.random.default_rng(1)
     data = clean.assign(
         refund_issued=clean["churned"] * rng.random(len(clean)) + 0.001 * rng.random(len(clean))
     )
-    started = time.perf_counter()
     findings = check_leakage(data, target="churned")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10, elapsed  # 20 features × 20k rows
     target = [f for f in findings if f.check == "leakage.target"]
     assert [(f.column, f.severity) for f in target] == [("refund_issued", Severity.CRITICAL)]
     assert target[0].value >= 0.98 and "refund_issued" in target[0].message
