@@ -252,3 +252,25 @@ def test_contract_findings_land_in_the_window_of_the_offending_rows(api: TestCli
     found = api.get("/v1/models/churn/findings", params={"check": "contract."}).json()
     assert found and {f["window_start"][:13] for f in found} == {second.isoformat()[:13]}
     assert {f["column"] for f in found} == {"plan"}
+
+
+def test_multipart_reference_upload_and_training_profile(api: TestClient, tmp_path) -> None:
+    from mlwarden.profile import profile
+
+    frame = reference_frame()
+    csv = frame.to_csv(index=False).encode()
+    response = api.post("/v1/models/churn/reference", files={"file": ("reference.csv", csv, "text/plain")})
+    assert response.status_code == 201, response.text
+    assert response.json()["rows"] == 4_000 and response.json()["labelled_rows"] == 4_000
+    assert api.post("/v1/models/churn/reference", files={"other": ("x.csv", csv)}).status_code == 422
+
+    api.post("/v1/models/churn/versions", json={"version": "v1", "stage": "champion"}).raise_for_status()
+    blob = profile(frame.drop(columns="label")).to_bytes()
+    put = api.put(
+        "/v1/models/churn/versions/v1/training-profile",
+        files={"file": ("train.mlwprof", blob, "application/octet-stream")},
+    )
+    assert put.status_code == 200 and put.json()["has_training_profile"] is True
+    assert api.put("/v1/models/churn/versions/v9/training-profile", content=blob).status_code == 404
+    shown = api.get("/v1/models/churn").json()["versions"][0]
+    assert shown["has_training_profile"] is True

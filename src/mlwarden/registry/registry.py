@@ -266,6 +266,28 @@ class Registry:
             )
             return version_dict(row)
 
+    def set_training_profile(self, actor: Actor, name: str, version: str, profile: bytes) -> dict[str, Any]:
+        """Attach the profile of a version's training data (replacing any earlier one; audited)."""
+        actor.require("admin")
+        with self.store.session() as session:
+            model = self._model(session, actor, name)
+            row = session.scalar(
+                select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.version == version)
+            )
+            if row is None:
+                raise NotFoundError(f"model {name!r} has no version {version!r}")
+            before = row.training_profile is not None
+            row.training_profile = profile
+            record(
+                session,
+                actor=actor.name,
+                action="version.training_profile",
+                entity=f"model:{name}@{version}",
+                before={"has_training_profile": before},
+                after={"has_training_profile": True, "bytes": len(profile)},
+            )
+            return version_dict(row)
+
     def _demote_champion(self, session: Session, actor: Actor, model: Model) -> None:
         for old in session.scalars(
             select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.stage == "champion")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
-from mlwarden.profile import DatasetProfile, merge
+from mlwarden.profile import DatasetProfile, merge, profile
 from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
 from mlwarden.registry.tokens import digest
 from mlwarden.server import batches
@@ -33,6 +33,14 @@ from mlwarden.store.schema import Alert, AuditEntry, Model, PartialProfile, Stor
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 SEVERITIES = ("info", "warning", "critical")
+UPLOAD_TYPES = {
+    "parquet": "application/vnd.apache.parquet",
+    "pq": "application/vnd.apache.parquet",
+    "arrow": "application/vnd.apache.arrow.file",
+    "feather": "application/vnd.apache.arrow.file",
+    "csv": "text/csv",
+    "mlwprof": "application/octet-stream",
+}
 CACHE_SECONDS = 5.0  # how long a model/reference change or a token revocation may take to reach a replica
 
 
@@ -219,13 +227,26 @@ def create_app(
 
     @app.post("/v1/models/{name}/reference", status_code=201)
     async def post_reference(name: str, request: Request, caller: Caller) -> dict[str, Any]:
+        """The reference: a saved profile, or Parquet / Arrow IPC / CSV data — as the raw body with its
+        Content-Type, or as a multipart file upload (field ``file``; the type from the file name)."""
         model = model_row(caller, name, "ingest")
-        body, content_type = await _read_body(request, max_body)
+        body, content_type = await _read_upload(request, max_body)
         data = await run_in_threadpool(read_reference, body, content_type)
         stored = await run_in_threadpool(store_reference, store, model, data)
         references.forget(model.id)
         models.forget(name)
         return stored
+
+    @app.put("/v1/models/{name}/versions/{version}/training-profile")
+    async def put_training_profile(
+        name: str, version: str, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        """The profile of the data a version was trained on (a saved profile, or data to profile)."""
+        caller.require("admin")
+        body, content_type = await _read_upload(request, max_body)
+        data = await run_in_threadpool(read_reference, body, content_type)
+        training = data if isinstance(data, DatasetProfile) else await run_in_threadpool(profile, data)
+        return registry.set_training_profile(caller, name, version, training.to_bytes())
 
     @app.post("/v1/models/{name}/batches")
     async def post_batch(
@@ -408,6 +429,22 @@ def _handler(status: int):
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handle
+
+
+async def _read_upload(request: Request, limit: int) -> tuple[bytes, str]:
+    """A raw body, or the ``file`` field of a multipart upload with a type told by its file name."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        return await _read_body(request, limit)
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit() or int(declared) > limit:
+        raise HTTPException(413, f"multipart uploads need a Content-Length of at most {limit:,} bytes")
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InputError("file: expected a multipart field named 'file' holding the data or profile")
+    suffix = (upload.filename or "").rsplit(".", 1)[-1].lower()
+    return await upload.read(), UPLOAD_TYPES.get(suffix, upload.content_type or "application/octet-stream")
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, str]:

@@ -30,7 +30,8 @@ def read_reference(body: bytes, content_type: str) -> DatasetProfile | pd.DataFr
             import pyarrow as pa
             import pyarrow.ipc
 
-            return pyarrow.ipc.open_stream(pa.BufferReader(body)).read_all().to_pandas()
+            opener = pyarrow.ipc.open_file if content_type.endswith(".file") else pyarrow.ipc.open_stream
+            return opener(pa.BufferReader(body)).read_all().to_pandas()
         if content_type in ("text/csv", "application/csv"):
             return pd.read_csv(io.BytesIO(body), low_memory=False)
     except Exception as exc:  # pyarrow/pandas raise many types; all mean "unreadable body"
