@@ -2,8 +2,11 @@
 
 Layout: ``MAGIC`` (8 bytes) | format version (u16) | header length (u32) | header (UTF-8 JSON) | blobs |
 CRC-32 of everything before it (u32). The header describes each column and where its arrays (edges,
-histogram, KLL sketch) lie in the blob section; the row sample is one Arrow IPC stream blob. Any truncation,
-foreign file or corruption is reported as an :class:`InputError`, never a crash.
+histogram, KLL sketch) lie in the blob section. Version 2 stores the row sample's float64 columns as one
+raw little-endian blob (column after column) and its keys as another, the other sample columns (labels) as
+an Arrow IPC stream blob, and the sample's column order; version 1 (still read) kept the whole sample and
+its keys in one Arrow IPC stream. Any truncation, foreign file or corruption is reported as an
+:class:`InputError`, never a crash.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from datasketches import kll_doubles_sketch
 
@@ -24,7 +28,7 @@ from mlwarden.profile.dataset import DatasetProfile
 from mlwarden.profile.numeric import Moments
 
 MAGIC = b"MLWPROF\x00"
-VERSION = 1
+VERSION = 2
 _PREFIX = struct.Struct("<8sHI")
 _CRC = struct.Struct("<I")
 
@@ -44,26 +48,36 @@ class _Blobs:
 
 
 def dumps(profile: DatasetProfile) -> bytes:
-    """Serialise ``profile`` to bytes."""
+    """Serialise ``profile`` to bytes (the current format version)."""
     blobs = _Blobs()
     columns = [_column_header(col, blobs) for col in profile.columns.values()]
-    sample = profile.sample.copy()
-    sample["__sample_key__"] = profile.sample_keys
-    sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(sample, preserve_index=False, nthreads=1)  # small: threads cost more
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
+    sample = profile.sample
+    floats = [name for name, dtype in sample.dtypes.items() if dtype == np.float64]
+    labels = sample.drop(columns=floats) if len(floats) < sample.shape[1] else None
+    block = sample[floats].to_numpy(dtype="<f8") if floats else np.empty((len(sample), 0), dtype="<f8")
     header = {
         "rows": profile.rows,
         "sample_size": profile.sample_size,
         "source": profile.source,
         "meta": profile.meta,
         "columns": columns,
-        "sample": blobs.add(sink.getvalue().to_pybytes()),
+        "sample_columns": [str(c) for c in sample.columns],
+        "sample_rows": len(sample),
+        "sample_floats": {"columns": floats, "data": blobs.add(block.tobytes(order="F"))},
+        "sample_keys": blobs.add(np.asarray(profile.sample_keys, dtype="<f8").tobytes()),
+        "sample": None if labels is None else blobs.add(_arrow_stream(labels)),
     }
     head = json.dumps(header, separators=(",", ":")).encode()
     body = _PREFIX.pack(MAGIC, VERSION, len(head)) + head + b"".join(blobs.parts)
     return body + _CRC.pack(zlib.crc32(body))
+
+
+def _arrow_stream(frame: pd.DataFrame) -> bytes:
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # small: threads cost more
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def loads(data: bytes) -> DatasetProfile:
@@ -89,11 +103,9 @@ def loads(data: bytes) -> DatasetProfile:
             return body[start : start + ref[1]]
 
         columns = {c["name"]: _column_from_header(c, blob) for c in header["columns"]}
-        table = pa.ipc.open_stream(blob(header["sample"])).read_all()
+        sample, keys = _sample_v1(header, blob) if version == 1 else _sample_v2(header, blob)
     except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"profile is malformed: {exc}") from exc
-    sample = table.to_pandas(use_threads=False)
-    keys = sample.pop("__sample_key__").to_numpy(dtype="float64")
     for name, col in columns.items():
         if name in sample and not col.is_numeric:
             sample[name] = sample[name].astype(object).where(sample[name].notna(), None)
@@ -106,6 +118,24 @@ def loads(data: bytes) -> DatasetProfile:
         source=header.get("source"),
         meta=dict(header.get("meta") or {}),
     )
+
+
+def _sample_v1(header: dict[str, Any], blob: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    sample = pa.ipc.open_stream(blob(header["sample"])).read_all().to_pandas(use_threads=False)
+    return sample, sample.pop("__sample_key__").to_numpy(dtype="float64")
+
+
+def _sample_v2(header: dict[str, Any], blob: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    rows, floats = int(header["sample_rows"]), header["sample_floats"]
+    block = np.frombuffer(blob(floats["data"]), dtype="<f8").reshape(len(floats["columns"]), rows)
+    sample = pd.DataFrame(block.T.astype(np.float64), columns=floats["columns"])  # one 2-D block, copied
+    if header["sample"] is not None:
+        labels = pa.ipc.open_stream(blob(header["sample"])).read_all().to_pandas(use_threads=False)
+        sample = pd.concat([sample, labels], axis=1)[header["sample_columns"]]
+    keys = np.frombuffer(blob(header["sample_keys"]), dtype="<f8").astype(np.float64)
+    if keys.size != rows:
+        raise ValueError(f"{keys.size} sample keys for {rows} sample rows")
+    return sample, keys
 
 
 def load_profile(path: str | Path) -> DatasetProfile:

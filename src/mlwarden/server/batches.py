@@ -143,6 +143,9 @@ def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.D
         raise InputError(f"{id_col}: prediction ids must be non-empty and at most {MAX_ID_LENGTH} characters")
     if ts_col not in frame:
         frame[ts_col] = pd.NaT
+    dtype = frame[ts_col].dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "us" and str(dtype.tz) == "UTC":
+        return frame  # already as stored (Arrow and Parquet bodies): parsing again costs ~0.1 ms a batch
     try:
         frame[ts_col] = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601").dt.floor("us")  # as stored
     except (ValueError, TypeError) as exc:

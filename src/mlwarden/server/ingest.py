@@ -8,6 +8,7 @@ acknowledged as a duplicate: retries never count twice.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -41,6 +42,10 @@ from mlwarden.store.schema import (
 from mlwarden.store.upsert import insert_ignore
 
 BATCH_SAMPLE_SIZE = 500  # rows of each batch kept in its profile's reservoir (a window keeps as many)
+KNOWN_WINDOWS = 10_000  # (model, window) rows this process has seen committed, per store, before forgetting
+
+# Window rows are never deleted, so once this process has committed one it need not upsert it again.
+_known_windows: weakref.WeakKeyDictionary[Store, set[tuple[int, datetime]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -98,6 +103,9 @@ def ingest_predictions(
             (start.to_pydatetime(), contract_findings(model, sent if index is None else sent.loc[index]))
         )
     predictions = _prediction_table(model, frame, roles)
+    profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
+    known = _known_windows.setdefault(store, set())
+    new_windows = [s for s, _ in parts if (model.id, s) not in known]
     try:
         with store.session() as session:
             batch_pk = session.scalar(  # a duplicate batch_id fails here
@@ -115,7 +123,7 @@ def ingest_predictions(
             )
             width = timedelta(seconds=model.window_seconds)
             insert_ignore(
-                session, Window, [{"model_id": model.id, "start": s, "end": s + width} for s, _ in parts]
+                session, Window, [{"model_id": model.id, "start": s, "end": s + width} for s in new_windows]
             )
             session.execute(
                 insert(PartialProfile.__table__),
@@ -124,20 +132,23 @@ def ingest_predictions(
                         "model_id": model.id,
                         "batch_pk": batch_pk,
                         "window_start": s,
-                        "rows": p.rows,
-                        "profile": p.to_bytes(),
+                        "rows": rows,
+                        "profile": blob,
                     }
-                    for s, p in parts
+                    for s, rows, blob in profiles
                 ],
             )
-            predictions.insert(1, "batch_pk", batch_pk)
-            insert_predictions(session, predictions)
+            batch_pks = pa.array(np.full(len(frame), batch_pk))
+            insert_predictions(session, predictions.add_column(1, "batch_pk", batch_pks))
             fingerprint = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
             store_batch_findings(session, model, batch, fingerprint, parts[0][0], width)
             for start, found in violations:
                 store_batch_findings(session, model, batch, found, start, width)
     except IntegrityError:
         return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
+    if len(known) + len(new_windows) > KNOWN_WINDOWS:
+        known.clear()
+    known.update((model.id, s) for s in new_windows)
     return IngestResult(
         batch_id=batch.batch_id, rows=len(frame), duplicate=False, windows=[s.isoformat() for s, _ in parts]
     )
@@ -176,50 +187,50 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     return frame.assign(**changed) if changed else frame
 
 
-def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pd.DataFrame:
-    """Prediction keys and outputs as columns of the ``predictions`` table (``batch_pk`` added later)."""
+def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pa.Table:
+    """Prediction keys and outputs as columns of the ``predictions`` table, as Arrow arrays (``batch_pk``
+    is added once the batch row exists)."""
     n = len(frame)
-    out = pd.DataFrame(
-        {
-            "model_id": np.full(n, model.id),
-            "prediction_id": frame[roles["id"]].to_numpy(),
-            "ts": frame[roles["timestamp"]].reset_index(drop=True),  # tz-aware: no per-row Timestamp objects
-        }
-    )
     pred = roles["prediction"]
-    out["prediction"] = (
-        frame[pred].astype("string").to_numpy(object, na_value=None) if pred in frame else None
-    )
+    prediction = pa.array(frame[pred].astype("string")) if pred in frame else pa.nulls(n, pa.string())
     scores = [s for s in roles["score"] if s in frame]
-    out["score"] = (
-        pd.to_numeric(frame[scores[0]], errors="coerce").to_numpy(float) if len(scores) == 1 else np.nan
-    )
+    score = np.full(n, np.nan)
+    if len(scores) == 1:
+        score = pd.to_numeric(frame[scores[0]], errors="coerce").to_numpy(float)
     if len(scores) > 1:
         matrix = frame[scores].astype(float).round(12)
-        out["scores"] = matrix.to_json(orient="records", lines=True).splitlines()
+        multi = pa.array(matrix.to_json(orient="records", lines=True).splitlines(), pa.string())
     else:
-        out["scores"] = None
-    return out
+        multi = pa.nulls(n, pa.string())
+    return pa.table(
+        {
+            "model_id": pa.array(np.full(n, model.id)),
+            "prediction_id": pa.array(frame[roles["id"]]),
+            "ts": pa.array(frame[roles["timestamp"]]),  # tz-aware: no per-row Timestamp objects
+            "prediction": prediction,
+            "score": pa.array(score, from_pandas=True),  # NaN is NULL
+            "scores": multi,
+        }
+    )
 
 
-def insert_predictions(session: Session, table: pd.DataFrame) -> None:
+def insert_predictions(session: Session, table: pa.Table) -> None:
     """Bulk-insert prediction rows: PostgreSQL's COPY (one round trip, ~10× executemany), else executemany."""
     if session.get_bind().dialect.name != "postgresql":
-        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+        rows = table.to_pylist()
         for row in rows:
-            row["ts"] = row["ts"].to_pydatetime()
             row["scores"] = json.loads(row["scores"]) if row["scores"] else None
         session.execute(insert(Prediction), rows)
         return
     sink = pa.BufferOutputStream()
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    pa_csv.write_csv(pa.Table.from_pandas(table, preserve_index=False, nthreads=1), sink, options)
-    columns = ", ".join(table.columns)
+    pa_csv.write_csv(table, sink, options)
+    columns = ", ".join(table.column_names)
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(
         f"COPY predictions ({columns}) FROM STDIN WITH (FORMAT csv, NULL '', FORCE_NULL (prediction, scores))"
     ) as copy:
-        copy.write(sink.getvalue().to_pybytes())
+        copy.write(sink.getvalue())
 
 
 def _fingerprint_finding(session: Session, model: Model, batch: Batch) -> Finding | None:
