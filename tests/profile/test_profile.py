@@ -5,7 +5,7 @@ import pytest
 import mlwarden as mw
 from mlwarden.errors import InputError
 from mlwarden.profile import column_kind, load_profile, read_table
-from mlwarden.profile.numeric import _histogram_by_search, histogram
+from mlwarden.profile.numeric import _histogram_by_sort, histogram
 
 
 @pytest.fixture
@@ -155,10 +155,25 @@ def test_read_table_errors(tmp_path):
         read_table(tmp_path / "x.xlsx")
 
 
-def test_fast_histogram_equals_binary_search():
+def _histogram_by_search(x: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The definition: bin = number of edges <= x, the maximum edge counted in the last inner bin."""
+    idx = np.searchsorted(edges, x, side="right")
+    if edges.size > 1:
+        idx[x == edges[-1]] = edges.size - 1
+    return np.bincount(idx, minlength=edges.size + 1), np.bincount(idx, weights=x, minlength=edges.size + 1)
+
+
+def test_fast_histograms_equal_the_definition():
     rng = np.random.default_rng(11)
     for ref in (rng.normal(size=50_000), rng.lognormal(0, 3, 50_000), np.round(rng.normal(size=50_000), 1)):
         edges = mw.profile(pd.DataFrame({"x": ref}))["x"].edges
-        for x in (ref, rng.normal(1, 3, 50_000), edges, np.nextafter(edges, -np.inf)):
-            (fast, fast_sums), (slow, slow_sums) = histogram(x, edges), _histogram_by_search(x, edges)
-            assert np.array_equal(fast, slow) and np.allclose(fast_sums, slow_sums)
+        for x in (ref, rng.normal(1, 3, 50_000), edges, np.nextafter(edges, -np.inf), ref[:700], ref[:0]):
+            expected, expected_sums = _histogram_by_search(x, edges)
+            for counts, sums in (histogram(x, edges), _histogram_by_sort(x, edges)):  # grid (large) and sort
+                assert np.array_equal(counts, expected) and np.allclose(sums, expected_sums)
+    one_edge = np.array([2.0])  # a constant reference: below, and at or above its value
+    for counts, sums in (
+        histogram(np.array([1.0, 2.0, 3.0]), one_edge),
+        _histogram_by_sort(np.array([1.0, 2.0, 3.0]), one_edge),
+    ):
+        assert counts.tolist() == [1, 2] and sums.tolist() == [1.0, 5.0]

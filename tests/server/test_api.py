@@ -274,3 +274,28 @@ def test_multipart_reference_upload_and_training_profile(api: TestClient, tmp_pa
     assert api.put("/v1/models/churn/versions/v9/training-profile", content=blob).status_code == 404
     shown = api.get("/v1/models/churn").json()["versions"][0]
     assert shown["has_training_profile"] is True
+
+
+def test_prediction_timestamps_are_stored_as_the_instants_sent(api: TestClient, store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from mlwarden.store.schema import Prediction
+
+    upload_reference(api)
+    frame = reference_frame(2, seed=3).drop(columns="label")
+    sent = [
+        {"id": f"tz{i}", "timestamp": stamp, "features": {"x1": float(frame["x1"][i])}, "prediction": 1}
+        for i, stamp in enumerate(["2026-03-01T10:00:00.123456+02:00", "2026-03-01T08:00:00Z"])
+    ]
+    response = api.post("/v1/models/churn/batches", json={"batch_id": "tz", "records": sent})
+    assert response.status_code == 200, response.text
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(Prediction.prediction_id, Prediction.ts).order_by(Prediction.id)
+        ).all()
+    assert [(i, ts.astimezone(UTC)) for i, ts in rows] == [
+        ("tz0", datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)),
+        ("tz1", datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)),
+    ]

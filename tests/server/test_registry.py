@@ -16,7 +16,29 @@ OPERATOR = Actor.operator("test")
 def test_migrations_are_idempotent(store: Store) -> None:
     Store(store.url).dispose()  # a second start upgrades nothing and breaks nothing
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_upgrade_from_the_first_release_keeps_rows(store: Store) -> None:
+    from alembic import command
+
+    from mlwarden.store.migrate import alembic_config
+
+    command.downgrade(alembic_config(store.engine), "0001")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO predictions (model_id, batch_pk, prediction_id, ts) "
+                "VALUES (1, 1, 'p-1', '2026-11-26 00:00:00+00:00')"
+            )
+        )
+    Store(store.url).dispose()  # an old store is upgraded on open
+    with store.engine.connect() as connection:
+        found = "SELECT count(*) FROM predictions WHERE model_id = 1 AND prediction_id = 'p-1'"
+        assert connection.execute(text(found)).scalar() == 1
+        if store.backend == "postgresql":
+            method = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_predictions_key'"
+            assert "USING hash" in connection.execute(text(method)).scalar()
 
 
 def test_register_show_list_and_audit(store: Store) -> None:

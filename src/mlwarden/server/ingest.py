@@ -16,8 +16,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,9 +107,11 @@ def ingest_predictions(
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
     known = _known_windows.setdefault(store, set())
     new_windows = [s for s, _ in parts if (model.id, s) not in known]
+    width = timedelta(seconds=model.window_seconds)
     try:
-        with store.session() as session:
-            batch_pk = session.scalar(  # a duplicate batch_id fails here
+        # Core, not the ORM: this is the hot path (the ORM's unit of work costs ~1 ms a batch here)
+        with store.engine.begin() as connection:
+            batch_pk = connection.execute(  # a duplicate batch_id fails here
                 insert(BatchRow.__table__)
                 .values(
                     model_id=model.id,
@@ -120,12 +123,13 @@ def ingest_predictions(
                     received_at=received,
                 )
                 .returning(BatchRow.__table__.c.id)
-            )
-            width = timedelta(seconds=model.window_seconds)
+            ).scalar_one()
             insert_ignore(
-                session, Window, [{"model_id": model.id, "start": s, "end": s + width} for s in new_windows]
+                connection,
+                Window,
+                [{"model_id": model.id, "start": s, "end": s + width} for s in new_windows],
             )
-            session.execute(
+            connection.execute(
                 insert(PartialProfile.__table__),
                 [
                     {
@@ -139,11 +143,14 @@ def ingest_predictions(
                 ],
             )
             batch_pks = pa.array(np.full(len(frame), batch_pk))
-            insert_predictions(session, predictions.add_column(1, "batch_pk", batch_pks))
-            fingerprint = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
-            store_batch_findings(session, model, batch, fingerprint, parts[0][0], width)
-            for start, found in violations:
-                store_batch_findings(session, model, batch, found, start, width)
+            insert_predictions(connection, predictions.add_column(1, "batch_pk", batch_pks))
+            if batch.fingerprint is not None or any(found for _, found in violations):
+                with Session(bind=connection) as session:  # joins the connection's transaction
+                    fingerprint = [f for f in (_fingerprint_finding(session, model, batch),) if f is not None]
+                    store_batch_findings(session, model, batch, fingerprint, parts[0][0], width)
+                    for start, found in violations:
+                        store_batch_findings(session, model, batch, found, start, width)
+                    session.flush()
     except IntegrityError:
         return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
     if len(known) + len(new_windows) > KNOWN_WINDOWS:
@@ -214,19 +221,23 @@ def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pa.Tabl
     )
 
 
-def insert_predictions(session: Session, table: pa.Table) -> None:
+def insert_predictions(connection: Connection, table: pa.Table) -> None:
     """Bulk-insert prediction rows: PostgreSQL's COPY (one round trip, ~10× executemany), else executemany."""
-    if session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         rows = table.to_pylist()
         for row in rows:
             row["scores"] = json.loads(row["scores"]) if row["scores"] else None
-        session.execute(insert(Prediction), rows)
+        connection.execute(insert(Prediction.__table__), rows)
         return
+    # UTC timestamps as text with an explicit offset: Arrow's time-zone-aware formatting costs ~0.8 ms a batch
+    utc = pc.cast(table["ts"].cast(pa.timestamp("us")), pa.string())
+    stamps = pc.binary_join_element_wise(utc, "+00", "")
+    table = table.set_column(table.column_names.index("ts"), "ts", stamps)
     sink = pa.BufferOutputStream()
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     pa_csv.write_csv(table, sink, options)
     columns = ", ".join(table.column_names)
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(
         f"COPY predictions ({columns}) FROM STDIN WITH (FORMAT csv, NULL '', FORCE_NULL (prediction, scores))"
     ) as copy:

@@ -159,7 +159,8 @@ class Prediction(Base):
 
     __tablename__ = "predictions"
     __table_args__ = (
-        Index("ix_predictions_key", "model_id", "prediction_id"),
+        # hash on PostgreSQL: random ids make B-tree inserts the costliest part of ingestion (migration 0002)
+        Index("ix_predictions_key", "prediction_id", postgresql_using="hash"),
         Index("ix_predictions_time", "model_id", "ts"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
