@@ -25,6 +25,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +45,8 @@ def frame(rows: int, rng: np.random.Generator, offset: int) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def arrow_body(df: pd.DataFrame) -> bytes:
+def arrow_body(table: pa.Table) -> bytes:
     sink = io.BytesIO()
-    table = pa.Table.from_pandas(df, preserve_index=False)
     with pyarrow.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue()
@@ -124,7 +124,7 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
             ).raise_for_status()
             frames = [frame(rows, rng, (i + 1) * rows) for i in range(min(batches, 50))]
             if fmt == "arrow":
-                bodies = [arrow_body(f) for f in frames]
+                tables = [pa.Table.from_pandas(f, preserve_index=False) for f in frames]
             else:
                 import json
 
@@ -133,7 +133,13 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
         local = threading.local()
 
         def send(i: int) -> float:
-            body = bodies[i % len(bodies)]
+            # every batch gets its own prediction ids, as in production (repeated ids index differently)
+            if fmt == "arrow":
+                table = tables[i % len(tables)]
+                ids = pc.binary_join_element_wise(f"b{i}-", table["id"].cast(pa.string()), "")
+                body = arrow_body(table.set_column(table.column_names.index("id"), "id", ids))
+            else:
+                body = bodies[i % len(bodies)].replace(b'"id": "p', f'"id": "b{i}-p'.encode())
             if not hasattr(local, "client"):
                 local.client = httpx.Client(base_url=url, timeout=60, headers=headers)
             c = local.client
