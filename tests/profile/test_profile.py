@@ -177,3 +177,38 @@ def test_fast_histograms_equal_the_definition():
         _histogram_by_sort(np.array([1.0, 2.0, 3.0]), one_edge),
     ):
         assert counts.tolist() == [1, 2] and sums.tolist() == [1.0, 5.0]
+
+
+def test_small_float_block_path_equals_column_by_column(monkeypatch):
+    import sys
+
+    dataset = sys.modules["mlwarden.profile.dataset"]  # the function mw.profile shadows the package name
+    rng = np.random.default_rng(5)
+    ref = mw.profile(
+        pd.DataFrame({f"x{i}": rng.normal(size=5_000) for i in range(4)} | {"k": [1, 2] * 2_500})
+    )
+    cur = pd.DataFrame(
+        {
+            "x0": rng.normal(0.3, 2, 700),
+            "x1": np.r_[rng.normal(size=699), np.nan],  # a NaN: general path
+            "x2": np.full(700, 0.25),  # constant
+            "x3": np.r_[rng.normal(size=699), np.inf],  # an inf: general path
+            "k": rng.integers(0, 3, 700),  # integers: general path
+        }
+    )
+    block = mw.profile(cur, reference=ref, seed=1, sample_size=100)
+    monkeypatch.setattr(dataset, "SMALL_BLOCK_ROWS", 0)
+    plain = mw.profile(cur, reference=ref, seed=1, sample_size=100)
+    assert list(block.columns) == list(plain.columns) == list(cur.columns)
+    for name in cur.columns:
+        a, b = block[name], plain[name]
+        assert (a.count, a.missing, a.nonfinite, a.min, a.max) == (
+            b.count,
+            b.missing,
+            b.nonfinite,
+            b.min,
+            b.max,
+        )
+        assert a.moments.n == b.moments.n and np.isclose(a.mean, b.mean) and np.isclose(a.m2, b.m2, atol=1e-9)
+        assert np.array_equal(a.hist, b.hist) and np.allclose(a.bin_sums, b.bin_sums)
+    pd.testing.assert_frame_equal(block.sample, plain.sample)

@@ -11,7 +11,14 @@ import pandas as pd
 
 from mlwarden.errors import InputError
 from mlwarden.profile.categorical import DEFAULT_CAP
-from mlwarden.profile.column import ColumnProfile, Kind, summarise_categorical, summarise_numeric
+from mlwarden.profile.column import (
+    SMALL_BLOCK_ROWS,
+    ColumnProfile,
+    Kind,
+    summarise_categorical,
+    summarise_float_block,
+    summarise_numeric,
+)
 from mlwarden.profile.io import read_table
 
 DEFAULT_BINS = 100
@@ -145,7 +152,14 @@ def profile(
 
     profiles: dict[str, ColumnProfile] = {}
     sample: dict[str, np.ndarray] = {}
-    for name, (_, series) in zip(names, data.items(), strict=True):
+    if reference is not None and 0 < n <= SMALL_BLOCK_ROWS and not sketch:
+        _profile_float_block(data, names, reference, picked, profiles, sample)
+    for position, name in enumerate(names):
+        if name in profiles:  # profiled in the block
+            if on_column is not None:
+                on_column(name)
+            continue
+        series = data.iloc[:, position]
         kind = column_kind(series, name)
         if kind in ("numeric", "datetime"):
             values = numeric_values(series, kind)
@@ -160,12 +174,38 @@ def profile(
             on_column(name)
     return DatasetProfile(
         rows=n,
-        columns=profiles,
+        columns={name: profiles[name] for name in names},
         sample=_sample_frame(sample, names),
         sample_keys=keys[picked],
         sample_size=sample_size,
         source=source,
     )
+
+
+def _profile_float_block(
+    data: pd.DataFrame,
+    names: list[str],
+    reference: DatasetProfile,
+    picked: np.ndarray,
+    profiles: dict[str, ColumnProfile],
+    sample: dict[str, np.ndarray],
+) -> None:
+    """Profile the all-finite float64 columns binned on reference edges as one block (small data only)."""
+    candidates = []
+    for name, dtype in zip(names, data.dtypes, strict=True):
+        ref = reference.columns.get(name)
+        if dtype == np.float64 and ref is not None and ref.kind == "numeric" and ref.edges is not None:
+            candidates.append(name)
+    if not candidates:
+        return
+    block = data[candidates].to_numpy(dtype="float64").T  # one row per column
+    finite = np.isfinite(block).all(axis=1)  # a column with NaN or inf takes the general path
+    chosen = [name for name, ok in zip(candidates, finite, strict=True) if ok]
+    block = np.ascontiguousarray(block[finite])
+    edges = [reference.columns[name].edges for name in chosen]
+    for col, row in zip(summarise_float_block(chosen, block, edges), block[:, picked], strict=True):
+        profiles[col.name] = col
+        sample[col.name] = row
 
 
 def _sample_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:

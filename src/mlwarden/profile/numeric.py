@@ -122,8 +122,12 @@ _CHUNK = 1 << 15
 def _histogram_by_sort(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort the values, then find each edge among them: a binary search per *edge* rather than per value,
     3-4× faster than ``np.searchsorted(edges, finite)`` below ~10,000 values (no branch mispredictions)."""
+    return histogram_of_sorted(np.sort(finite), edges)
+
+
+def histogram_of_sorted(ordered: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`histogram` of values already sorted ascending."""
     k = edges.size
-    ordered = np.sort(finite)
     cuts = np.empty(k + 2, dtype=np.intp)  # cuts[b]: values before bin b
     cuts[0], cuts[-1] = 0, ordered.size
     cuts[1:-1] = np.searchsorted(ordered, edges, side="left")

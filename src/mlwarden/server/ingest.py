@@ -70,6 +70,21 @@ def window_start(ts: pd.Series, seconds: int) -> pd.Series:
     return ts.dt.floor(f"{seconds}s")
 
 
+def _rows_per_window(ts: pd.Series, seconds: int) -> list[tuple[datetime, np.ndarray | None]]:
+    """Each window's start and the positions of its rows (``None``: the whole batch, the common case)."""
+    width = seconds * 1_000_000
+    window = ts.to_numpy(dtype="datetime64[us]").view("int64") // width  # floor, as window_start
+    first, last = int(window.min()), int(window.max())
+
+    def start(w: int) -> datetime:
+        return datetime.fromtimestamp(w * seconds, UTC)
+
+    if first == last:
+        return [(start(first), None)]
+    found, which = np.unique(window, return_inverse=True)
+    return [(start(int(w)), np.flatnonzero(which == i)) for i, w in enumerate(found)]
+
+
 def latest_reference(session: Session, model_id: int) -> Reference | None:
     ref_id = latest_reference_id_in(session, model_id)
     return session.get(Reference, ref_id) if ref_id is not None else None
@@ -88,21 +103,19 @@ def ingest_predictions(
     received = datetime.now(UTC)
     ts_col, id_col = roles["timestamp"], roles["id"]
     frame[ts_col] = frame[ts_col].fillna(pd.Timestamp(received))
-    starts = window_start(frame[ts_col], model.window_seconds)
     sent = frame.drop(columns=[id_col, ts_col])
     profiled = _align_kinds(sent, reference) if reference is not None else sent
-    groups = (
-        starts.groupby(starts, sort=True).groups.items() if starts.nunique() > 1 else [(starts.iloc[0], None)]
-    )
     parts, violations = [], []
-    for start, index in groups:
-        rows = profiled if index is None else profiled.loc[index]
-        part = profile(rows, reference=reference, sample_size=BATCH_SAMPLE_SIZE, sketch=reference is None)
-        parts.append((start.to_pydatetime(), part))
-        # the contract judges the rows as sent, before any coercion, in the window they belong to
-        violations.append(
-            (start.to_pydatetime(), contract_findings(model, sent if index is None else sent.loc[index]))
+    for start, rows in _rows_per_window(frame[ts_col], model.window_seconds):
+        part = profile(
+            profiled if rows is None else profiled.iloc[rows],
+            reference=reference,
+            sample_size=BATCH_SAMPLE_SIZE,
+            sketch=reference is None,
         )
+        parts.append((start, part))
+        # the contract judges the rows as sent, before any coercion, in the window they belong to
+        violations.append((start, contract_findings(model, sent if rows is None else sent.iloc[rows])))
     predictions = _prediction_table(model, frame, roles)
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
     known = _known_windows.setdefault(store, set())
@@ -179,10 +192,10 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     from mlwarden.profile.dataset import column_kind
 
     changed: dict[str, pd.Series] = {}
-    for name in frame.columns:
+    for name, dtype in frame.dtypes.items():
         ref = reference.columns.get(name)
-        if ref is None or (ref.kind == "numeric" and frame[name].dtype.kind in "fiu"):
-            continue  # the common case, decided without inspecting values
+        if ref is None or (ref.kind == "numeric" and dtype.kind in "fiu"):
+            continue  # the common case, decided from the dtype alone
         if column_kind(frame[name], name) == ref.kind:
             continue
         if ref.kind in ("numeric", "boolean") and ref.is_numeric:
