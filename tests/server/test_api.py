@@ -81,6 +81,12 @@ def test_batches_are_idempotent_and_validated(api: TestClient) -> None:
     assert api.post("/v1/models/churn/batches", json=huge).status_code == 413
     wrong_type = api.post("/v1/models/churn/batches", content=b"x", headers={"Content-Type": "text/plain"})
     assert wrong_type.status_code == 422 and "Content-Type" in wrong_type.json()["detail"]
+    json_type = {"Content-Type": "application/json"}
+    garbage = api.post("/v1/models/churn/batches", content=b'{"batch_id": "g", "rec', headers=json_type)
+    assert garbage.status_code == 422 and "not valid JSON" in garbage.json()["detail"]
+    nan = b'{"batch_id": "nan-1", "records": [{"features": {"x1": NaN}}, {"features": {"x1": 1.5}}]}'
+    lenient = api.post("/v1/models/churn/batches", content=nan, headers=json_type)  # NaN literal: missing
+    assert lenient.status_code == 200 and lenient.json()["rows"] == 2, lenient.text
 
 
 def test_arrow_and_parquet_bodies(api: TestClient) -> None:

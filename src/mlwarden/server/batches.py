@@ -147,7 +147,8 @@ def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.D
     if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "us" and str(dtype.tz) == "UTC":
         return frame  # already as stored (Arrow and Parquet bodies): parsing again costs ~0.1 ms a batch
     try:
-        frame[ts_col] = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601").dt.floor("us")  # as stored
+        stamps = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601")
+        frame[ts_col] = stamps.dt.floor("us").dt.as_unit("us")  # as stored (all-missing parses as seconds)
     except (ValueError, TypeError) as exc:
         raise InputError(f"{ts_col}: expected ISO-8601 timestamps: {exc}") from None
     return frame
