@@ -305,3 +305,33 @@ def test_prediction_timestamps_are_stored_as_the_instants_sent(api: TestClient, 
         ("tz0", datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)),
         ("tz1", datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)),
     ]
+
+
+def test_windows_are_checked_for_skew_against_the_champions_training_profile(api: TestClient) -> None:
+    from mlwarden.profile import profile
+
+    upload_reference(api)
+    api.post("/v1/models/churn/versions", json={"version": "v1", "stage": "champion"}).raise_for_status()
+    training = reference_frame(6_000, seed=7)
+    honest = profile(training.drop(columns=["label", "prediction", "score"])).to_bytes()
+    put = api.put("/v1/models/churn/versions/v1/training-profile", content=honest)
+    assert put.status_code == 200, put.text
+    start = past_window()
+    serving = reference_frame(2_000, seed=8)
+    body = {"batch_id": "s-1", "records": records(serving, start, prefix="s1", spacing=1)}
+    assert api.post("/v1/models/churn/batches", json=body).status_code == 200
+    assert api.post("/v1/evaluate").json() == {"evaluated": 1}
+    assert not [f for f in api.get("/v1/models/churn/findings").json() if f["check"].startswith("skew")]
+
+    # training computed x2 differently (+0.15 sd); serving matches the reference, so only skew can see it
+    training["x2"] = training["x2"] + 0.15 * training["x2"].std()
+    skewed = parquet_bytes(training)  # raw data this time: profiled on the reference's edges, as windows are
+    parquet = {"Content-Type": "application/vnd.apache.parquet"}
+    put = api.put("/v1/models/churn/versions/v1/training-profile", content=skewed, headers=parquet)
+    assert put.status_code == 200, put.text
+    late = {"batch_id": "s-2", "records": records(reference_frame(200, seed=9), start, prefix="s2")}
+    assert api.post("/v1/models/churn/batches", json=late).status_code == 200
+    assert api.post("/v1/evaluate").json() == {"evaluated": 1}
+    found = api.get("/v1/models/churn/findings").json()
+    assert {f["column"] for f in found if f["check"] == "skew"} == {"x2"}
+    assert not {f["column"] for f in found if f["check"] == "drift"} & {"x2"}

@@ -242,11 +242,18 @@ def create_app(
     async def put_training_profile(
         name: str, version: str, request: Request, caller: Caller
     ) -> dict[str, Any]:
-        """The profile of the data a version was trained on (a saved profile, or data to profile)."""
-        caller.require("admin")
+        """The profile of the data a version was trained on (a saved profile, or data to profile — binned
+        on the reference's edges, as windows are, so that window skew checks compare bin by bin)."""
+        model = model_row(caller, name, "admin")
         body, content_type = await _read_upload(request, max_body)
         data = await run_in_threadpool(read_reference, body, content_type)
-        training = data if isinstance(data, DatasetProfile) else await run_in_threadpool(profile, data)
+
+        def training_profile() -> DatasetProfile:
+            if isinstance(data, DatasetProfile):
+                return data
+            return profile(data, reference=current_reference(model))
+
+        training = await run_in_threadpool(training_profile)
         return registry.set_training_profile(caller, name, version, training.to_bytes())
 
     @app.post("/v1/models/{name}/batches")

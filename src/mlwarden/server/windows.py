@@ -24,7 +24,16 @@ from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
 from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.store import Store
-from mlwarden.store.schema import Alert, Label, Model, PartialProfile, Prediction, StoredFinding, Window
+from mlwarden.store.schema import (
+    Alert,
+    Label,
+    Model,
+    ModelVersion,
+    PartialProfile,
+    Prediction,
+    StoredFinding,
+    Window,
+)
 
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
@@ -95,6 +104,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         ).all()
         reference = latest_reference(session, model_id)
         outputs = _outputs(session, model, window)
+        training = _champion_training_profile(session, model_id)
     upto = max(pid for pid, _ in partials)
     current = merge(DatasetProfile.from_bytes(blob) for _, blob in partials)
     roles = model.columns
@@ -137,9 +147,39 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
             "performance": report.performance,
             "labelled": int(outputs[roles["target"]].notna().sum()),
         }
+    if training is not None:
+        findings += _training_skew(model, training, current)
     findings = [replace(f, model=model.name) for f in findings]
     _store_results(store, model, window, findings, summary, upto, _judged(summary))
     return findings
+
+
+def _champion_training_profile(session: Session, model_id: int) -> DatasetProfile | None:
+    """The training-data profile of the model's champion version, if one was attached."""
+    blob = session.scalar(
+        select(ModelVersion.training_profile).where(
+            ModelVersion.model_id == model_id,
+            ModelVersion.stage == "champion",
+            ModelVersion.training_profile.is_not(None),
+        )
+    )
+    return DatasetProfile.from_bytes(blob) if blob is not None else None
+
+
+def _training_skew(model: Model, training: DatasetProfile, current: DatasetProfile) -> list[Finding]:
+    """Distributional skew of the window's features against the champion's training features (thresholds
+    half of drift's: serving should compute what training computed, not merely something similar)."""
+    from mlwarden.features import SkewConfig, skew_result
+
+    roles = model.columns
+    outputs = {roles["id"], roles["timestamp"], roles["prediction"], roles["target"], *roles["score"]}
+    features = [name for name in training.columns if name not in outputs]
+    if not features:
+        return []
+    # alpha 0.01 and no domain classifier: an hourly check must not cry wolf (docs/features.md has the rates);
+    # the joint distribution is already watched by drift's domain classifier against the reference
+    config = SkewConfig(columns=features, alpha=0.01, multivariate=False)
+    return skew_result(training, current, config=config)[1]
 
 
 def _batch_findings(session: Session, model: Model, window: Window) -> list[Finding]:
