@@ -110,7 +110,7 @@ def test_worker_evaluates_due_windows(tmp_path) -> None:
     store_reference(store, model, reference_frame())
     frame = reference_frame(800, seed=3).drop(columns="label")
     frame["timestamp"] = past_window()
-    ingest_predictions(store, model, batches.Batch("b1", batches.normalise(frame, model.columns, "b1")), None)
+    ingest_predictions(store, model, batches.from_frame(frame, model.columns, "b1"), None)
     store.dispose()
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s)"
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s)"

@@ -1,8 +1,9 @@
-"""Turn an ingestion request body into one table whose columns carry the model's role names.
+"""Turn an ingestion request body into a validated :class:`Batch`.
 
 JSON bodies carry records ``{"id", "timestamp", "features": {...}, "prediction", "score"}``; Parquet and Arrow
 IPC bodies (for volume) are tables whose id/timestamp/prediction/score columns are named as the model's
-``columns`` roles say, every other column being a feature.
+``columns`` roles say, every other column being a feature. Ids and timestamps are kept as Arrow arrays (they
+go to the ``predictions`` table as they are); the rest becomes the DataFrame that is profiled.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mlwarden.errors import InputError
 
@@ -24,12 +27,18 @@ MAX_ROWS = 200_000
 MAX_ID_LENGTH = 200
 
 
+STAMP = pa.timestamp("us", tz="UTC")  # how prediction times are stored
+
+
 @dataclass(slots=True)
 class Batch:
-    """A validated batch: ``frame`` has role columns (id, timestamp as UTC datetimes) plus features."""
+    """A validated batch: ``frame`` holds the features and outputs (columns named by the model's roles),
+    ``ids`` the prediction ids (strings) and ``timestamps`` their times (UTC; null where none was sent)."""
 
     batch_id: str
     frame: pd.DataFrame
+    ids: pa.Array
+    timestamps: pa.Array
     fingerprint: str | None = None
     model_version: str | None = None
 
@@ -64,19 +73,21 @@ def from_json(payload: Any, roles: dict[str, Any]) -> Batch:
             raise InputError(f"records[{i}].features: expected an object mapping feature names to values")
     features = pd.DataFrame.from_records([r.get("features") or {} for r in records])
     frame = pd.DataFrame(index=features.index)
-    frame[roles["id"]] = [r.get("id") for r in records]
-    frame[roles["timestamp"]] = [r.get("timestamp") for r in records]
     frame[roles["prediction"]] = [r.get("prediction") for r in records]
     _add_scores(frame, [r.get("score") for r in records], roles["score"])
-    clash = sorted(set(features.columns) & set(frame.columns))
+    clash = sorted(set(features.columns) & {*frame.columns, roles["id"], roles["timestamp"]})
     if clash:
         raise InputError(f"records[].features: {', '.join(clash)} clash with the model's output/id columns")
     frame = pd.concat([frame, features], axis=1)
     if frame[roles["prediction"]].isna().all():
         frame = frame.drop(columns=roles["prediction"])
+    given = [r.get("id") for r in records]
+    ids = pa.array([None if i is None else str(i) for i in given], pa.string())
     return Batch(
         batch_id=batch_id,
-        frame=normalise(frame, roles, batch_id),
+        frame=frame,
+        ids=_checked_ids(ids, roles["id"], batch_id),
+        timestamps=_parsed_times(pd.Series([r.get("timestamp") for r in records], dtype=object), roles),
         fingerprint=_optional_str(payload, "fingerprint"),
         model_version=_optional_str(payload, "model_version"),
     )
@@ -104,7 +115,6 @@ def _add_scores(frame: pd.DataFrame, scores: list[Any], names: list[str]) -> Non
 
 def from_table(body: bytes, content_type: str, batch_id: Any, roles: dict[str, Any], **meta: Any) -> Batch:
     """Read a Parquet or Arrow IPC body (columns named by the model's roles)."""
-    import pyarrow as pa
     import pyarrow.ipc
     import pyarrow.parquet as pq
 
@@ -118,37 +128,60 @@ def from_table(body: bytes, content_type: str, batch_id: Any, roles: dict[str, A
             table = pyarrow.ipc.open_stream(pa.BufferReader(body)).read_all()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"body: not a readable {content_type} table: {exc}") from None
+    return from_arrow(table, roles, batch_id, **meta)
+
+
+def from_frame(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str, **meta: Any) -> Batch:
+    """A batch from a DataFrame with the model's role columns (ids and timestamps optional)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return from_arrow(table, roles, check_batch_id(batch_id), **meta)
+
+
+def from_arrow(table: pa.Table, roles: dict[str, Any], batch_id: str, **meta: Any) -> Batch:
+    """Validate an Arrow table: ids and timestamps stay Arrow arrays, the other columns become the frame."""
     if table.num_rows == 0:
         raise InputError("body: the table has no rows")
     if table.num_rows > MAX_ROWS:
         raise InputError(f"body: at most {MAX_ROWS:,} rows per batch, got {table.num_rows:,}")
-    frame = table.to_pandas(use_threads=False)  # a batch is small: threads cost more than they save
-    return Batch(batch_id=batch_id, frame=normalise(frame, roles, batch_id), **meta)
-
-
-def normalise(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str) -> pd.DataFrame:
-    """Ids as strings (generated from the batch id when absent, so retries give the same ids) and
-    timestamps as UTC datetimes (missing ones are filled by the caller with the receive time)."""
     id_col, ts_col = roles["id"], roles["timestamp"]
-    n = len(frame)
-    if id_col not in frame or frame[id_col].isna().all():
-        frame[id_col] = [f"{batch_id}:{i}" for i in range(n)]
-    ids = frame[id_col]
-    if ids.isna().any():
-        missing = int(ids.isna().sum())
-        raise InputError(f"{id_col}: {missing} records have no id (give every record an id, or none)")
-    frame[id_col] = ids.astype(str)
-    lengths = frame[id_col].str.len()
-    if ((lengths > MAX_ID_LENGTH) | (lengths == 0)).any():
-        raise InputError(f"{id_col}: prediction ids must be non-empty and at most {MAX_ID_LENGTH} characters")
-    if ts_col not in frame:
-        frame[ts_col] = pd.NaT
-    dtype = frame[ts_col].dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "us" and str(dtype.tz) == "UTC":
-        return frame  # already as stored (Arrow and Parquet bodies): parsing again costs ~0.1 ms a batch
+    names = table.column_names
+    if id_col in names:
+        try:
+            ids = pc.cast(table.column(id_col), pa.string()).combine_chunks()
+        except pa.ArrowException:
+            raise InputError(f"{id_col}: expected strings or integers as prediction ids") from None
+    else:
+        ids = pa.nulls(table.num_rows, pa.string())
+    stamps = table.column(ts_col).combine_chunks() if ts_col in names else None
+    if stamps is not None and pa.types.is_timestamp(stamps.type):
+        # Arrow timestamps are UTC instants whatever their zone (naive ones are taken as UTC, as in JSON)
+        if stamps.type.unit == "ns":
+            stamps = pc.floor_temporal(stamps, unit="microsecond")
+        times = stamps.cast(STAMP, safe=False)
+    else:
+        missing = pd.Series([None] * table.num_rows, dtype=object)
+        times = _parsed_times(stamps.to_pandas() if stamps is not None else missing, roles)
+    frame = table.drop_columns([c for c in (id_col, ts_col) if c in names]).to_pandas(use_threads=False)
+    return Batch(batch_id, frame, _checked_ids(ids, id_col, batch_id), times, **meta)
+
+
+def _checked_ids(ids: pa.Array, column: str, batch_id: str) -> pa.Array:
+    """Ids as sent; generated from the batch id when none were sent (retries then give the same ids)."""
+    missing = ids.null_count
+    if missing == len(ids):
+        return pa.array([f"{batch_id}:{i}" for i in range(len(ids))], pa.string())
+    if missing:
+        raise InputError(f"{column}: {missing} records have no id (give every record an id, or none)")
+    lengths = pc.utf8_length(ids)
+    if pc.min(lengths).as_py() == 0 or pc.max(lengths).as_py() > MAX_ID_LENGTH:
+        raise InputError(f"{column}: prediction ids must be non-empty and at most {MAX_ID_LENGTH} characters")
+    return ids
+
+
+def _parsed_times(values: pd.Series, roles: dict[str, Any]) -> pa.Array:
+    """ISO-8601 strings (or datetimes) as UTC microseconds; missing ones stay null (filled at ingestion)."""
     try:
-        stamps = pd.to_datetime(frame[ts_col], utc=True, format="ISO8601")
-        frame[ts_col] = stamps.dt.floor("us").dt.as_unit("us")  # as stored (all-missing parses as seconds)
+        stamps = pd.to_datetime(values, utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
-        raise InputError(f"{ts_col}: expected ISO-8601 timestamps: {exc}") from None
-    return frame
+        raise InputError(f"{roles['timestamp']}: expected ISO-8601 timestamps: {exc}") from None
+    return pa.array(stamps.dt.floor("us").dt.as_unit("us"), STAMP)  # all-missing parses as seconds

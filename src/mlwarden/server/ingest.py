@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, profile
 from mlwarden.quality import Contract
-from mlwarden.server.batches import Batch
+from mlwarden.server.batches import STAMP, Batch
 from mlwarden.store import Store
 from mlwarden.store.schema import (
     Batch as BatchRow,
@@ -70,10 +70,10 @@ def window_start(ts: pd.Series, seconds: int) -> pd.Series:
     return ts.dt.floor(f"{seconds}s")
 
 
-def _rows_per_window(ts: pd.Series, seconds: int) -> list[tuple[datetime, np.ndarray | None]]:
+def _rows_per_window(stamps: pa.Array, seconds: int) -> list[tuple[datetime, np.ndarray | None]]:
     """Each window's start and the positions of its rows (``None``: the whole batch, the common case)."""
     width = seconds * 1_000_000
-    window = ts.to_numpy(dtype="datetime64[us]").view("int64") // width  # floor, as window_start
+    window = stamps.cast(pa.int64()).to_numpy() // width  # microseconds, floored as window_start does
     first, last = int(window.min()), int(window.max())
 
     def start(w: int) -> datetime:
@@ -99,14 +99,12 @@ def ingest_predictions(
 ) -> IngestResult:
     """Profile ``batch`` per window and store profiles, prediction keys and outputs atomically."""
     roles = model.columns
-    frame = batch.frame
+    sent = batch.frame
     received = datetime.now(UTC)
-    ts_col, id_col = roles["timestamp"], roles["id"]
-    frame[ts_col] = frame[ts_col].fillna(pd.Timestamp(received))
-    sent = frame.drop(columns=[id_col, ts_col])
+    stamps = pc.fill_null(batch.timestamps, pa.scalar(received, STAMP))  # unstamped records: receive time
     profiled = _align_kinds(sent, reference) if reference is not None else sent
     parts, violations = [], []
-    for start, rows in _rows_per_window(frame[ts_col], model.window_seconds):
+    for start, rows in _rows_per_window(stamps, model.window_seconds):
         part = profile(
             profiled if rows is None else profiled.iloc[rows],
             reference=reference,
@@ -116,7 +114,7 @@ def ingest_predictions(
         parts.append((start, part))
         # the contract judges the rows as sent, before any coercion, in the window they belong to
         violations.append((start, contract_findings(model, sent if rows is None else sent.iloc[rows])))
-    predictions = _prediction_table(model, frame, roles)
+    predictions = _prediction_table(model, batch, stamps, roles)
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
     known = _known_windows.setdefault(store, set())
     new_windows = [s for s, _ in parts if (model.id, s) not in known]
@@ -130,7 +128,7 @@ def ingest_predictions(
                     model_id=model.id,
                     kind="predictions",
                     batch_id=batch.batch_id,
-                    rows=len(frame),
+                    rows=len(sent),
                     fingerprint=batch.fingerprint,
                     model_version=batch.model_version,
                     received_at=received,
@@ -155,7 +153,7 @@ def ingest_predictions(
                     for s, rows, blob in profiles
                 ],
             )
-            batch_pks = pa.array(np.full(len(frame), batch_pk))
+            batch_pks = pa.array(np.full(len(sent), batch_pk))
             insert_predictions(connection, predictions.add_column(1, "batch_pk", batch_pks))
             if batch.fingerprint is not None or any(found for _, found in violations):
                 with Session(bind=connection) as session:  # joins the connection's transaction
@@ -165,12 +163,12 @@ def ingest_predictions(
                         store_batch_findings(session, model, batch, found, start, width)
                     session.flush()
     except IntegrityError:
-        return IngestResult(batch_id=batch.batch_id, rows=len(frame), duplicate=True)
+        return IngestResult(batch_id=batch.batch_id, rows=len(sent), duplicate=True)
     if len(known) + len(new_windows) > KNOWN_WINDOWS:
         known.clear()
     known.update((model.id, s) for s in new_windows)
     return IngestResult(
-        batch_id=batch.batch_id, rows=len(frame), duplicate=False, windows=[s.isoformat() for s, _ in parts]
+        batch_id=batch.batch_id, rows=len(sent), duplicate=False, windows=[s.isoformat() for s, _ in parts]
     )
 
 
@@ -207,9 +205,10 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     return frame.assign(**changed) if changed else frame
 
 
-def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pa.Table:
+def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, roles: dict) -> pa.Table:
     """Prediction keys and outputs as columns of the ``predictions`` table, as Arrow arrays (``batch_pk``
     is added once the batch row exists)."""
+    frame = batch.frame
     n = len(frame)
     pred = roles["prediction"]
     prediction = pa.array(frame[pred].astype("string")) if pred in frame else pa.nulls(n, pa.string())
@@ -225,8 +224,8 @@ def _prediction_table(model: Model, frame: pd.DataFrame, roles: dict) -> pa.Tabl
     return pa.table(
         {
             "model_id": pa.array(np.full(n, model.id)),
-            "prediction_id": pa.array(frame[roles["id"]]),
-            "ts": pa.array(frame[roles["timestamp"]]),  # tz-aware: no per-row Timestamp objects
+            "prediction_id": batch.ids,
+            "ts": stamps,
             "prediction": prediction,
             "score": pa.array(score, from_pandas=True),  # NaN is NULL
             "scores": multi,

@@ -1,0 +1,88 @@
+"""Request bodies into batches: ids and timestamps validated the same way for JSON and tables."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
+import pytest
+
+from mlwarden.errors import InputError
+from mlwarden.server import batches
+
+ROLES = {"id": "id", "timestamp": "timestamp", "prediction": "prediction", "score": ["score"], "target": "y"}
+
+
+def arrow(frame: pd.DataFrame) -> bytes:
+    sink = io.BytesIO()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def both(frame: pd.DataFrame, batch_id: str = "b") -> list[batches.Batch]:
+    """The same rows as an Arrow body and as JSON records."""
+    records = [
+        {
+            "id": r.get("id"),
+            "timestamp": r.get("timestamp"),
+            "features": {"x": r["x"]},
+            "prediction": r.get("prediction"),
+            "score": r.get("score"),
+        }
+        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+    return [
+        batches.from_table(arrow(frame), "application/vnd.apache.arrow.stream", batch_id, ROLES),
+        batches.from_json({"batch_id": batch_id, "records": records}, ROLES),
+    ]
+
+
+def test_ids_and_times_are_kept_apart_from_the_profiled_columns() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "timestamp": ["2026-03-01T10:00:00+02:00", None],
+            "x": [1.0, 2.0],
+            "score": [0.1, 0.9],
+        }
+    )
+    for batch in both(frame):
+        assert batch.ids.to_pylist() == ["a", "b"]
+        assert batch.timestamps.to_pylist() == [datetime(2026, 3, 1, 8, tzinfo=UTC), None]
+        assert "id" not in batch.frame and "timestamp" not in batch.frame and "x" in batch.frame
+
+
+def test_missing_ids_are_generated_from_the_batch_id_and_partial_ids_refused() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0], "score": [0.1, 0.9]})
+    for batch in both(frame, "retry-me"):
+        assert batch.ids.to_pylist() == ["retry-me:0", "retry-me:1"]
+    frame["id"] = ["a", None]
+    for make in (lambda: both(frame)[0], lambda: both(frame)[1]):
+        with pytest.raises(InputError, match="id: 1 records have no id"):
+            make()
+
+
+def test_overlong_or_empty_ids_are_refused() -> None:
+    for bad in ("", "x" * 201):
+        frame = pd.DataFrame({"id": ["ok", bad], "x": [1.0, 2.0], "score": [0.1, 0.9]})
+        for make in (lambda f=frame: both(f)[0], lambda f=frame: both(f)[1]):
+            with pytest.raises(InputError, match="at most 200 characters"):
+                make()
+
+
+def test_table_timestamps_in_any_zone_are_utc_instants() -> None:
+    paris = pd.Series(pd.to_datetime(["2026-03-01 10:00:00.1234567"]).tz_localize("Europe/Paris"))
+    naive = pd.Series(pd.to_datetime(["2026-03-01 09:00:00.1234567"]))  # taken as UTC, as in JSON
+    for stamps in (paris, naive):
+        frame = pd.DataFrame({"id": ["a"], "timestamp": stamps, "x": [1.0]})
+        batch = batches.from_frame(frame, ROLES, "b")
+        assert batch.timestamps.type == batches.STAMP
+        assert batch.timestamps.to_pylist() == [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)]
+    garbage = pd.DataFrame({"id": ["a"], "timestamp": ["yesterday-ish"], "x": [1.0]})
+    with pytest.raises(InputError, match="timestamp: expected ISO-8601"):
+        batches.from_frame(garbage, ROLES, "b")
