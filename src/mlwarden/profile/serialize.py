@@ -54,7 +54,7 @@ def dumps(profile: DatasetProfile) -> bytes:
     sample = profile.sample
     floats = [name for name, dtype in sample.dtypes.items() if dtype == np.float64]
     labels = sample.drop(columns=floats) if len(floats) < sample.shape[1] else None
-    block = sample[floats].to_numpy(dtype="<f8") if floats else np.empty((len(sample), 0), dtype="<f8")
+    block = (sample if labels is None else sample[floats]).to_numpy(dtype="<f8")
     header = {
         "rows": profile.rows,
         "sample_size": profile.sample_size,
@@ -168,14 +168,18 @@ def _column_header(col: ColumnProfile, blobs: _Blobs) -> dict[str, Any]:
             n=col.moments.n,
             mean=col.moments.mean,
             m2=col.moments.m2,
-            edges=blobs.add(None if col.edges is None else col.edges.astype("<f8").tobytes()),
-            hist=blobs.add(None if col.hist is None else col.hist.astype("<i8").tobytes()),
-            bin_sums=blobs.add(None if col.bin_sums is None else col.bin_sums.astype("<f8").tobytes()),
+            edges=blobs.add(_raw(col.edges, "<f8")),
+            hist=blobs.add(_raw(col.hist, "<i8")),
+            bin_sums=blobs.add(_raw(col.bin_sums, "<f8")),
             sketch=blobs.add(None if col.sketch is None else col.sketch.serialize()),
         )
     else:
         head.update(categories=col.categories, other=col.other, capped=col.capped, cap=col.cap)
     return head
+
+
+def _raw(array: np.ndarray | None, dtype: str) -> bytes | None:
+    return None if array is None else array.astype(dtype, copy=False).tobytes()
 
 
 def _column_from_header(head: dict[str, Any], blob: Any) -> ColumnProfile:

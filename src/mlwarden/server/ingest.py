@@ -45,6 +45,10 @@ from mlwarden.store.upsert import insert_ignore
 BATCH_SAMPLE_SIZE = 500  # rows of each batch kept in its profile's reservoir (a window keeps as many)
 KNOWN_WINDOWS = 10_000  # (model, window) rows this process has seen committed, per store, before forgetting
 
+# Built once: a statement object per request costs more to build and cache-key than to execute.
+_INSERT_BATCH = insert(BatchRow.__table__).returning(BatchRow.__table__.c.id)
+_INSERT_PARTIAL = insert(PartialProfile.__table__)
+
 # Window rows are never deleted, so once this process has committed one it need not upsert it again.
 _known_windows: weakref.WeakKeyDictionary[Store, set[tuple[int, datetime]]] = weakref.WeakKeyDictionary()
 
@@ -123,17 +127,16 @@ def ingest_predictions(
         # Core, not the ORM: this is the hot path (the ORM's unit of work costs ~1 ms a batch here)
         with store.engine.begin() as connection:
             batch_pk = connection.execute(  # a duplicate batch_id fails here
-                insert(BatchRow.__table__)
-                .values(
-                    model_id=model.id,
-                    kind="predictions",
-                    batch_id=batch.batch_id,
-                    rows=len(sent),
-                    fingerprint=batch.fingerprint,
-                    model_version=batch.model_version,
-                    received_at=received,
-                )
-                .returning(BatchRow.__table__.c.id)
+                _INSERT_BATCH,
+                {
+                    "model_id": model.id,
+                    "kind": "predictions",
+                    "batch_id": batch.batch_id,
+                    "rows": len(sent),
+                    "fingerprint": batch.fingerprint,
+                    "model_version": batch.model_version,
+                    "received_at": received,
+                },
             ).scalar_one()
             insert_ignore(
                 connection,
@@ -141,7 +144,7 @@ def ingest_predictions(
                 [{"model_id": model.id, "start": s, "end": s + width} for s in new_windows],
             )
             connection.execute(
-                insert(PartialProfile.__table__),
+                _INSERT_PARTIAL,
                 [
                     {
                         "model_id": model.id,
