@@ -3,8 +3,10 @@
     .venv/bin/python bench/ingest_bench.py                       # SQLite and PostgreSQL
     .venv/bin/python bench/ingest_bench.py --backend postgresql --batches 600 --clients 8 --format arrow
 
-Each batch has 20 numeric features, a prediction, a score, ids and timestamps. Prints rows/s, p50/p99
-latency per batch, and the server's peak resident memory (VmHWM), per backend and body format.
+Each batch has 20 numeric features, a prediction, a score and ids. Body formats: ``arrow`` (an Arrow IPC
+table with the model's role columns, timestamps included), ``records`` (the JSON records' layout as Arrow,
+what ``Warden(wire="arrow")`` sends) and ``json`` (what ``Warden()`` sends). Prints rows/s, p50/p99 latency
+per batch, and the server's peak resident memory (VmHWM), per backend and body format.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
             frames = [frame(rows, rng, (i + 1) * rows) for i in range(min(batches, 50))]
             if fmt == "arrow":
                 tables = [pa.Table.from_pandas(f, preserve_index=False) for f in frames]
+            elif fmt == "records":  # what Warden(wire="arrow") sends: the JSON records' layout in Arrow
+                tables = [pa.Table.from_pylist(json_body(f, "x")["records"]) for f in frames]
             else:
                 import json
 
@@ -134,7 +138,7 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
 
         def send(i: int) -> float:
             # every batch gets its own prediction ids, as in production (repeated ids index differently)
-            if fmt == "arrow":
+            if fmt in ("arrow", "records"):
                 table = tables[i % len(tables)]
                 ids = pc.binary_join_element_wise(f"b{i}-", table["id"].cast(pa.string()), "")
                 body = arrow_body(table.set_column(table.column_names.index("id"), "id", ids))
@@ -144,9 +148,10 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
                 local.client = httpx.Client(base_url=url, timeout=60, headers=headers)
             c = local.client
             start = time.perf_counter()
-            if fmt == "arrow":
+            if fmt in ("arrow", "records"):
+                layout = "records" if fmt == "records" else "columns"
                 response = c.post(
-                    f"/v1/models/bench/batches?batch_id=b{i}",
+                    f"/v1/models/bench/batches?batch_id=b{i}&layout={layout}",
                     content=body,
                     headers={"Content-Type": "application/vnd.apache.arrow.stream"},
                 )
@@ -191,13 +196,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--format", choices=["arrow", "json", "both"], default="both")
+    parser.add_argument("--format", choices=["arrow", "json", "records", "all"], default="all")
     parser.add_argument("--batches", type=int, default=400)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rows", type=int, default=1_000)
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    formats = ["arrow", "json"] if args.format == "both" else [args.format]
+    formats = ["arrow", "records", "json"] if args.format == "all" else [args.format]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pandas as pd
+import pyarrow.ipc
 import pytest
 
 from mlwarden.client import Stats, Warden
-from mlwarden.client.batch import Batch
+from mlwarden.client.batch import ARROW_STREAM, Batch
 from mlwarden.client.spool import Spool
 
 Reply = tuple[int, dict[str, str], dict[str, Any]]
@@ -58,8 +60,19 @@ class Ingest:
                     ingest._connections.add(self.connection)
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status, headers, answer = ingest.answer(self.path, dict(self.headers), body)
+                data = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers["Content-Type"] == ARROW_STREAM:  # the records layout: back to its JSON body
+                    query = dict(parse_qsl(urlsplit(self.path).query))
+                    records = pyarrow.ipc.open_stream(data).read_all().to_pylist()
+                    body = {
+                        "batch_id": query["batch_id"],
+                        "fingerprint": query.get("fingerprint"),
+                        "model_version": query.get("model_version"),
+                        "records": records,
+                    }
+                else:
+                    body = json.loads(data)
+                status, headers, answer = ingest.answer(urlsplit(self.path).path, dict(self.headers), body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 for name, value in {**headers, "Content-Type": "application/json"}.items():
@@ -138,12 +151,31 @@ def spool_files(warden: Warden) -> list[Path]:
 def test_batches_arrive_with_the_contract_json_shape(
     server: Ingest, make_warden: Callable[..., Warden]
 ) -> None:
-    warden = make_warden(server.url, token="s3cret", fingerprint="fp1", model_version="v7", batch_size=100,
-                         flush_interval=30)
+    warden = make_warden(
+        server.url,
+        token="s3cret",
+        fingerprint="fp1",
+        model_version="v7",
+        batch_size=100,
+        flush_interval=30,
+        wire="json",
+    )
     stamp = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    warden.log("churn", {"age": np.int64(41), "income": np.float32(2.5), "plan": "pro", "gap": float("nan"),
-                         "seen": stamp, "vec": np.array([1.0, np.inf])},
-               prediction=np.int64(1), score=np.array([0.25, 0.75]), id="req-1", timestamp=stamp)
+    warden.log(
+        "churn",
+        {
+            "age": np.int64(41),
+            "income": np.float32(2.5),
+            "plan": "pro",
+            "gap": float("nan"),
+            "seen": stamp,
+            "vec": np.array([1.0, np.inf]),
+        },
+        prediction=np.int64(1),
+        score=np.array([0.25, 0.75]),
+        id="req-1",
+        timestamp=stamp,
+    )
     frame = pd.DataFrame({"age": [30, 50], "income": [1.0, np.nan], "plan": ["free", None]})
     warden.log("churn", frame, prediction=np.array([0, 1]), score=np.array([0.1, 0.9]), id=["req-2", "req-3"])
     warden.log_labels("churn", ["req-1", "req-2"], np.array([1, 0]))
@@ -159,10 +191,18 @@ def test_batches_arrive_with_the_contract_json_shape(
     assert (body["fingerprint"], body["model_version"]) == ("fp1", "v7")
     first, second, third = body["records"]
     assert first == {
-        "id": "req-1", "timestamp": "2024-05-01T12:00:00+00:00",
-        "features": {"age": 41, "income": 2.5, "plan": "pro", "gap": None,
-                     "seen": "2024-05-01T12:00:00+00:00", "vec": [1.0, None]},
-        "prediction": 1, "score": [0.25, 0.75],
+        "id": "req-1",
+        "timestamp": "2024-05-01T12:00:00+00:00",
+        "features": {
+            "age": 41,
+            "income": 2.5,
+            "plan": "pro",
+            "gap": None,
+            "seen": "2024-05-01T12:00:00+00:00",
+            "vec": [1.0, None],
+        },
+        "prediction": 1,
+        "score": [0.25, 0.75],
     }
     assert second["features"] == {"age": 30, "income": 1.0, "plan": "free"}
     assert third["features"] == {"age": 50, "income": None, "plan": None}
@@ -309,8 +349,12 @@ def test_replay_picks_up_a_spool_left_by_an_earlier_process(
     server: Ingest, tmp_path: Path, make_warden: Callable[..., Warden]
 ) -> None:
     spool = Spool(tmp_path / "spool", 10**6)
-    older = Batch("batches", "m", [{"id": "old", "timestamp": None, "features": {}, "prediction": None,
-                                    "score": None}], batch_id="older")
+    older = Batch(
+        "batches",
+        "m",
+        [{"id": "old", "timestamp": None, "features": {}, "prediction": None, "score": None}],
+        batch_id="older",
+    )
     assert spool.write(older)
     assert spool.write(Batch("labels", "m", [{"id": "old", "label": 1, "timestamp": None}], batch_id="newer"))
     (tmp_path / "spool" / "00000000000000000000-1-00000000.jsonl").write_text("{not json\n")
@@ -334,8 +378,14 @@ def test_buffer_bound_spools_the_oldest_rows_and_drops_when_the_spool_is_full(
     spooled = sorted(r["features"]["i"] for f in spool_files(warden) for r in Spool.read(f).records)
     assert spooled == list(range(len(spooled)))  # the oldest rows went to disk
 
-    tight = make_warden(server.url, max_buffer=4, batch_size=1000, flush_interval=60, max_spool_bytes=400,
-                        spool_dir=warden.spool.directory.parent / "tight")
+    tight = make_warden(
+        server.url,
+        max_buffer=4,
+        batch_size=1000,
+        flush_interval=60,
+        max_spool_bytes=400,
+        spool_dir=warden.spool.directory.parent / "tight",
+    )
     for i in range(40):
         tight.log("m", {"i": i})
     stats = tight.stats
@@ -364,8 +414,17 @@ def test_flush_and_close_deliver_everything_from_many_threads(
     assert len(ids) == len(set(ids)) == 1100
     assert all(len(body["records"]) <= 64 for body in server.accepted.values())
     stats = warden.stats
-    assert stats == Stats(logged=1100, sent=1100, batches_sent=stats.batches_sent, retried=0, spooled=0,
-                          replayed=0, dropped=0, errors=0, buffered=0)
+    assert stats == Stats(
+        logged=1100,
+        sent=1100,
+        batches_sent=stats.batches_sent,
+        retried=0,
+        spooled=0,
+        replayed=0,
+        dropped=0,
+        errors=0,
+        buffered=0,
+    )
     assert stats.batches_sent == len(server.accepted)
     warden.log("m", {"v": 1})  # after close: refused and counted, not raised
     assert warden.stats.errors == 1
@@ -413,3 +472,44 @@ def test_a_forked_child_gets_its_own_sender(server: Ingest, make_warden: Callabl
     assert warden.flush(timeout=3)
     assert sorted(r["features"]["from"] for r in server.rows()) == ["child", "parent"]
     assert warden.stats.sent == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"flush_interval": 0}, "flush_interval"),
+        ({"wire": "xml"}, "wire"),
+    ],
+)
+def test_bad_settings_are_named_at_construction(options: dict[str, Any], field: str) -> None:
+    from mlwarden.errors import InputError
+
+    with pytest.raises(InputError, match=field):
+        Warden("http://127.0.0.1:9", **options)
+    with pytest.raises(InputError, match="url"):
+        Warden("127.0.0.1:9")
+
+
+def test_the_default_arrow_wire_sends_the_records_layout(
+    server: Ingest, make_warden: Callable[..., Warden]
+) -> None:
+    warden = make_warden(server.url, fingerprint="fp1", batch_size=100, flush_interval=30)
+    frame = pd.DataFrame({"age": [30, 50], "plan": ["free", None]})
+    warden.log("churn", frame, prediction=np.array([0, 1]), score=np.array([0.1, 0.9]), id=["a", "b"])
+    warden.log_labels("churn", ["a"], [1])
+    assert warden.flush(timeout=3)
+    batch, labels = (
+        next(r for r in server.requests if r["path"].endswith(kind)) for kind in ("/batches", "/labels")
+    )
+    assert batch["headers"]["Content-Type"] == ARROW_STREAM
+    assert labels["headers"]["Content-Type"] == "application/json"  # labels are small: JSON
+    assert batch["body"]["fingerprint"] == "fp1"
+    first, second = batch["body"]["records"]
+    assert (first["id"], first["features"], first["prediction"], first["score"]) == (
+        "a",
+        {"age": 30, "plan": "free"},
+        0,
+        0.1,
+    )
+    assert second["features"] == {"age": 50, "plan": None}

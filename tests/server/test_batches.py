@@ -86,3 +86,49 @@ def test_table_timestamps_in_any_zone_are_utc_instants() -> None:
     garbage = pd.DataFrame({"id": ["a"], "timestamp": ["yesterday-ish"], "x": [1.0]})
     with pytest.raises(InputError, match="timestamp: expected ISO-8601"):
         batches.from_frame(garbage, ROLES, "b")
+
+
+def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:
+    from mlwarden.client.batch import Batch as ClientBatch
+
+    records = [
+        {
+            "id": "a",
+            "timestamp": "2026-03-01T10:00:00Z",
+            "features": {"x": 1.5, "plan": "pro"},
+            "prediction": 1,
+            "score": 0.7,
+        },
+        {"id": "b", "timestamp": None, "features": {"x": None}, "prediction": 0, "score": None},
+    ]
+    sent = ClientBatch("batches", "churn", records, batch_id="s-1", fingerprint="fp")
+    body, content_type, params = sent.request("arrow")
+    assert content_type == "application/vnd.apache.arrow.stream"
+    assert params == {"batch_id": "s-1", "layout": "records", "fingerprint": "fp"}
+    arrow = batches.from_table(body, content_type, params["batch_id"], ROLES, layout=params["layout"])
+    json = batches.from_json(sent.body(), ROLES)
+    assert arrow.ids.equals(json.ids) and arrow.timestamps.equals(json.timestamps)
+    columns = sorted(json.frame.columns)
+    assert sorted(arrow.frame.columns) == columns
+    pd.testing.assert_frame_equal(arrow.frame[columns], json.frame[columns], check_dtype=False)
+
+    multiclass = {**ROLES, "score": ["p0", "p1"]}
+    rows = [{"features": {"x": 1.0}, "score": [0.2, 0.8]}, {"features": {"x": 2.0}, "score": None}]
+    body, content_type, _ = ClientBatch("batches", "m", rows, batch_id="m-1").request("arrow")
+    scored = batches.from_table(body, content_type, "m-1", multiclass, layout="records").frame
+    assert scored["p1"].tolist()[0] == 0.8 and scored["p0"].isna().tolist() == [False, True]
+    body, content_type, _ = ClientBatch("batches", "m", rows[:1], batch_id="m-2").request("arrow")
+    with pytest.raises(InputError, match="list of 3 class scores"):
+        batches.from_table(
+            body, content_type, "m-2", {**ROLES, "score": ["p0", "p1", "p2"]}, layout="records"
+        )
+
+
+def test_records_the_arrow_wire_cannot_type_go_as_json() -> None:
+    from mlwarden.client.batch import Batch as ClientBatch
+
+    mixed = [{"features": {"x": 1.0}}, {"features": {"x": "one"}}]
+    body, content_type, params = ClientBatch("batches", "m", mixed, batch_id="j").request("arrow")
+    assert content_type == "application/json" and params == {} and b'"one"' in body
+    labels = ClientBatch("labels", "m", [{"id": "a", "label": 1}], batch_id="l").request("arrow")
+    assert labels[1] == "application/json"

@@ -27,14 +27,14 @@ def wait_for(predicate, timeout: float = 30.0):
     raise AssertionError("condition not met in time")
 
 
-def stream(url: str, token: str | None, spool) -> None:
+def stream(url: str, token: str | None, spool, wire: str = "json") -> None:
     """Log a drifted hour of traffic through the SDK, in many small batches, with delayed labels."""
     current = reference_frame(3_000, seed=8)
     current["x2"] += 0.7
     start = past_window()
     stamps = [start.replace(minute=i % 60) for i in range(len(current))]
     ids = [f"e2e-{i}" for i in range(len(current))]
-    with Warden(url, token=token, batch_size=400, flush_interval=0.1, spool_dir=spool) as warden:
+    with Warden(url, token=token, batch_size=400, flush_interval=0.1, spool_dir=spool, wire=wire) as warden:
         warden.log(
             "churn",
             current[["x1", "x2", "x3", "plan"]],
@@ -48,7 +48,8 @@ def stream(url: str, token: str | None, spool) -> None:
         assert warden.stats.dropped == 0 and warden.stats.errors == 0
 
 
-def test_sdk_to_findings_on_a_real_server(store: Store, tmp_path) -> None:
+@pytest.mark.parametrize("wire", ["json", "arrow"])
+def test_sdk_to_findings_on_a_real_server(store: Store, tmp_path, wire: str) -> None:
     token = create_token(store, team="growth", name="svc", scopes=["admin"])
     headers = {"Authorization": f"Bearer {token}"}
     with (
@@ -61,7 +62,7 @@ def test_sdk_to_findings_on_a_real_server(store: Store, tmp_path) -> None:
             content=parquet_bytes(reference_frame()),
             headers={"Content-Type": "application/vnd.apache.parquet"},
         ).raise_for_status()
-        stream(server.url, token, tmp_path / "spool")
+        stream(server.url, token, tmp_path / "spool", wire)
         windows = wait_for(  # labels arriving after an evaluation make the window evaluated again
             lambda: [
                 w

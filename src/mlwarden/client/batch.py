@@ -9,6 +9,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 Kind = Literal["batches", "labels"]  # the endpoint under /v1/models/{model}/
+Wire = Literal["json", "arrow"]  # how prediction batches are encoded
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
 
 @dataclass(slots=True)
@@ -40,6 +42,23 @@ class Batch:
 
     def encode(self) -> bytes:
         return json.dumps(self.body(), allow_nan=False, separators=(",", ":")).encode()
+
+    def request(self, wire: Wire) -> tuple[bytes, str, dict[str, str]]:
+        """Body, content type and query parameters of this batch's request. ``wire="arrow"`` sends prediction
+        batches as an Arrow IPC table in the records' layout (about twice the server's JSON throughput);
+        records whose values Arrow cannot type column by column (a feature that is a number in one record
+        and text in another) go as JSON, which the server accepts as well."""
+        if wire == "arrow" and self.kind == "batches":
+            body = _arrow_records(self.records)
+            if body is not None:
+                params = {"batch_id": self.batch_id, "layout": "records"}
+                params |= {
+                    k: v
+                    for k, v in (("fingerprint", self.fingerprint), ("model_version", self.model_version))
+                    if v
+                }
+                return body, ARROW_STREAM, params
+        return self.encode(), "application/json", {}
 
     def halves(self) -> tuple[Batch, Batch]:
         """Two batches with half the records each and ids derived from this one (``{id}.0``, ``{id}.1``), so
@@ -76,3 +95,17 @@ class Batch:
             header.get("fingerprint"),
             header.get("model_version"),
         )
+
+
+def _arrow_records(records: list[dict[str, Any]]) -> bytes | None:
+    """The records as one Arrow IPC stream, or None when their values do not fit typed columns."""
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pylist(records)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()

@@ -17,7 +17,7 @@ from enum import Enum
 
 import httpx
 
-from mlwarden.client.batch import Batch
+from mlwarden.client.batch import Batch, Wire
 
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 10.0
@@ -64,8 +64,11 @@ def retry_after(response: httpx.Response) -> float | None:
 class Transport:
     """A keep-alive ``httpx.Client`` for one server; used by the Warden's sender thread only."""
 
-    def __init__(self, url: str, token: str | None, timeout: float, stop: threading.Event) -> None:
-        headers = {"Content-Type": "application/json", "User-Agent": "mlwarden-client"}
+    def __init__(
+        self, url: str, token: str | None, timeout: float, stop: threading.Event, wire: Wire = "json"
+    ) -> None:
+        self._wire = wire
+        headers = {"User-Agent": "mlwarden-client"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(base_url=url, headers=headers, timeout=timeout)
@@ -74,14 +77,15 @@ class Transport:
     def post(self, batch: Batch, attempts: int) -> Result:
         """Send ``batch`` until it is acknowledged, rejected, too large, or ``attempts`` are used up."""
         try:
-            content = batch.encode()
+            content, content_type, params = batch.request(self._wire)
         except (TypeError, ValueError) as exc:
             return Result(Outcome.REJECTED, 0, None, f"not JSON-serialisable: {exc}")
+        headers = {"Content-Type": content_type}
         detail, status = "", None
         for attempt in range(attempts):
             wait = backoff(attempt)
             try:
-                response = self._client.post(batch.path, content=content)
+                response = self._client.post(batch.path, content=content, headers=headers, params=params)
             except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: the client was closed under us
                 detail, status = f"{type(exc).__name__}: {exc}", None
             else:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from mlwarden.client.batch import Batch, Kind
+from mlwarden.client.batch import Batch, Kind, Wire
 from mlwarden.client.records import Built, build_labels, build_predictions
 from mlwarden.client.spool import Spool
 from mlwarden.client.transport import Outcome, Transport
@@ -84,6 +84,7 @@ class Warden:
         fingerprint: str | None = None,
         model_version: str | None = None,
         replay_interval: float = 5.0,
+        wire: Wire = "arrow",
     ) -> None:
         if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
             raise InputError(f"url: expected http(s)://host[:port], got {url!r}")
@@ -102,6 +103,9 @@ class Warden:
         ):
             if not number > 0:
                 raise InputError(f"{name}: expected a positive number of seconds, got {number!r}")
+        if wire not in ("json", "arrow"):
+            raise InputError(f"wire: expected 'json' or 'arrow', got {wire!r}")
+        self.wire: Wire = wire
         self.url = url.rstrip("/")
         self.batch_size, self.max_buffer, self.max_attempts = batch_size, max_buffer, max_attempts
         self.flush_interval, self.replay_interval = float(flush_interval), float(replay_interval)
@@ -134,7 +138,7 @@ class Warden:
 
     def _start_sender(self) -> None:
         self._closing = threading.Event()
-        self._transport = Transport(self.url, self._token, self.timeout, self._closing)
+        self._transport = Transport(self.url, self._token, self.timeout, self._closing, self.wire)
         self._thread = threading.Thread(target=self._run, name="mlwarden-client", daemon=True)
         self._thread.start()
 

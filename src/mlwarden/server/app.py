@@ -8,7 +8,7 @@ import logging
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
@@ -264,6 +264,12 @@ def create_app(
         batch_id: Annotated[str | None, Query(description="required for Parquet/Arrow bodies")] = None,
         fingerprint: str | None = None,
         model_version: str | None = None,
+        layout: Annotated[
+            Literal["columns", "records"],
+            Query(
+                description="Parquet/Arrow bodies: columns named by the model's roles, or the records' layout"
+            ),
+        ] = "columns",
     ) -> dict[str, Any]:
         model = model_row(caller, name, "ingest")
         body, content_type = await _read_body(request, max_body)
@@ -275,6 +281,7 @@ def create_app(
                     content_type,
                     batch_id,
                     model.columns,
+                    layout=layout,
                     fingerprint=fingerprint,
                     model_version=model_version,
                 )

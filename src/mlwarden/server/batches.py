@@ -113,8 +113,11 @@ def _add_scores(frame: pd.DataFrame, scores: list[Any], names: list[str]) -> Non
         raise InputError(f"records[{bad}].score: expected a number, got {scores[bad]!r}") from None
 
 
-def from_table(body: bytes, content_type: str, batch_id: Any, roles: dict[str, Any], **meta: Any) -> Batch:
-    """Read a Parquet or Arrow IPC body (columns named by the model's roles)."""
+def from_table(
+    body: bytes, content_type: str, batch_id: Any, roles: dict[str, Any], layout: str = "columns", **meta: Any
+) -> Batch:
+    """Read a Parquet or Arrow IPC body: columns named by the model's roles (``layout="columns"``), or the
+    JSON records' layout (``"records"``, what the SDK sends: see :func:`from_records_table`)."""
     import pyarrow.ipc
     import pyarrow.parquet as pq
 
@@ -128,7 +131,49 @@ def from_table(body: bytes, content_type: str, batch_id: Any, roles: dict[str, A
             table = pyarrow.ipc.open_stream(pa.BufferReader(body)).read_all()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"body: not a readable {content_type} table: {exc}") from None
+    if layout == "records":
+        return from_records_table(table, roles, batch_id, **meta)
     return from_arrow(table, roles, batch_id, **meta)
+
+
+def from_records_table(table: pa.Table, roles: dict[str, Any], batch_id: str, **meta: Any) -> Batch:
+    """A table laid out like JSON records: ``id``, ``timestamp``, ``prediction``, ``score`` (a number, or a
+    list with one entry per class) and ``features`` (a struct column: feature names never clash with the
+    model's role names). Renamed to the model's roles, then read as :func:`from_arrow` reads any table."""
+    unknown = sorted(set(table.column_names) - {"id", "timestamp", "prediction", "score", "features"})
+    if unknown:
+        raise InputError(f"body: unexpected columns {', '.join(unknown)} in a records-layout table")
+    columns: dict[str, pa.Array] = {}
+    for key in ("id", "timestamp", "prediction"):
+        if key in table.column_names and table.column(key).null_count < table.num_rows:
+            columns[roles[key]] = table.column(key).combine_chunks()
+    if "score" in table.column_names:
+        columns |= _scores_by_role(table.column("score").combine_chunks(), roles["score"])
+    if "features" in table.column_names:
+        features = table.column("features").combine_chunks()
+        if not pa.types.is_struct(features.type):
+            raise InputError("features: expected a struct column mapping feature names to values")
+        clash = sorted({f.name for f in features.type} & {*columns, roles["id"], roles["timestamp"]})
+        if clash:
+            raise InputError(f"features: {', '.join(clash)} clash with the model's output/id columns")
+        columns |= {f.name: child for f, child in zip(features.type, features.flatten(), strict=True)}
+    return from_arrow(pa.table(columns) if columns else table.select([]), roles, batch_id, **meta)
+
+
+def _scores_by_role(score: pa.Array, names: list[str]) -> dict[str, pa.Array]:
+    if score.null_count == len(score):
+        return {}
+    if pa.types.is_list(score.type) or pa.types.is_large_list(score.type):
+        width = len(names)
+        lengths = pc.list_value_length(score).fill_null(width)
+        if pc.any(pc.not_equal(lengths, width)).as_py():
+            raise InputError(f"score: expected a list of {width} class scores ({names})")
+        matrix = pc.list_flatten(score.fill_null([float("nan")] * width)).to_numpy(zero_copy_only=False)
+        matrix = matrix.astype(float).reshape(len(score), width)
+        return {name: pa.array(matrix[:, j]) for j, name in enumerate(names)}
+    if not (pa.types.is_integer(score.type) or pa.types.is_floating(score.type)):
+        raise InputError(f"score: expected numbers, got {score.type}")
+    return {names[0]: score.cast(pa.float64())}
 
 
 def from_frame(frame: pd.DataFrame, roles: dict[str, Any], batch_id: str, **meta: Any) -> Batch:
