@@ -186,14 +186,10 @@ def summarise_float_block(
     column), binned on ``edges[j]``. Equal to :func:`summarise_numeric` column by column, without its
     per-column overhead — the shape of a served batch (a few thousand rows, tens of features)."""
     n = block.shape[1]
-    means = block.mean(axis=1)
-    deviations = block - means[:, None]
-    m2 = np.einsum("ij,ij->i", deviations, deviations) if n > 1 else np.zeros(len(names))
     ordered = np.sort(block, axis=1)
     out = []
-    for j, name in enumerate(names):
-        col = ColumnProfile(name=name, kind="numeric", count=n, missing=0, nonfinite=0)
-        col.moments = numeric.Moments(n, float(means[j]), float(m2[j]))
+    for j, (name, moments) in enumerate(zip(names, numeric.Moments.of_rows(block), strict=True)):
+        col = ColumnProfile(name=name, kind="numeric", count=n, missing=0, nonfinite=0, moments=moments)
         col.min, col.max = float(ordered[j, 0]), float(ordered[j, -1])
         col.edges = edges[j]
         col.hist, col.bin_sums = numeric.histogram_of_sorted(ordered[j], edges[j])

@@ -153,7 +153,7 @@ def profile(
     profiles: dict[str, ColumnProfile] = {}
     sample: dict[str, np.ndarray] = {}
     if reference is not None and 0 < n <= SMALL_BLOCK_ROWS and not sketch:
-        _profile_float_block(data, names, reference, picked, profiles, sample)
+        profiles, sample = _profile_float_block(data, names, reference, picked)
     for position, name in enumerate(names):
         if name in profiles:  # profiled in the block
             if on_column is not None:
@@ -187,25 +187,23 @@ def _profile_float_block(
     names: list[str],
     reference: DatasetProfile,
     picked: np.ndarray,
-    profiles: dict[str, ColumnProfile],
-    sample: dict[str, np.ndarray],
-) -> None:
-    """Profile the all-finite float64 columns binned on reference edges as one block (small data only)."""
+) -> tuple[dict[str, ColumnProfile], dict[str, np.ndarray]]:
+    """Profiles and sample rows of the all-finite float64 columns binned on reference edges, computed as
+    one block (small data only); the other columns are left to the general path."""
     candidates = []
     for name, dtype in zip(names, data.dtypes, strict=True):
         ref = reference.columns.get(name)
         if dtype == np.float64 and ref is not None and ref.kind == "numeric" and ref.edges is not None:
             candidates.append(name)
     if not candidates:
-        return
+        return {}, {}
     block = data[candidates].to_numpy(dtype="float64").T  # one row per column
     finite = np.isfinite(block).all(axis=1)  # a column with NaN or inf takes the general path
     chosen = [name for name, ok in zip(candidates, finite, strict=True) if ok]
     block = np.ascontiguousarray(block[finite])
     edges = [reference.columns[name].edges for name in chosen]
-    for col, row in zip(summarise_float_block(chosen, block, edges), block[:, picked], strict=True):
-        profiles[col.name] = col
-        sample[col.name] = row
+    profiles = {col.name: col for col in summarise_float_block(chosen, block, edges)}
+    return profiles, dict(zip(chosen, block[:, picked], strict=True))
 
 
 def _sample_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:

@@ -69,15 +69,11 @@ class IngestResult:
         }
 
 
-def window_start(ts: pd.Series, seconds: int) -> pd.Series:
-    """The start of the window each timestamp falls in (windows are aligned to the Unix epoch)."""
-    return ts.dt.floor(f"{seconds}s")
-
-
-def _rows_per_window(stamps: pa.Array, seconds: int) -> list[tuple[datetime, np.ndarray | None]]:
-    """Each window's start and the positions of its rows (``None``: the whole batch, the common case)."""
+def rows_per_window(stamps: pa.Array, seconds: int) -> list[tuple[datetime, np.ndarray | None]]:
+    """Each window's start and the positions of its rows (``None``: all of them, the common case). Windows
+    are ``seconds`` long and aligned to the Unix epoch."""
     width = seconds * 1_000_000
-    window = stamps.cast(pa.int64()).to_numpy() // width  # microseconds, floored as window_start does
+    window = stamps.cast(STAMP).cast(pa.int64()).to_numpy() // width  # microseconds, floored
     first, last = int(window.min()), int(window.max())
 
     def start(w: int) -> datetime:
@@ -108,7 +104,7 @@ def ingest_predictions(
     stamps = pc.fill_null(batch.timestamps, pa.scalar(received, STAMP))  # unstamped records: receive time
     profiled = _align_kinds(sent, reference) if reference is not None else sent
     parts, violations = [], []
-    for start, rows in _rows_per_window(stamps, model.window_seconds):
+    for start, rows in rows_per_window(stamps, model.window_seconds):
         part = profile(
             profiled if rows is None else profiled.iloc[rows],
             reference=reference,
@@ -359,10 +355,11 @@ def _flag_labelled_windows(session: Session, model: Model, ids: list[str]) -> No
             )
         ).all()
         if stamps:
-            starts.update(window_start(pd.Series(pd.to_datetime(stamps, utc=True)), model.window_seconds))
+            found = rows_per_window(pa.array(stamps, STAMP), model.window_seconds)
+            starts.update(start for start, _ in found)
     if starts:
         session.execute(
             update(Window)
-            .where(Window.model_id == model.id, Window.start.in_([s.to_pydatetime() for s in starts]))
+            .where(Window.model_id == model.id, Window.start.in_(sorted(starts)))
             .values(labels_arrived=True)
         )
