@@ -20,10 +20,12 @@ _LAZY = {
     "Finding": "mlwarden.findings",
     "Severity": "mlwarden.findings",
     "InputError": "mlwarden.errors",
+    "ColumnMapping": "mlwarden.schema",
     "compare": "mlwarden.comparison",
 }
 
 __all__ = [
+    "ColumnMapping",
     "ColumnProfile",
     "DatasetProfile",
     "Finding",
