@@ -389,8 +389,8 @@ def _ids(value: Any, n: int, single: bool, name: str, *, default_fresh: bool) ->
         values = [_MISSING_ID if v is None else v if isinstance(v, _Bad | str) else str(v) for v in values]
     elif types != {str}:
         values = list(map(str, values))
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    if (lengths == 0).any() or (lengths > MAX_ID_LENGTH).any():  # a _Bad marker has len 0: keep its reason
+    lengths = list(map(len, values))
+    if values and (min(lengths) == 0 or max(lengths) > MAX_ID_LENGTH):  # a _Bad has len 0: keep its reason
         values = [v if isinstance(v, _Bad) or 0 < len(v) <= MAX_ID_LENGTH else _BAD_ID for v in values]
     return values
 
@@ -448,8 +448,9 @@ def _features(features: Any) -> tuple[list[Any], bool]:
         if not columns:
             return [{} for _ in range(len(features))], False
         rows: list[Any] = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
-        for i in _bad_rows(columns, (_BAD_VALUE,)):
-            rows[i] = _BAD_VALUE
+        for column in columns:
+            for i in _marked_rows(column, (_BAD_VALUE,)):
+                rows[i] = _BAD_VALUE
         return rows, False
     if isinstance(features, Sequence) and not isinstance(features, str | bytes):
         return [_safe_or(r, _BAD_VALUE) if isinstance(r, Mapping) else _BAD_VALUE for r in features], False
@@ -513,15 +514,15 @@ def build_labels(ids: Any, labels: Any, timestamp: Any) -> Built:
     return _assemble(columns)
 
 
-def _bad_rows(columns: list[list[Any]], markers: tuple[_Bad, ...]) -> dict[int, _Bad]:
-    """Rows holding a marker, with the first one found (``in`` scans a list at C speed; indices are looked
-    for only when a marker is there)."""
+def _marked_rows(column: list[Any], markers: tuple[_Bad, ...]) -> dict[int, _Bad]:
+    """Rows of ``column`` holding one of ``markers`` (``in`` scans a list at C speed; indices are looked for
+    only when a marker is there)."""
     found: dict[int, _Bad] = {}
-    for column in columns:
-        if any(marker in column for marker in markers):
-            for i, v in enumerate(column):
-                if isinstance(v, _Bad):
-                    found.setdefault(i, v)
+    for marker in markers:
+        if marker in column:
+            for i, value in enumerate(column):
+                if value is marker:
+                    found.setdefault(i, marker)
     return found
 
 
@@ -529,7 +530,7 @@ def _assemble(columns: dict[str, list[Any]]) -> Built:
     names, values = list(columns), list(columns.values())
     bad: dict[int, tuple[str, _Bad]] = {}
     for name, column in columns.items():
-        for i, marker in _bad_rows([column], _SENTINELS[name]).items():
+        for i, marker in _marked_rows(column, _SENTINELS[name]).items():
             bad.setdefault(i, (name, marker))
     if not bad:
         return Built([dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True)])
