@@ -320,6 +320,20 @@ REJECTIONS: list[tuple[str, Callable[[Warden], None], str, int, str]] = [
         "timestamp: expected a datetime, an ISO-8601 string or epoch seconds",
     ),
     (
+        "epoch milliseconds for one row",
+        lambda w: w.log("m", {"x": 1}, timestamp=1.7e12),
+        "bad_timestamp",
+        1,
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds",
+    ),
+    (
+        "per-class scores that are text",
+        lambda w: w.log("m", FRAME2, score=pd.DataFrame({"no": ["a", "b"], "yes": [0.5, 0.5]})),
+        "unsupported_type",
+        2,
+        "score: expected numeric columns (one per class), got ['float64', 'str']",
+    ),
+    (
         "a NaN id",
         lambda w: w.log("m", FRAME2, id=np.array([np.nan, 7.0])),
         "missing_id",

@@ -170,9 +170,14 @@ def as_column(value: Any, n: int, name: str, *, matrix: bool = False) -> pd.Seri
     if isinstance(value, pd.DataFrame):
         if not matrix:
             raise Rejected(WRONG_SHAPE, name, f"expected one value per row, got a DataFrame {value.shape}", n)
-        column = value.to_numpy(dtype=float, na_value=np.nan)
+        try:
+            column = value.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            kinds = sorted({str(t) for t in value.dtypes})
+            expected = f"expected numeric columns (one per class), got {kinds}"
+            raise Rejected(UNSUPPORTED_TYPE, name, expected, n) from None
     elif isinstance(value, np.ndarray):
-        if value.ndim == 2 and matrix and value.dtype.kind in "biuf":
+        if value.ndim == 2 and matrix and value.dtype.kind in "iuf":
             column = value.astype(float)
         elif value.ndim == 2 and matrix:
             column = pd.Series(list(value.tolist()), dtype=object)
@@ -326,7 +331,11 @@ def timestamp_value(value: Any) -> Any:
     if isinstance(value, pa.Scalar):
         value = value.as_py()
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
-        return datetime.fromtimestamp(float(value), UTC).isoformat() if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        if abs(value) >= MAX_EPOCH_SECONDS:
+            raise BadValue(f"timestamp: {value} is not epoch seconds (milliseconds?)")
+        return datetime.fromtimestamp(float(value), UTC).isoformat()
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     if value is pd.NaT or value is pd.NA:
