@@ -1,147 +1,24 @@
-"""Warden against a real HTTP server in a thread, scripted to answer 200/500/429/413/422 or to be down."""
+"""Warden against a real HTTP server in a thread (tests/client/ingest_server.py): delivery, retries, spool."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
-import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pandas as pd
-import pyarrow.ipc
 import pytest
+from ingest_server import Ingest, Reply, wait_until
 
 from mlwarden.client import Stats, Warden
 from mlwarden.client.batch import ARROW_STREAM, Batch
 from mlwarden.client.spool import Spool
-
-Reply = tuple[int, dict[str, str], dict[str, Any]]
-
-
-class Ingest:
-    """An HTTP server speaking the ingestion contract. ``replies`` are answered first (FIFO); then ``rule``
-    (given the JSON body) may answer; otherwise 200, with ``duplicate`` set for a batch_id seen before."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.requests: list[dict[str, Any]] = []  # {"path", "headers", "body", "at"}
-        self.accepted: dict[str, dict[str, Any]] = {}  # batch_id -> body of the first 2xx
-        self.replies: deque[Reply] = deque()
-        self.rule: Callable[[dict[str, Any]], Reply | None] | None = None
-        self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        ingest = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the client expects
-
-            def setup(self) -> None:
-                super().setup()
-                with ingest._lock:
-                    ingest._connections.add(self.connection)
-
-            def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.headers["Content-Type"] == ARROW_STREAM:  # the records layout: back to its JSON body
-                    query = dict(parse_qsl(urlsplit(self.path).query))
-                    records = pyarrow.ipc.open_stream(data).read_all().to_pylist()
-                    body = {
-                        "batch_id": query["batch_id"],
-                        "fingerprint": query.get("fingerprint"),
-                        "model_version": query.get("model_version"),
-                        "records": records,
-                    }
-                else:
-                    body = json.loads(data)
-                status, headers, answer = ingest.answer(urlsplit(self.path).path, dict(self.headers), body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                for name, value in {**headers, "Content-Type": "application/json"}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
-                    self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        return Handler
-
-    def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
-        with self._lock:
-            self.requests.append({"path": path, "headers": headers, "body": body, "at": time.monotonic()})
-            reply = self.replies.popleft() if self.replies else (self.rule(body) if self.rule else None)
-            if reply is not None:
-                return reply
-            duplicate = body["batch_id"] in self.accepted
-            self.accepted.setdefault(body["batch_id"], body)
-        rows = len(body.get("records", body.get("labels", [])))
-        return 200, {}, {"batch_id": body["batch_id"], "rows": rows, "duplicate": duplicate}
-
-    def rows(self, key: str = "records") -> list[dict[str, Any]]:
-        """Every record the server acknowledged, each batch counted once."""
-        return [r for body in list(self.accepted.values()) for r in body.get(key, [])]
-
-    def stop(self) -> None:
-        """Go down hard: stop listening and cut the client's keep-alive connections."""
-        self._server.shutdown()
-        self._server.server_close()
-        with self._lock:
-            for conn in self._connections:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-        self._thread.join()
-
-
-@pytest.fixture
-def server() -> Iterator[Ingest]:
-    ingest = Ingest()
-    yield ingest
-    ingest.stop()
-
-
-@pytest.fixture
-def make_warden(tmp_path: Path) -> Iterator[Callable[..., Warden]]:
-    made: list[Warden] = []
-
-    def make(url: str, **options: Any) -> Warden:
-        options = {"spool_dir": tmp_path / "spool", "flush_interval": 0.05, "max_attempts": 3, **options}
-        warden = Warden(url, **options)
-        made.append(warden)
-        return warden
-
-    yield make
-    for warden in made:
-        warden.close(timeout=2)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 4.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def spool_files(warden: Warden) -> list[Path]:
@@ -250,6 +127,17 @@ def test_log_never_raises_on_garbage_and_keeps_the_good_rows(
     stats = warden.stats
     assert stats.logged == 3 and stats.sent == 3
     assert stats.errors == 3 + 2 + 1 + 3 + 1 + 1  # calls refused whole count 1, bad rows count one each
+    assert stats.rejected == {
+        "unsupported_type": 3,
+        "bad_model": 1,
+        "bad_value": 1,
+        "length_mismatch": 1,
+        "bad_score": 1,
+        "bad_timestamp": 1,
+        "bad_id": 1,
+        "missing_id": 1,
+    }
+    assert stats.rejected_rows == {**stats.rejected, "bad_value": 2, "length_mismatch": 2}
     assert caplog.records and all(r.levelno == logging.WARNING for r in caplog.records)
 
 

@@ -1,9 +1,20 @@
-"""Turn what a serving process logs (dicts, lists of dicts, DataFrames, numpy values) into JSON-safe records.
+"""Turn what a serving process logs into JSON-safe records, column by column.
+
+Accepted for every per-row field (features' columns, prediction, score, id, timestamp, labels): Python lists
+and tuples, 1-D numpy arrays, pandas Series and Index (aligned by *position*: their index labels are
+ignored), pandas extension arrays (Arrow-backed ``int64[pyarrow]``/``string[pyarrow]``/``ArrowDtype``,
+nullable ``Int64``/``boolean``/``string``, categoricals, tz-aware datetimes) and pyarrow Arrays; ``score``
+also takes an ``(n, k)`` array or DataFrame (one column per class). Features are one mapping (one row), a
+DataFrame, a dict of columns, a list of mappings or a pyarrow Table.
 
 Everything here copies: a record never shares a mutable object with the caller. Values become plain JSON
 types: numpy scalars and arrays become Python numbers and lists, NaN/±inf/NaT/NA become ``null``, datetimes
-become ISO-8601 strings, mapping keys become strings. A value that has no JSON form (an arbitrary object)
-makes its row *bad*: the row is dropped and counted, the rest of the call is kept.
+become ISO-8601 strings, mapping keys become strings. Typed columns are converted whole (numpy or Arrow
+kernels); only ``object`` columns holding mixed Python values are looked at value by value.
+
+Input that cannot be used is *rejected* with a reason (the ``REASONS`` below): a call that cannot be aligned
+at all raises :class:`Rejected`; a row with an unusable cell is left out of :attr:`Built.records` and counted
+in :attr:`Built.dropped`, the other rows of the call are kept.
 """
 
 from __future__ import annotations
@@ -11,7 +22,8 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,12 +32,85 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlwarden.errors import InputError
 
 MAX_ID_LENGTH = 200  # the server rejects longer record ids
+MAX_EPOCH_SECONDS = 1e11  # epoch seconds beyond about the year 5138 are a unit mistake (ms, ns), not a time
+
+# why input was rejected (the keys of Stats.rejected)
+LENGTH_MISMATCH = "length_mismatch"  # a field holds a different number of values than there are rows
+WRONG_SHAPE = "wrong_shape"  # a 2-D array where one value per row is expected (or a score array of 3-D)
+UNSUPPORTED_TYPE = "unsupported_type"  # a type this field does not take (e.g. one value for many rows)
+BAD_VALUE = "bad_value"  # a value with no JSON form, or a list-of-rows item that is not a mapping
+BAD_SCORE = "bad_score"  # a score that is not a number or a list of numbers
+BAD_TIMESTAMP = "bad_timestamp"  # not a datetime, ISO string or epoch seconds
+MISSING_ID = "missing_id"  # an explicit id (or a label's id) that is None/NaN/NA
+BAD_ID = "bad_id"  # an id that is empty or longer than MAX_ID_LENGTH characters
+BAD_MODEL = "bad_model"  # the model name is not a non-empty string
+CLOSED = "closed"  # logged after Warden.close()
+INTERNAL_ERROR = "internal_error"  # a bug in the client; the message says what failed
+REASONS = (
+    LENGTH_MISMATCH,
+    WRONG_SHAPE,
+    UNSUPPORTED_TYPE,
+    BAD_VALUE,
+    BAD_SCORE,
+    BAD_TIMESTAMP,
+    MISSING_ID,
+    BAD_ID,
+    BAD_MODEL,
+    CLOSED,
+    INTERNAL_ERROR,
+)
+
+
+class Rejected(InputError):
+    """A whole call refused: ``reason`` (one of REASONS), the ``field`` at fault, the ``rows`` the call held
+    (as far as they could be counted; at least 1). The message is one line naming the field and what was
+    expected."""
+
+    def __init__(self, reason: str, field: str, message: str, rows: int = 1) -> None:
+        super().__init__(f"{field}: {message}")
+        self.reason, self.field, self.rows = reason, field, max(rows, 1)
 
 
 class BadValue(TypeError):
     """A value with no JSON form; its row is dropped."""
+
+
+class _Bad:
+    """Marks a cell that makes its row unusable, with the reason; compared by identity only."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __len__(self) -> int:  # so an id column's length check (0 < len <= MAX_ID_LENGTH) flags it too
+        return 0
+
+
+_BAD_VALUE, _BAD_SCORE, _BAD_TIMESTAMP = _Bad(BAD_VALUE), _Bad(BAD_SCORE), _Bad(BAD_TIMESTAMP)
+_MISSING_ID, _BAD_ID = _Bad(MISSING_ID), _Bad(BAD_ID)
+_EXPECTED = {  # what the warning says a field's bad cells should have been
+    BAD_VALUE: "a value with a JSON form (number, string, bool, datetime, list, mapping)",
+    BAD_SCORE: "a number, or a list of numbers (one per class)",
+    BAD_TIMESTAMP: "a datetime, an ISO-8601 string or epoch seconds",
+    MISSING_ID: "an id, not None/NaN/NA",
+    BAD_ID: f"an id of 1 to {MAX_ID_LENGTH} characters",
+}
+_FEATURES_EXPECTED = "one mapping per row whose values have a JSON form"
+_SENTINELS = {  # the markers each field can hold
+    "features": (_BAD_VALUE,),
+    "id": (_MISSING_ID, _BAD_ID, _BAD_VALUE),
+    "timestamp": (_BAD_TIMESTAMP, _BAD_VALUE),
+    "prediction": (_BAD_VALUE,),
+    "score": (_BAD_SCORE, _BAD_VALUE),
+    "label": (_BAD_VALUE,),
+}
 
 
 def json_safe(value: Any) -> Any:
@@ -58,60 +143,172 @@ def json_safe(value: Any) -> Any:
         return value.hex
     if isinstance(value, Enum):
         return json_safe(value.value)
+    if isinstance(value, pa.Scalar):
+        return json_safe(value.as_py())
     raise BadValue(f"{type(value).__name__} has no JSON form")
 
 
-_BAD = object()  # marks a cell whose value has no JSON form
-
-
-def _safe_or_bad(value: Any) -> Any:
+def _safe_or(value: Any, bad: _Bad) -> Any:
     try:
         return json_safe(value)
     except (BadValue, ValueError, OverflowError):
-        return _BAD
+        return bad
 
 
-def column_values(column: pd.Series) -> list[Any]:
-    """JSON-safe values of one column, converted by dtype; cells with no JSON form are ``_BAD``."""
+def is_scalar(value: Any) -> bool:
+    """One value rather than one per row (strings, numbers, datetimes, None, numpy/Arrow scalars)."""
+    return pd.api.types.is_scalar(value) or value is None or isinstance(value, pa.Scalar)
+
+
+# ---------------------------------------------------------------------------- one column -> JSON values
+
+
+def as_column(value: Any, n: int, name: str, *, matrix: bool = False) -> pd.Series | np.ndarray:
+    """``value`` as ``n`` values by position: a Series with a fresh RangeIndex, or (``matrix=True``, for
+    scores) an ``(n, k)`` numeric array. Raises :class:`Rejected` for a wrong type, shape or length."""
+    column: pd.Series | np.ndarray
+    if isinstance(value, pd.DataFrame):
+        if not matrix:
+            raise Rejected(WRONG_SHAPE, name, f"expected one value per row, got a DataFrame {value.shape}", n)
+        try:
+            column = value.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            kinds = sorted({str(t) for t in value.dtypes})
+            expected = f"expected numeric columns (one per class), got {kinds}"
+            raise Rejected(UNSUPPORTED_TYPE, name, expected, n) from None
+    elif isinstance(value, np.ndarray):
+        if value.ndim == 2 and matrix and value.dtype.kind in "iuf":
+            column = value.astype(float)
+        elif value.ndim == 2 and matrix:
+            column = pd.Series(list(value.tolist()), dtype=object)
+        elif value.ndim != 1:
+            expected = "shape (n,) or (n, classes)" if matrix else "shape (n,) (.ravel() an (n, 1) array)"
+            raise Rejected(WRONG_SHAPE, name, f"expected an array of {expected}, got shape {value.shape}", n)
+        else:
+            column = pd.Series(value, copy=False)
+    elif isinstance(value, pd.Series | pd.Index):
+        column = pd.Series(value.array, copy=False)
+    elif isinstance(value, pd.api.extensions.ExtensionArray):
+        column = pd.Series(value, copy=False)
+    elif isinstance(value, pa.Array | pa.ChunkedArray):
+        column = pd.Series(pd.arrays.ArrowExtensionArray(value), copy=False)
+    elif isinstance(value, list | tuple):
+        column = pd.Series(value, dtype=object)  # object keeps each element's own type (no int -> float)
+    else:
+        expected = f"one value per row for {n} rows (a list, array or Series)"
+        kind = f"a single {type(value).__name__}" if is_scalar(value) else type(value).__name__
+        raise Rejected(UNSUPPORTED_TYPE, name, f"expected {expected}, got {kind}", n)
+    if len(column) != n:
+        raise Rejected(LENGTH_MISMATCH, name, f"expected {n} values (one per row), got {len(column)}", n)
+    return column
+
+
+def column_values(column: pd.Series, bad: _Bad = _BAD_VALUE) -> list[Any]:
+    """JSON-safe values of one column, converted by dtype; cells with no JSON form become ``bad``."""
     dtype = column.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        utc = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        return _iso(utc.to_numpy("datetime64[us]"), aware=True)
     if isinstance(dtype, np.dtype):
-        if dtype.kind in "biu":
+        if dtype.kind in "biuU":
             return column.tolist()
         if dtype.kind == "f":
-            numbers = column.to_numpy()
-            values = numbers.astype(object)
-            values[~np.isfinite(numbers)] = None
-            return values.tolist()
-        if dtype.kind == "U":
-            return column.tolist()
-    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
-        aware = isinstance(dtype, pd.DatetimeTZDtype)
-        stamps = column.dt.tz_convert("UTC").dt.tz_localize(None) if aware else column
-        text = np.datetime_as_string(stamps.to_numpy("datetime64[us]"), unit="us")
-        values = np.char.add(text, "+00:00").astype(object) if aware else text.astype(object)
-        values[stamps.isna().to_numpy()] = None
-        return values.tolist()
-    return [_safe_or_bad(v) for v in column.astype(object).tolist()]
+            return _finite_or_none(column.to_numpy())
+        if dtype.kind == "M":
+            return _iso(column.to_numpy("datetime64[us]"), aware=False)
+        if dtype.kind == "m":
+            return _finite_or_none(column.dt.total_seconds().to_numpy())
+        return _object_values(column.tolist(), bad)
+    try:
+        array = pa.array(column.array)
+    except (pa.ArrowException, TypeError, ValueError):
+        return _object_values(column.astype(object).tolist(), bad)
+    return arrow_values(array, bad)
 
 
-def sequence_values(value: Any, n: int, name: str) -> list[Any]:
-    """The ``n`` JSON-safe values of an argument aligned with the rows (list, tuple, array, Series)."""
-    if isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype.kind in "biuf":
-        matrix = value.astype(float)
-        cells = matrix.astype(object)
-        cells[~np.isfinite(matrix)] = None
-        rows = cells.tolist()
-    elif isinstance(value, pd.DataFrame):
-        rows = sequence_values(value.to_numpy(), n, name)
-    elif isinstance(value, list | tuple):  # object dtype keeps each element's own type (no int -> float)
-        rows = column_values(pd.Series(value, dtype=object))
-    elif isinstance(value, np.ndarray | pd.Series | pd.Index):
-        rows = column_values(pd.Series(np.asarray(value)))
-    else:
-        raise BadValue(f"{name}: expected a list or array with one value per row, got {type(value).__name__}")
-    if len(rows) != n:
-        raise BadValue(f"{name}: {len(rows)} values for {n} rows")
-    return rows
+def arrow_values(array: pa.Array | pa.ChunkedArray, bad: _Bad = _BAD_VALUE) -> list[Any]:
+    """JSON-safe values of an Arrow array, converted with Arrow kernels for its type."""
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = pc.cast(array, kind.value_type)
+        kind = array.type
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        numbers = pc.cast(array, pa.float64())
+        return pc.if_else(pc.is_finite(numbers), numbers, pa.scalar(None, pa.float64())).to_pylist()
+    if pa.types.is_timestamp(kind):
+        stamps = pc.cast(array, pa.timestamp("us", kind.tz)).to_numpy(zero_copy_only=False)
+        return _iso(stamps, aware=kind.tz is not None)  # Arrow stores aware stamps in UTC
+    if pa.types.is_duration(kind):
+        seconds = pc.divide(pc.cast(pc.cast(array, pa.duration("us")), pa.int64()), 1e6)
+        return seconds.to_pylist()
+    if (
+        pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_null(kind)
+    ):
+        return array.to_pylist()
+    return _object_values(array.to_pylist(), bad)  # lists, structs, dates, binary: value by value
+
+
+def _finite_or_none(numbers: np.ndarray) -> list[Any]:
+    finite = np.isfinite(numbers)
+    if finite.all():
+        return numbers.tolist()
+    values = numbers.astype(object)
+    values[~finite] = None
+    return values.tolist()
+
+
+def _iso(stamps: np.ndarray, *, aware: bool) -> list[Any]:
+    """ISO-8601 text of datetime64[us] values (``+00:00`` appended when they are UTC), None for NaT."""
+    text = np.datetime_as_string(stamps, unit="us")
+    values = np.char.add(text, "+00:00").astype(object) if aware else text.astype(object)
+    values[np.isnat(stamps)] = None
+    return values.tolist()
+
+
+_PLAIN = ({int}, {str}, {bool}, {int, type(None)}, {str, type(None)}, {bool, type(None)})
+
+
+def _object_values(values: list[Any], bad: _Bad) -> list[Any]:
+    """Mixed Python values: plain ints/strings/bools pass as they are, floats are masked at numpy speed, the
+    rest (numpy scalars, datetimes, nested lists, mixed types) is converted value by value."""
+    types = set(map(type, values))
+    if types in _PLAIN:
+        return values
+    if types <= {float, type(None)}:
+        return _finite_or_none(np.array(values, dtype=float))
+    return [_safe_or(v, bad) for v in values]
+
+
+# ---------------------------------------------------------------------------- fields
+
+
+def _field(value: Any, n: int, name: str, single: bool, bad: _Bad = _BAD_VALUE) -> list[Any]:
+    """One JSON value per row of ``value``: the value itself when the call logs one row (or one row of a
+    frame is given one value), else its aligned column."""
+    if single or (n == 1 and is_scalar(value)):
+        return [_safe_or(value, bad)]
+    return column_values(as_column(value, n, name), bad)
+
+
+def _scores(value: Any, n: int, single: bool) -> list[Any]:
+    """One score per row: a number, or a list with one number per class."""
+    if value is None:
+        return [None] * n
+    if single or (n == 1 and is_scalar(value)):
+        return [_checked_score(_safe_or(value, _BAD_VALUE))]
+    column = as_column(value, n, "score", matrix=True)
+    if isinstance(column, np.ndarray):  # (n, k) floats
+        cells = column.astype(object)
+        cells[~np.isfinite(column)] = None
+        return cells.tolist()
+    values = column_values(column, _BAD_VALUE)
+    if column.dtype.kind in "iuf":  # typed numbers: valid by construction
+        return values
+    return [_checked_score(v) for v in values]
 
 
 def is_score(value: Any) -> bool:
@@ -123,28 +320,88 @@ def is_score(value: Any) -> bool:
     )
 
 
+def _checked_score(value: Any) -> Any:
+    return value if isinstance(value, _Bad) or is_score(value) else _BAD_SCORE
+
+
 def timestamp_value(value: Any) -> Any:
     """ISO-8601 text (or null) for one timestamp: datetime, numpy/pandas stamp, string or epoch seconds."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
-        return datetime.fromtimestamp(float(value), UTC).isoformat() if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        if abs(value) >= MAX_EPOCH_SECONDS:
+            raise BadValue(f"timestamp: {value} is not epoch seconds (milliseconds?)")
+        return datetime.fromtimestamp(float(value), UTC).isoformat()
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise BadValue(f"timestamp: expected a datetime, ISO string or epoch seconds, got {type(value).__name__}")
 
 
-def _record_id(value: Any) -> Any:
+def _timestamp_or_bad(value: Any) -> Any:
+    try:
+        return timestamp_value(value)
+    except (BadValue, ValueError, OverflowError, OSError):
+        return _BAD_TIMESTAMP
+
+
+def _timestamps(value: Any, n: int, single: bool) -> list[Any]:
+    """One ISO timestamp per row: now (UTC) by default; a single stamp applies to every row; numbers are
+    epoch seconds."""
     if value is None:
-        return uuid.uuid4().hex
-    text = str(value)
-    if not text or len(text) > MAX_ID_LENGTH:
-        raise BadValue(f"id: expected 1 to {MAX_ID_LENGTH} characters, got {len(text)}")
-    return text
+        return [datetime.now(UTC).isoformat()] * n
+    if single or is_scalar(value):
+        return [_timestamp_or_bad(value)] * n
+    column = as_column(value, n, "timestamp")
+    kind = column.dtype.kind
+    if kind in "iuf":  # epoch seconds, as a column
+        seconds = column.to_numpy(dtype=float, na_value=np.nan)
+        usable = np.abs(seconds) < MAX_EPOCH_SECONDS  # False for NaN and ±inf (null timestamps) too
+        stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        stamps[usable] = (seconds[usable] * 1e6).astype("int64").astype("datetime64[us]")
+        values = _iso(stamps, aware=True)
+        for i in np.flatnonzero(np.isfinite(seconds) & ~usable):  # only rows that are bad: few by nature
+            values[i] = _BAD_TIMESTAMP
+        return values
+    values = column_values(column, _BAD_TIMESTAMP)
+    if kind == "M" or set(map(type, values)) <= {str, type(None)}:
+        return values  # ISO text already (strings are sent as given)
+    return [v if isinstance(v, str | _Bad) else _timestamp_or_bad(v) for v in values]
+
+
+def _ids(value: Any, n: int, single: bool, name: str, *, default_fresh: bool) -> list[Any]:
+    """One id per row as text: integers as digits (also when a NaN made their column float), strings as
+    given. None/NaN ids are ``missing_id``; with ``default_fresh`` an absent argument gives fresh uuid4s."""
+    if value is None and default_fresh:
+        return uuid4_hex(n)
+    if single or (n == 1 and is_scalar(value)):
+        values = [_safe_or(value, _BAD_VALUE)]
+        if isinstance(values[0], float) and values[0].is_integer():
+            values = [int(values[0])]
+    else:
+        column = as_column(value, n, name)
+        if column.dtype.kind == "f":  # an integer id column that a NaN turned into floats
+            numbers = column.to_numpy(dtype=float, na_value=np.nan)
+            finite = numbers[np.isfinite(numbers)]
+            if np.array_equal(finite, np.round(finite)) and np.abs(finite).max(initial=0) < 2**53:
+                column = pd.Series(numbers).astype("Int64")
+        values = column_values(column, _BAD_VALUE)
+    types = set(map(type, values))
+    if _Bad in types or type(None) in types:  # rows that will be dropped: value by value
+        values = [_MISSING_ID if v is None else v if isinstance(v, _Bad | str) else str(v) for v in values]
+    elif types != {str}:
+        values = list(map(str, values))
+    lengths = list(map(len, values))
+    if values and (min(lengths) == 0 or max(lengths) > MAX_ID_LENGTH):  # a _Bad has len 0: keep its reason
+        values = [v if isinstance(v, _Bad) or 0 < len(v) <= MAX_ID_LENGTH else _BAD_ID for v in values]
+    return values
 
 
 def uuid4_hex(n: int) -> list[str]:
@@ -156,112 +413,145 @@ def uuid4_hex(n: int) -> list[str]:
     return [text[i : i + 32] for i in range(0, 32 * n, 32)]
 
 
-@dataclass(slots=True)
-class Built:
-    """Records built from one call, and the reasons rows were dropped (one entry per bad row)."""
-
-    records: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-
-
-def _per_row(value: Any, n: int, name: str, single: bool, convert: Callable[[Any], Any] | None) -> list[Any]:
-    """One value per row: ``value`` itself for a single row, else an aligned sequence. ``convert`` checks or
-    reshapes a JSON-safe value (raising BadValue marks the row bad)."""
-    if single:
-        return [_apply(convert, _safe_or_bad(value))]
-    if value is None:
-        return [_apply(convert, None)] * n if convert is not _record_id else uuid4_hex(n)
-    values = sequence_values(value, n, name)
-    return values if convert is None else [_apply(convert, v) for v in values]
+_COLUMN_LIKE = (
+    list,
+    tuple,
+    np.ndarray,
+    pd.Series,
+    pd.Index,
+    pd.api.extensions.ExtensionArray,
+    pa.Array,
+    pa.ChunkedArray,
+)
 
 
-def _apply(convert: Callable[[Any], Any] | None, value: Any) -> Any:
-    if value is _BAD or convert is None:
-        return value
-    try:
-        return convert(value)
-    except (BadValue, ValueError, OverflowError, OSError):
-        return _BAD
+def _is_column(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
+    return isinstance(value, _COLUMN_LIKE)
 
 
-def _timestamps(value: Any, n: int, single: bool) -> list[Any]:
-    """One ISO timestamp per row: now (UTC) by default; a single stamp applies to every row."""
-    if value is None:
-        return [datetime.now(UTC).isoformat()] * n
-    if single or isinstance(value, str | datetime | date | np.datetime64 | int | float):
-        return [_apply(timestamp_value, _safe_or_bad(value))] * n
-    return _per_row(value, n, "timestamp", single, timestamp_value)
+def _is_column_dict(features: Mapping[Any, Any]) -> bool:
+    """A dict whose every value is a list or a 1-D array/Series is a dict of columns; any other mapping is
+    one row (so one row whose every feature is a list must be logged as ``[row]``)."""
+    return bool(features) and all(map(_is_column, features.values()))
 
 
 def _features(features: Any) -> tuple[list[Any], bool]:
-    """Feature dicts (or ``_BAD``) per row, and whether the call logged a single row."""
+    """Feature dicts (or a ``_Bad`` marker) per row, and whether the call logged a single row."""
+    if isinstance(features, pa.Table | pa.RecordBatch):
+        features = features.to_pandas(types_mapper=pd.ArrowDtype)
+    if isinstance(features, Mapping) and _is_column_dict(features):
+        lengths = {str(k): len(v) for k, v in features.items()}
+        if len(set(lengths.values())) > 1:
+            rows = max(lengths.values())
+            raise Rejected(LENGTH_MISMATCH, "features", f"columns of different lengths {lengths}", rows)
+        n = next(iter(lengths.values()))
+        columns = {str(k): as_column(v, n, f"features[{k!r}]") for k, v in features.items()}
+        features = pd.DataFrame(columns, copy=False)  # RangeIndex columns: aligned by position
     if isinstance(features, Mapping):
-        row = _safe_or_bad(features)
-        return [row], True
+        return [_safe_or(features, _BAD_VALUE)], True
     if isinstance(features, pd.DataFrame):
         names = [str(c) for c in features.columns]
         columns = [column_values(features.iloc[:, i]) for i in range(features.shape[1])]
         if not columns:
             return [{} for _ in range(len(features))], False
-        rows = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
-        for i in _bad_rows(columns):
-            rows[i] = _BAD
+        rows: list[Any] = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
+        for column in columns:
+            for i in _marked_rows(column, (_BAD_VALUE,)):
+                rows[i] = _BAD_VALUE
         return rows, False
     if isinstance(features, Sequence) and not isinstance(features, str | bytes):
-        return [_safe_or_bad(r) if isinstance(r, Mapping) else _BAD for r in features], False
+        return [_safe_or(r, _BAD_VALUE) if isinstance(r, Mapping) else _BAD_VALUE for r in features], False
     kind = type(features).__name__
-    raise BadValue(f"features: expected a mapping, a list of mappings or a DataFrame, got {kind}")
+    expected = "a mapping (one row), a DataFrame, a dict of columns, a list of mappings or a pyarrow Table"
+    raise Rejected(UNSUPPORTED_TYPE, "features", f"expected {expected}, got {kind}")
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Rows of one call left out for one reason: the field at fault, how many, and what it should hold."""
+
+    field: str
+    rows: int
+    expected: str
+
+
+@dataclass(slots=True)
+class Built:
+    """Records built from one call, and the rows left out by reason (each row counted once, under the
+    first field at fault in the order id, timestamp, features, prediction, score / id, label, timestamp)."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    dropped: dict[str, Drop] = field(default_factory=dict)
 
 
 def build_predictions(features: Any, prediction: Any, score: Any, ids: Any, timestamp: Any) -> Built:
-    """Prediction records ``{"id", "timestamp", "features", "prediction", "score"}`` from one ``log`` call."""
+    """Prediction records ``{"id", "timestamp", "features", "prediction", "score"}`` from one ``log`` call.
+    Raises :class:`Rejected` when the call cannot be aligned."""
     rows, single = _features(features)
     n = len(rows)
     columns = {
-        "id": _per_row(ids, n, "id", single, _record_id),
+        "id": _ids(ids, n, single, "id", default_fresh=True),
         "timestamp": _timestamps(timestamp, n, single),
         "features": rows,
-        "prediction": _per_row(prediction, n, "prediction", single, None),
-        "score": _per_row(score, n, "score", single, _checked_score),
+        "prediction": [None] * n if prediction is None else _field(prediction, n, "prediction", single),
+        "score": _scores(score, n, single),
     }
     return _assemble(columns)
 
 
 def build_labels(ids: Any, labels: Any, timestamp: Any) -> Built:
-    """Label records ``{"id", "label", "timestamp"}`` from one ``log_labels`` call."""
-    single = isinstance(ids, str | int | uuid.UUID | np.integer)
-    if not single and not isinstance(ids, list | tuple | np.ndarray | pd.Series | pd.Index):
-        raise BadValue(f"ids: expected one id or a list/array of ids, got {type(ids).__name__}")
-    n = 1 if single else len(ids)
+    """Label records ``{"id", "label", "timestamp"}`` from one ``log_labels`` call. Raises
+    :class:`Rejected` when the call cannot be aligned."""
+    single = is_scalar(ids) or isinstance(ids, uuid.UUID)
+    if single:
+        n = 1
+    elif isinstance(ids, (*_COLUMN_LIKE, pd.DataFrame)):
+        n = len(ids)
+    else:
+        expected = "one id or a list/array/Series of ids"
+        raise Rejected(UNSUPPORTED_TYPE, "ids", f"expected {expected}, got {type(ids).__name__}")
     columns = {
-        "id": _per_row(ids, n, "ids", single, _label_id),
-        "label": _per_row(labels, n, "labels", single, None),
+        "id": _ids(ids, n, single, "ids", default_fresh=False),
+        "label": _field(labels, n, "labels", single),
         "timestamp": _timestamps(timestamp, n, single),
     }
     return _assemble(columns)
 
 
-def _label_id(value: Any) -> Any:
-    if value is None:
-        raise BadValue("ids: a label needs the id of its prediction")
-    return _record_id(value)
-
-
-def _checked_score(value: Any) -> Any:
-    if not is_score(value):
-        raise BadValue(f"score: expected a number or a list of numbers, got {type(value).__name__}")
-    return value
-
-
-def _bad_rows(columns: list[list[Any]]) -> set[int]:
-    """Rows holding a ``_BAD`` cell (``in`` scans a list at C speed; indices are found only when needed)."""
-    return {i for column in columns if _BAD in column for i, v in enumerate(column) if v is _BAD}
+def _marked_rows(column: list[Any], markers: tuple[_Bad, ...]) -> dict[int, _Bad]:
+    """Rows of ``column`` holding one of ``markers`` (``in`` scans a list at C speed; indices are looked for
+    only when a marker is there)."""
+    found: dict[int, _Bad] = {}
+    for marker in markers:
+        if marker in column:
+            for i, value in enumerate(column):
+                if value is marker:
+                    found.setdefault(i, marker)
+    return found
 
 
 def _assemble(columns: dict[str, list[Any]]) -> Built:
     names, values = list(columns), list(columns.values())
-    bad = _bad_rows(values)
+    bad: dict[int, tuple[str, _Bad]] = {}
+    for name, column in columns.items():
+        for i, marker in _marked_rows(column, _SENTINELS[name]).items():
+            bad.setdefault(i, (name, marker))
+    if not bad:
+        return Built([dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True)])
     rows = enumerate(zip(*values, strict=True))
     records = [dict(zip(names, cells, strict=True)) for i, cells in rows if i not in bad]
-    reasons = [", ".join(name for name, column in columns.items() if column[i] is _BAD) for i in sorted(bad)]
-    return Built(records, reasons)
+    counts = Counter(marker.reason for _, marker in bad.values())
+    first = {marker.reason: name for name, marker in reversed(list(bad.values()))}  # first field per reason
+    labels = "label" in columns
+    dropped = {reason: _drop(first[reason], reason, rows, labels) for reason, rows in counts.items()}
+    return Built(records, dropped)
+
+
+def _drop(name: str, reason: str, rows: int, labels: bool) -> Drop:
+    expected = _FEATURES_EXPECTED if name == "features" else _EXPECTED[reason]
+    return Drop("ids" if name == "id" and labels else name, rows, expected)

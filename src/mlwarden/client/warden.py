@@ -25,7 +25,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mlwarden.client.batch import Batch, Kind, Wire
-from mlwarden.client.records import Built, build_labels, build_predictions
+from mlwarden.client.records import (
+    BAD_MODEL,
+    CLOSED,
+    INTERNAL_ERROR,
+    Built,
+    Rejected,
+    build_labels,
+    build_predictions,
+)
 from mlwarden.client.spool import Spool
 from mlwarden.client.transport import Outcome, Transport
 from mlwarden.errors import InputError
@@ -41,13 +49,18 @@ Chunk = tuple[tuple[Kind, str], list[dict[str, Any]]]  # ((kind, model), records
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Counters since the Warden started; all count rows except ``batches_sent`` and ``retried``.
+    """Counters since the Warden started; all count rows except ``batches_sent``, ``retried`` and
+    ``rejected``.
 
     logged: rows accepted by ``log``/``log_labels``.  sent: rows the server acknowledged (2xx), replayed
     ones included.  batches_sent: acknowledged requests.  retried: requests repeated after a transient
     failure.  spooled: rows written to the spool.  replayed: spooled rows later acknowledged.  dropped: rows
-    given up on (permanent 4xx, spool full).  errors: rows refused at ``log`` time as bad input, plus
-    internal errors (unreadable spool files).  buffered: rows in memory, not yet sent or spooled.
+    given up on (permanent 4xx, spool full).  errors: rows refused at ``log`` time as bad input (a call
+    refused whole counts 1), plus internal errors (unreadable spool files).  buffered: rows in memory, not
+    yet sent or spooled.  rejected: ``{reason: times}`` input was refused at ``log`` time — a call refused
+    whole counts 1 under its reason, a call that lost rows counts 1 under each reason that cost it rows
+    (reasons: :data:`mlwarden.client.records.REASONS`).  rejected_rows: ``{reason: rows}`` those refusals
+    cost (a call refused whole counts the rows it held, at least 1).
     """
 
     logged: int = 0
@@ -59,6 +72,8 @@ class Stats:
     dropped: int = 0
     errors: int = 0
     buffered: int = 0
+    rejected: dict[str, int] = dataclasses.field(default_factory=dict)
+    rejected_rows: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def default_spool_dir(url: str) -> Path:
@@ -67,7 +82,8 @@ def default_spool_dir(url: str) -> Path:
 
 
 class Warden:
-    """Client for an mlwarden server: buffers, batches, retries, spools; never raises from ``log``."""
+    """Client for an mlwarden server: buffers, batches, retries, spools; never raises from ``log`` (unless
+    built with ``strict=True``, which raises :class:`~mlwarden.errors.InputError` for rejected input)."""
 
     def __init__(
         self,
@@ -85,6 +101,7 @@ class Warden:
         model_version: str | None = None,
         replay_interval: float = 5.0,
         wire: Wire = "arrow",
+        strict: bool = False,
     ) -> None:
         if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
             raise InputError(f"url: expected http(s)://host[:port], got {url!r}")
@@ -106,6 +123,7 @@ class Warden:
         if wire not in ("json", "arrow"):
             raise InputError(f"wire: expected 'json' or 'arrow', got {wire!r}")
         self.wire: Wire = wire
+        self.strict = bool(strict)
         self.url = url.rstrip("/")
         self.batch_size, self.max_buffer, self.max_attempts = batch_size, max_buffer, max_attempts
         self.flush_interval, self.replay_interval = float(flush_interval), float(replay_interval)
@@ -114,7 +132,10 @@ class Warden:
         directory = spool_dir if spool_dir is not None else default_spool_dir(self.url)
         self.spool = Spool(directory, max_spool_bytes)
 
-        self._counts = {f.name: 0 for f in dataclasses.fields(Stats) if f.name != "buffered"}
+        gauges = ("buffered", "rejected", "rejected_rows")  # computed or kept apart, not plain counters
+        self._counts = {f.name: 0 for f in dataclasses.fields(Stats) if f.name not in gauges}
+        self._rejected: dict[str, int] = {}
+        self._rejected_rows: dict[str, int] = {}
         self._count_lock = threading.Lock()
         self._warned: set[str] = set()
         self._cond = threading.Condition()
@@ -153,6 +174,7 @@ class Warden:
         self._flush_wanted = False
         self._rounds_started = self._rounds_done = 0
         self._counts = dict.fromkeys(self._counts, 0)
+        self._rejected, self._rejected_rows = {}, {}
         if not self._closed:
             self._start_sender()
 
@@ -167,43 +189,81 @@ class Warden:
         id: Any = None,
         timestamp: Any = None,
     ) -> None:
-        """Queue predictions: one row (a mapping) or many (a list of mappings or a DataFrame), with
-        ``prediction``/``score``/``id``/``timestamp`` as one value or as sequences aligned with the rows.
-        Ids default to fresh uuid4 hex, timestamps to now (UTC). Never blocks on the network, never raises:
-        bad rows are dropped and counted in ``stats.errors``."""
+        """Queue predictions of ``model``. Never blocks on the network and never raises (unless
+        ``strict=True``): rejected input is counted in ``stats.rejected``/``stats.rejected_rows`` by reason
+        and logged at WARNING once per reason and field.
+
+        ``features``: one row (a mapping of column to value), or many: a DataFrame, a dict of columns
+        (every value a list or 1-D array/Series), a list of mappings, or a pyarrow Table.
+        ``prediction``, ``score``, ``id``, ``timestamp``: for many rows, one value per row as a list, tuple,
+        1-D numpy array, pandas Series/Index, pandas extension array (``Int64``, ``string[pyarrow]``,
+        ``pd.ArrowDtype(...)``) or pyarrow Array; ``score`` may also be an ``(n, classes)`` array or
+        DataFrame. Values are aligned with the rows **by position**: a Series' index labels are ignored (no
+        pandas index alignment). For one row (a mapping, or a one-row frame) each is a single value;
+        ``score`` may be a list with one probability per class. A single ``timestamp`` applies to every row;
+        timestamps are datetimes, ISO strings (sent as given) or epoch seconds, default now (UTC). Ids
+        default to fresh uuid4 hex; given ids must not be None/NaN (``missing_id``), integer ids held as
+        floats (a NaN elsewhere in the column) are sent as integers.
+
+        A call that cannot be aligned (``length_mismatch``, ``wrong_shape``, ``unsupported_type``) is
+        rejected whole; a row with an unusable cell (``bad_value``, ``bad_score``, ``bad_timestamp``,
+        ``missing_id``, ``bad_id``) is rejected alone and the other rows are kept. With ``strict=True``
+        either raises :class:`~mlwarden.errors.InputError` naming the field, and nothing of the call is
+        queued."""
         self._queue("batches", model, lambda: build_predictions(features, prediction, score, id, timestamp))
 
     def log_labels(self, model: str, ids: Any, labels: Any, timestamp: Any = None) -> None:
-        """Queue ground-truth labels for earlier predictions (one id and label, or aligned sequences)."""
+        """Queue ground-truth labels for earlier predictions: one id and label, or aligned sequences of any
+        type ``log`` takes (by position). A label whose id is None/NaN is rejected (``missing_id``); the
+        rest as in ``log``."""
         self._queue("labels", model, lambda: build_labels(ids, labels, timestamp))
 
     def _queue(self, kind: Kind, model: str, build: Callable[[], Built]) -> None:
         what = "log" if kind == "batches" else "log_labels"
         try:
             if not isinstance(model, str) or not model:
-                raise InputError(f"model: expected a non-empty model name, got {model!r}")
+                raise Rejected(BAD_MODEL, "model", f"expected a non-empty model name, got {model!r}")
             built = build()
-            if built.rejected:
-                bad, reason = len(built.rejected), built.rejected[0]
-                self._count(errors=bad)
-                message = f"{what}({model!r}): dropped {bad} row(s) with bad {reason}"
-                self._warn(f"{what}:bad:{reason}", message)
-            if not built.records:
-                return
-            with self._cond:
-                if self._closed:
-                    raise InputError("the Warden is closed")
-                self._chunks.append(((kind, model), built.records))
-                self._rows += len(built.records)
-                evicted = self._evict_oldest()
-                if self._rows >= self.batch_size:
-                    self._cond.notify_all()
-            self._count(logged=len(built.records))
-            if evicted:
-                self._spool(self._batches(evicted))
+            if built.dropped and self.strict:
+                reason, drop = next(iter(built.dropped.items()))
+                rows = len(built.records) + sum(d.rows for d in built.dropped.values())  # all refused
+                raise Rejected(reason, drop.field, f"expected {drop.expected}", rows)
+            for reason, drop in built.dropped.items():
+                message = f"{drop.field}: expected {drop.expected}; row(s) dropped, the rest of the call kept"
+                self._reject(what, model, reason, drop.field, drop.rows, message)
+            if built.records:
+                self._append(kind, model, built.records)
+        except Rejected as exc:
+            self._reject(what, model, exc.reason, exc.field, exc.rows, f"{exc}; call dropped", whole=True)
+            if self.strict:
+                raise
         except Exception as exc:
-            self._count(errors=1)
-            self._warn(f"{what}:{type(exc).__name__}", f"{what}({model!r}) dropped: {exc}")
+            message = f"{type(exc).__name__}: {exc}; call dropped"
+            self._reject(what, model, INTERNAL_ERROR, type(exc).__name__, 1, message, whole=True)
+
+    def _append(self, kind: Kind, model: str, records: list[dict[str, Any]]) -> None:
+        with self._cond:
+            if self._closed:
+                raise Rejected(CLOSED, "warden", "the Warden is closed", len(records))
+            self._chunks.append(((kind, model), records))
+            self._rows += len(records)
+            evicted = self._evict_oldest()
+            if self._rows >= self.batch_size:
+                self._cond.notify_all()
+        self._count(logged=len(records))
+        if evicted:
+            self._spool(self._batches(evicted))
+
+    def _reject(
+        self, what: str, model: str, reason: str, field: str, rows: int, message: str, *, whole: bool = False
+    ) -> None:
+        """Count a refusal by reason and warn once per (call kind, reason, field)."""
+        with self._count_lock:
+            self._counts["errors"] += 1 if whole else rows
+            self._rejected[reason] = self._rejected.get(reason, 0) + 1
+            self._rejected_rows[reason] = self._rejected_rows.get(reason, 0) + rows
+        text = f"{what}({model!r}) rejected {rows} row(s) [{reason}]: {message}"
+        self._warn(f"{what}:{reason}:{field}", text)
 
     def _evict_oldest(self) -> list[Chunk]:
         """With the lock held: when the buffer passes ``max_buffer``, take its oldest rows (at least a
@@ -258,11 +318,13 @@ class Warden:
 
     @property
     def stats(self) -> Stats:
+        """A snapshot of the counters (see :class:`Stats`)."""
         with self._count_lock:
             counts = dict(self._counts)
+            rejected, rejected_rows = dict(self._rejected), dict(self._rejected_rows)
         with self._cond:
             buffered = self._rows + self._in_flight
-        return Stats(**counts, buffered=buffered)
+        return Stats(**counts, buffered=buffered, rejected=rejected, rejected_rows=rejected_rows)
 
     # ------------------------------------------------------------------ sender thread
 
