@@ -228,3 +228,26 @@ def test_no_labels_anywhere_is_a_note_not_an_error():
     perf, findings, notes = assess_performance(None, cur, BINARY)
     assert perf == {"estimated": {}, "realized": {}} and findings == []
     assert any("no labels in current data" in n for n in notes)
+
+
+def test_integer_column_names_are_found_by_their_string_names():
+    rng = np.random.default_rng(11)
+    ref = binary_frame(rng, 300)
+    numbered = pd.DataFrame(ref.to_numpy())  # columns 0, 1, 2: y, pred, score
+    mapping = ColumnMapping(target="0", prediction="1", scores="2")
+    perf, _, _ = assess_performance(numbered, numbered, mapping)
+    assert perf["realized"]["roc_auc"] == pytest.approx(metrics.roc_auc_score(ref["y"], ref["score"]))
+
+
+def test_a_prediction_that_is_not_an_arg_max_raises_nothing():
+    rng = np.random.default_rng(12)
+    columns = [LAND_COLUMNS[c] for c in LAND]
+    ref = multiclass_frame(rng, 2_000, LAND, columns)
+    noisy = (
+        rng.random(len(ref)) < 0.3
+    )  # per-class thresholds, business rules: not the arg-max on 30 % of rows
+    ref.loc[noisy, "pred"] = np.asarray(LAND, dtype=object)[rng.integers(0, 4, noisy.sum())]
+    perf, _, _ = assess_performance(
+        ref, ref, ColumnMapping(target="y", prediction="pred", scores=LAND_COLUMNS)
+    )
+    assert perf["realized"]["accuracy"] == pytest.approx(metrics.accuracy_score(ref["y"], ref["pred"]))

@@ -45,6 +45,7 @@ def assess_performance(
     target = mapping.target
     if target is None or not mapping.outputs:
         return performance, [], []
+    ref_rows, cur_rows = _named_by_strings(ref_rows), _named_by_strings(cur_rows)
     reference = _labelled(ref_rows, target)
     current = _labelled(cur_rows, target)
     notes: list[str] = []
@@ -118,6 +119,13 @@ def estimate_performance(
     model = model_classes(mapping, labelled, current)
     check_score_order(mapping, model, labelled)
     return _estimated(labelled, current, mapping, model, [])
+
+
+def _named_by_strings(rows: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Frames built from numpy arrays have integer column names; the mapping names columns by string."""
+    if rows is None or all(isinstance(c, str) for c in rows.columns):
+        return rows
+    return rows.rename(columns=str)
 
 
 def _labelled(rows: pd.DataFrame | None, target: str | None) -> pd.DataFrame | None:

@@ -18,7 +18,7 @@ from mlwarden.performance.labels import label_key, label_keys, sorted_labels
 from mlwarden.schema import ColumnMapping
 
 MAX_CLASSES = 20  # a whole-valued numeric target with more distinct values is a regression target
-ORDER_AGREEMENT = 0.5  # below this share of arg-max/prediction agreement the score columns look misordered
+ORDER_MARGIN = 0.2  # a column order agreeing with the prediction on this many more rows is the right one
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,13 @@ def model_classes(
 def check_score_order(mapping: ColumnMapping, model: ModelClasses, reference: pd.DataFrame) -> None:
     """Raise :class:`InputError` when the score columns look assigned to the wrong classes.
 
-    Several columns: the arg-max column's class should be the prediction on most labelled reference rows;
-    when it is on fewer than half and another assignment of columns to classes (found by
-    ``scipy.optimize.linear_sum_assignment`` on the arg-max × prediction counts) agrees on more, the message
-    names that assignment. One column (binary): ``score ≥ 0.5`` should mean "predicted positive"; when it
-    does on fewer than half the rows and ``score < 0.5`` does on more, the score is P(the other class).
+    Several columns: the arg-max column's class should be the prediction on the labelled reference rows;
+    when the best assignment of columns to classes (``scipy.optimize.linear_sum_assignment`` on the
+    arg-max × prediction counts) agrees on at least ``ORDER_MARGIN`` (20 points) more rows than the given
+    order, the given order is wrong and the message names the better one (a prediction that is not an
+    arg-max, e.g. per-class thresholds, agrees less with every order alike and raises nothing). One column
+    (binary, probabilities): ``score ≥ 0.5`` should mean "predicted positive"; when ``score < 0.5`` agrees
+    with the prediction on ``ORDER_MARGIN`` more rows, the score is P(the other class).
     """
     if model.task != "classification" or mapping.prediction is None or len(model.classes) < 2:
         return
@@ -211,7 +213,7 @@ def _check_argmax(rows: pd.DataFrame, mapping: ColumnMapping, columns: list[str]
     top = rows[columns].to_numpy(float).argmax(axis=1)
     predicted = pd.Index(classes).get_indexer(label_keys(rows[mapping.prediction]))
     agree = float(np.mean(top == predicted))
-    if agree >= ORDER_AGREEMENT:
+    if agree > 1 - ORDER_MARGIN:
         return
     k = len(classes)
     counts = np.zeros((k, k))
@@ -219,8 +221,8 @@ def _check_argmax(rows: pd.DataFrame, mapping: ColumnMapping, columns: list[str]
     np.add.at(counts, (top[inside], predicted[inside]), 1.0)
     col_of, class_of = linear_sum_assignment(-counts)
     best = counts[col_of, class_of].sum() / len(rows)
-    if best < ORDER_AGREEMENT or best <= agree:
-        return  # no column order explains the predictions: the prediction is not an arg-max rule
+    if best - agree < ORDER_MARGIN:
+        return  # no column order explains the predictions better: the prediction is not an arg-max rule
     order = {
         classes[c]: columns[j] for j, c in sorted(zip(col_of, class_of, strict=True), key=lambda t: t[1])
     }
@@ -240,7 +242,7 @@ def _check_binary_direction(rows: pd.DataFrame, mapping: ColumnMapping, model: M
         return  # not probabilities: no threshold to compare with
     positive = label_keys(rows[mapping.prediction])[finite] == model.positive
     agree = float(np.mean((score >= 0.5) == positive))
-    if agree < ORDER_AGREEMENT and 1 - agree >= ORDER_AGREEMENT:
+    if (1 - agree) - agree >= ORDER_MARGIN:  # reading the score as P(other class) agrees far better
         other = next(c for c in model.classes if c != model.positive)
         raise InputError(
             f"scores: score ≥ 0.5 agrees with prediction == {model.positive} on {agree:.0%} of reference "
