@@ -251,3 +251,34 @@ def test_a_prediction_that_is_not_an_arg_max_raises_nothing():
         ref, ref, ColumnMapping(target="y", prediction="pred", scores=LAND_COLUMNS)
     )
     assert perf["realized"]["accuracy"] == pytest.approx(metrics.accuracy_score(ref["y"], ref["pred"]))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda cur: cur.iloc[:0],  # header only
+        lambda cur: cur.assign(score=np.nan),  # every score missing
+        lambda cur: cur.assign(y=np.nan),  # labels not arrived yet
+        lambda cur: cur.drop(columns="score"),  # no score column
+        lambda cur: cur.assign(pred=cur["pred"].where(cur.index % 3 > 0)),  # some predictions missing
+    ],
+    ids=["empty", "all-nan-scores", "no-labels", "no-score-column", "missing-predictions"],
+)
+def test_degenerate_current_windows_give_notes_not_errors(change):
+    rng = np.random.default_rng(13)
+    ref = binary_frame(rng, 1_000)
+    cur = change(binary_frame(rng, 300))
+    perf, findings, _ = assess_performance(ref, cur, BINARY)
+    assert not [f for f in findings if f.severity == "critical"]
+    realized = perf["realized"]
+    if realized.get("accuracy") is not None:
+        has = cur["pred"].notna()
+        assert realized["accuracy"] == pytest.approx(metrics.accuracy_score(cur["y"][has], cur["pred"][has]))
+
+
+def test_a_tiny_reference_is_neither_estimated_from_nor_compared_with():
+    rng = np.random.default_rng(14)
+    ref, cur = binary_frame(rng, 30), binary_frame(rng, 1_000)
+    perf, findings, notes = assess_performance(ref, cur, BINARY)
+    assert perf["estimated"] == {} and findings == []
+    assert any("30 labelled rows, at least 50 are needed" in n for n in notes)

@@ -63,7 +63,8 @@ def assess_performance(
     baseline: Metrics | None = None
     if reference is not None:
         check_score_order(mapping, model, reference)
-        baseline = _realized(reference, mapping, model, [], side="reference")
+        if len(reference) >= MIN_REFERENCE_ROWS:  # fewer rows are no baseline to judge a drop against
+            baseline = _realized(reference, mapping, model, [], side="reference")
         if cur_rows is not None:
             performance["estimated"] = _estimated(reference, cur_rows, mapping, model, notes)
             findings += performance_findings(
@@ -234,8 +235,8 @@ def _estimated(
 ) -> Metrics:
     if len(reference) < MIN_REFERENCE_ROWS:
         notes.append(
-            f"performance not estimated: the reference has {len(reference)} labelled rows, "
-            f"estimation needs at least {MIN_REFERENCE_ROWS}"
+            f"performance not estimated nor compared with the reference: it has {len(reference)} labelled "
+            f"rows, at least {MIN_REFERENCE_ROWS} are needed"
         )
         return {}
     if model.task == "regression":

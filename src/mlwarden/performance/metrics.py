@@ -78,6 +78,8 @@ def auc(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
     probabilities it is its expectation. ``NaN`` when there are no positive or no negative weights. Leading
     axes batch several weight vectors. O(n log n): one sort.
     """
+    if score.size == 0:
+        return np.full(positive.shape[:-1], np.nan)
     order = np.argsort(score, kind="stable")
     s, w = score[order], np.take(positive, order, axis=-1)
     neg = 1.0 - w
