@@ -1,9 +1,11 @@
 """Realized performance: metrics once labels are known, each with its sample count and a 95 % interval.
 
-Intervals: Wilson score intervals for accuracy, precision and recall (proportions) and for F1 written as
-the proportion 2TP / (2TP + FP + FN) (an approximation: its numerator and denominator are not a plain
-binomial); the Hanley–McNeil standard error for ROC AUC; normal intervals from the sample standard
-deviation for MAE, MAPE and (delta method) RMSE.
+The metrics are defined once, in :mod:`mlwarden.performance.metrics` (shared with CBPE's estimates).
+Intervals: Wilson score intervals for accuracy and, for a binary model, precision and recall
+(proportions) and F1 written as the proportion 2TP / (2TP + FP + FN) (an approximation: its numerator and
+denominator are not a plain binomial); the Hanley–McNeil standard error for a binary ROC AUC (multiclass
+macro metrics carry none); normal intervals from the sample standard deviation for MAE, MAPE and (delta
+method) RMSE.
 """
 
 from __future__ import annotations
