@@ -12,10 +12,10 @@ import pandas as pd
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding
 from mlwarden.performance.cbpe import CBPE
-from mlwarden.performance.classes import ModelClasses, check_score_order, model_classes
+from mlwarden.performance.classes import ModelClasses, check_score_order, labelled_rows, model_classes
 from mlwarden.performance.dle import DLE
 from mlwarden.performance.findings import estimate_mismatch, performance_findings
-from mlwarden.performance.labels import label_keys
+from mlwarden.performance.labels import as_number, label_key, label_keys
 from mlwarden.performance.realized import classification_metrics, regression_metrics
 from mlwarden.schema import ColumnMapping
 
@@ -46,8 +46,8 @@ def assess_performance(
     if target is None or not mapping.outputs:
         return performance, [], []
     ref_rows, cur_rows = _named_by_strings(ref_rows), _named_by_strings(cur_rows)
-    reference = _labelled(ref_rows, target)
-    current = _labelled(cur_rows, target)
+    reference = labelled_rows(ref_rows, target)
+    current = labelled_rows(cur_rows, target)
     notes: list[str] = []
     if reference is None:
         notes.append("performance is estimated only from a labelled reference (data, not a saved profile)")
@@ -72,7 +72,7 @@ def assess_performance(
             )
     if current is not None:
         realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
-        absent = _absent_classes(current[target], model)
+        absent = _absent_classes(label_keys(current[target]), model)
         incomparable = MACRO_METRICS if absent else ()
         findings += performance_findings(
             "realized", realized, reference=baseline, slo=slo, incomparable=incomparable
@@ -96,7 +96,7 @@ def realized_performance(
     for name in mapping.named_columns():
         if name not in data.columns:
             raise InputError(f"no column '{name}' in the labelled data")
-    labelled = _labelled(data, mapping.target)
+    labelled = labelled_rows(data, mapping.target)
     if labelled is None:
         return {"n": 0.0}
     model = model_classes(mapping, labelled, None)
@@ -114,7 +114,7 @@ def estimate_performance(
     """Estimated metrics of ``current`` from a labelled ``reference`` (CBPE or DLE); see
     :func:`assess_performance`, which also gives notes and findings."""
     mapping = ColumnMapping(target=target, prediction=prediction, scores=list(scores) or None)
-    labelled = _labelled(reference, target)
+    labelled = labelled_rows(reference, target)
     if labelled is None:
         return {}
     model = model_classes(mapping, labelled, current)
@@ -127,13 +127,6 @@ def _named_by_strings(rows: pd.DataFrame | None) -> pd.DataFrame | None:
     if rows is None or all(isinstance(c, str) for c in rows.columns):
         return rows
     return rows.rename(columns=str)
-
-
-def _labelled(rows: pd.DataFrame | None, target: str | None) -> pd.DataFrame | None:
-    if rows is None or target is None or target not in rows.columns:
-        return None
-    labelled = rows[rows[target].notna()]
-    return labelled if len(labelled) else None
 
 
 def _keys_with_missing(values: pd.Series) -> np.ndarray:
@@ -176,7 +169,7 @@ def _realized(
             f"{side}: labels {', '.join(outside[:5])} are not classes of the model ({', '.join(classes)}): "
             "they count as wrong predictions"
         )
-    absent = _absent_classes(rows[mapping.target], model)
+    absent = _absent_classes(truth, model)
     if absent and side == "current":
         notes.append(
             f"current window has no row of class {', '.join(absent)}: macro precision/recall/F1 count that "
@@ -207,23 +200,15 @@ def _floats(values: pd.Series, field: str) -> np.ndarray:
     try:
         return values.astype(float).to_numpy()
     except (TypeError, ValueError):
-        example = next((v for v in values if not _is_number(v)), values.iloc[0])
+        example = next((v for v in values if as_number(label_key(v)) is None), values.iloc[0])
         raise InputError(f"{field} '{values.name}': regression needs numbers, got {example!r}") from None
 
 
-def _is_number(value: object) -> bool:
-    try:
-        float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _absent_classes(labels: pd.Series, model: ModelClasses) -> list[str]:
-    """The model's classes without any row in ``labels`` (multiclass only: binary metrics say None)."""
+def _absent_classes(keys: np.ndarray, model: ModelClasses) -> list[str]:
+    """The model's classes without any label key in ``keys`` (multiclass only: binary metrics say None)."""
     if model.task != "classification" or model.binary:
         return []
-    return sorted(set(model.classes) - set(label_keys(labels)))
+    return sorted(set(model.classes) - set(keys))
 
 
 def _estimated(

@@ -46,10 +46,10 @@ def model_classes(
     exists); ``current`` the current rows. Raises :class:`InputError` when the mapping contradicts the data
     (a reference label outside the score map, a score-column count that does not match the classes)."""
     target = mapping.target
-    source = _labelled(reference, target)
+    source = labelled_rows(reference, target)
     from_reference = source is not None
     if source is None:
-        source = _labelled(current, target)
+        source = labelled_rows(current, target)
     prediction = None
     if source is not None and mapping.prediction in source.columns:
         prediction = source[mapping.prediction]
@@ -73,14 +73,16 @@ def model_classes(
             seen |= set(label_keys(source[target]))
             if not from_reference and prediction is not None:
                 seen |= set(label_keys(prediction.dropna()))
-                notes.append(
-                    "classes taken from the current rows' labels and predictions (no labelled reference, "
-                    "no score map): give scores as a {class: column} map to fix them"
-                )
         if mapping.positive_label is not None:
             seen.add(label_key(mapping.positive_label))
         ordered = isinstance(mapping.scores, list) and len(mapping.scores) > 1  # a list means sorted order
         classes = sorted_labels(seen, field="target", strict=ordered)
+        known_binary = mapping.positive_label is not None and len(classes) <= 2
+        if source is not None and not from_reference and not known_binary:
+            notes.append(
+                "classes taken from the current rows' labels and predictions (no labelled reference, "
+                "no score map): give scores as a {class: column} map (or positive_label) to fix them"
+            )
 
     positive = _positive(mapping, classes)
     columns = _score_columns(mapping, classes, positive, from_reference, notes)
@@ -113,7 +115,8 @@ def check_score_order(mapping: ColumnMapping, model: ModelClasses, reference: pd
         _check_binary_direction(rows, mapping, model)
 
 
-def _labelled(rows: pd.DataFrame | None, target: str | None) -> pd.DataFrame | None:
+def labelled_rows(rows: pd.DataFrame | None, target: str | None) -> pd.DataFrame | None:
+    """The rows with a label, or ``None`` when there are none (no rows, no target column, no label)."""
     if rows is None or target is None or target not in rows.columns:
         return None
     labelled = rows[rows[target].notna()]

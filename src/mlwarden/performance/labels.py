@@ -47,11 +47,11 @@ def sorted_labels(keys: list[str] | set[str], *, field: str, strict: bool = True
     come first.
     """
     keys = list(keys)
-    numbers_ = [_as_number(k) for k in keys]
+    numbers_ = [as_number(k) for k in keys]
     if all(v is not None for v in numbers_):
         return [k for _, k in sorted(zip(numbers_, keys, strict=True))]
     if not strict:
-        return sorted(keys, key=lambda k: (_as_number(k) is None, _as_number(k) or 0.0, k))
+        return sorted(keys, key=lambda k: (as_number(k) is None, as_number(k) or 0.0, k))
     if any(v is not None for v in numbers_):
         shown = ", ".join(sorted(keys)[:6])
         raise InputError(
@@ -61,7 +61,8 @@ def sorted_labels(keys: list[str] | set[str], *, field: str, strict: bool = True
     return sorted(keys)
 
 
-def _as_number(key: str) -> float | None:
+def as_number(key: str) -> float | None:
+    """The number a key writes, or ``None`` for a word."""
     try:
         return float(key)
     except ValueError:
