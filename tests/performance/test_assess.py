@@ -282,3 +282,31 @@ def test_a_tiny_reference_is_neither_estimated_from_nor_compared_with():
     perf, findings, notes = assess_performance(ref, cur, BINARY)
     assert perf["estimated"] == {} and findings == []
     assert any("30 labelled rows, at least 50 are needed" in n for n in notes)
+
+
+def test_without_a_prediction_the_labels_reveal_misordered_score_columns():
+    rng = np.random.default_rng(15)
+    columns = [LAND_COLUMNS[c] for c in LAND]
+    ref = multiclass_frame(rng, 2_000, LAND, columns).drop(columns="pred")
+    with pytest.raises(InputError, match=r"^scores: the score columns' mean one-vs-rest ROC AUC is 0\.\d\d"):
+        assess_performance(ref, ref, ColumnMapping(target="y", scores=columns))
+    perf, _, _ = assess_performance(ref, ref, ColumnMapping(target="y", scores=LAND_COLUMNS))
+    labels = sorted(LAND)
+    expected = metrics.roc_auc_score(
+        ref["y"], ref[[LAND_COLUMNS[c] for c in labels]], multi_class="ovr", labels=labels
+    )
+    assert perf["realized"]["roc_auc"] == pytest.approx(expected)
+
+
+def test_without_a_prediction_a_reversed_binary_score_is_an_error_but_an_uncalibrated_one_is_not():
+    rng = np.random.default_rng(16)
+    ref = binary_frame(rng, 1_000, positive_rate=0.1).drop(columns="pred")
+    mapping = ColumnMapping(target="y", scores="score")
+    with pytest.raises(
+        InputError, match=r"ROC AUC for label 1 is 0\.0\d on the reference; the score is probably P\(0\)"
+    ):
+        reversed_score = ref.assign(score=1 - ref["score"])  # P(0) given as the score
+        assess_performance(reversed_score, reversed_score, mapping)
+    uncalibrated = ref.assign(score=0.6 + 0.4 * ref["score"])  # every score ≥ 0.6, 10 % positives
+    perf, _, _ = assess_performance(uncalibrated, uncalibrated, mapping)
+    assert perf["realized"]["roc_auc"] == pytest.approx(metrics.roc_auc_score(ref["y"], ref["score"]))

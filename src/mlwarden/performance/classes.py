@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlwarden.errors import InputError
 from mlwarden.performance.labels import label_key, label_keys, sorted_labels
+from mlwarden.performance.metrics import auc
 from mlwarden.schema import ColumnMapping
 
 MAX_CLASSES = 20  # a whole-valued numeric target with more distinct values is a regression target
@@ -92,27 +93,36 @@ def model_classes(
 def check_score_order(mapping: ColumnMapping, model: ModelClasses, reference: pd.DataFrame) -> None:
     """Raise :class:`InputError` when the score columns look assigned to the wrong classes.
 
-    Several columns: the arg-max column's class should be the prediction on the labelled reference rows;
-    when the best assignment of columns to classes (``scipy.optimize.linear_sum_assignment`` on the
-    arg-max × prediction counts) agrees on at least ``ORDER_MARGIN`` (20 points) more rows than the given
-    order, the given order is wrong and the message names the better one (a prediction that is not an
-    arg-max, e.g. per-class thresholds, agrees less with every order alike and raises nothing). One column
-    (binary, probabilities): ``score ≥ 0.5`` should mean "predicted positive"; when ``score < 0.5`` agrees
-    with the prediction on ``ORDER_MARGIN`` more rows, the score is P(the other class).
+    Checked on the labelled reference rows. With a prediction column: the arg-max column's class should be
+    the prediction; when the best assignment of columns to classes (``scipy.optimize.linear_sum_assignment``
+    on the arg-max × prediction counts) agrees on at least ``ORDER_MARGIN`` (20 points) more rows than the
+    given order, the given order is wrong and the message names the better one (a prediction that is not an
+    arg-max, e.g. per-class thresholds, agrees less with every order alike and raises nothing). Without
+    one, the labels decide, by rank so that uncalibrated scores do not mislead: the assignment maximising
+    the mean one-vs-rest ROC AUC must not beat the given order by ``ORDER_MARGIN``. One binary column:
+    ``score ≥ 0.5`` should mean "predicted positive" (with a prediction; probabilities only), or its ROC
+    AUC for the positive class should not be below 0.5 − ``ORDER_MARGIN`` (labels) — else the score is
+    P(the other class).
     """
-    if model.task != "classification" or mapping.prediction is None or len(model.classes) < 2:
+    if model.task != "classification" or len(model.classes) < 2:
         return
+    by_prediction = mapping.prediction in reference.columns
+    against = mapping.prediction if by_prediction else mapping.target
     all_columns = _class_ordered_columns(mapping, list(model.classes))
-    needed = [mapping.target, mapping.prediction, *(all_columns or model.score_columns)]
-    if any(c not in reference.columns for c in needed):
+    columns = all_columns or list(model.score_columns)
+    needed = list(dict.fromkeys([mapping.target, against, *columns]))
+    if not columns or any(c not in reference.columns for c in needed):
         return
     rows = reference[needed].dropna()
-    if all_columns and len(all_columns) >= 2:
-        scores = rows[all_columns].to_numpy(float)
-        rows = rows[np.isfinite(scores).all(axis=1)]
-        _check_argmax(rows, mapping, all_columns, list(model.classes))
-    elif model.positive is not None and len(model.score_columns) == 1:
-        _check_binary_direction(rows, mapping, model)
+    rows = rows[np.isfinite(rows[columns].to_numpy(float)).all(axis=1)]
+    if not len(rows):
+        return
+    scores, expected = rows[columns].to_numpy(float), label_keys(rows[against])
+    if len(all_columns) >= 2:
+        check = _check_argmax if by_prediction else _check_ranking
+        check(scores, expected, all_columns, list(model.classes), mapping.classes is not None)
+    elif model.positive is not None and len(columns) == 1:
+        _check_binary_direction(scores[:, 0], expected == model.positive, model, by_prediction)
 
 
 def labelled_rows(rows: pd.DataFrame | None, target: str | None) -> pd.DataFrame | None:
@@ -208,47 +218,71 @@ def _score_columns(
     return columns
 
 
-def _check_argmax(rows: pd.DataFrame, mapping: ColumnMapping, columns: list[str], classes: list[str]) -> None:
-    from scipy.optimize import linear_sum_assignment
-
-    if not len(rows):
-        return
-    top = rows[columns].to_numpy(float).argmax(axis=1)
-    predicted = pd.Index(classes).get_indexer(label_keys(rows[mapping.prediction]))
-    agree = float(np.mean(top == predicted))
-    if agree > 1 - ORDER_MARGIN:
-        return
+def _check_argmax(
+    scores: np.ndarray, expected: np.ndarray, columns: list[str], classes: list[str], mapped: bool
+) -> None:
+    """Arg-max column vs the prediction: counts of (column, predicted class), best assignment."""
+    top = scores.argmax(axis=1)
+    predicted = pd.Index(classes).get_indexer(expected)
     k = len(classes)
     counts = np.zeros((k, k))
     inside = predicted >= 0
     np.add.at(counts, (top[inside], predicted[inside]), 1.0)
-    col_of, class_of = linear_sum_assignment(-counts)
-    best = counts[col_of, class_of].sum() / len(rows)
-    if best - agree < ORDER_MARGIN:
-        return  # no column order explains the predictions better: the prediction is not an arg-max rule
-    order = {
-        classes[c]: columns[j] for j, c in sorted(zip(col_of, class_of, strict=True), key=lambda t: t[1])
-    }
-    given = "in the map's order" if mapping.classes is not None else "in sorted class order"
-    suggestion = "{" + ", ".join(f"{c!r}: {col!r}" for c, col in order.items()) + "}"
-    raise InputError(
-        f"scores: arg-max of the score columns agrees with prediction on {agree:.0%} of reference rows; "
-        f"the columns are probably not {given} (try {suggestion}, which agrees on {best:.0%})"
+    measure = "arg-max of the score columns agrees with prediction on {:.0%} of reference rows"
+    _raise_if_misordered(counts / len(scores), columns, classes, mapped, measure, "which agrees on {:.0%}")
+
+
+def _check_ranking(
+    scores: np.ndarray, expected: np.ndarray, columns: list[str], classes: list[str], mapped: bool
+) -> None:
+    """Each column's one-vs-rest ROC AUC for each class (rank-based), best assignment by mean AUC."""
+    truth = (expected[None, :] == np.asarray(classes, dtype=object)[:, None]).astype(float)  # (k, n)
+    aucs = np.stack([auc(truth, scores[:, j]) for j in range(scores.shape[1])])  # (column, class)
+    k = len(classes)
+    measure = "the score columns' mean one-vs-rest ROC AUC is {:.2f} on the reference"
+    _raise_if_misordered(
+        np.nan_to_num(aucs, nan=0.5) / k, columns, classes, mapped, measure, "which gives {:.2f}"
     )
 
 
-def _check_binary_direction(rows: pd.DataFrame, mapping: ColumnMapping, model: ModelClasses) -> None:
-    score = rows[model.score_columns[0]].to_numpy(float)
-    finite = np.isfinite(score)
-    score = score[finite]
-    if not score.size or score.min() < 0 or score.max() > 1:
-        return  # not probabilities: no threshold to compare with
-    positive = label_keys(rows[mapping.prediction])[finite] == model.positive
-    agree = float(np.mean((score >= 0.5) == positive))
-    if (1 - agree) - agree >= ORDER_MARGIN:  # reading the score as P(other class) agrees far better
-        other = next(c for c in model.classes if c != model.positive)
-        raise InputError(
-            f"scores: score ≥ 0.5 agrees with prediction == {model.positive} on {agree:.0%} of reference "
-            f"rows; the score is probably P({other}), not P({model.positive}) "
-            f"(set positive_label={other!r} or give the score of {model.positive})"
-        )
+def _raise_if_misordered(
+    gain: np.ndarray, columns: list[str], classes: list[str], mapped: bool, measure: str, better: str
+) -> None:
+    """``gain[j, c]``: what pairing column j with class c contributes to ``measure``; raise when the best
+    pairing beats the given one (column j ↔ class j) by ``ORDER_MARGIN``."""
+    from scipy.optimize import linear_sum_assignment
+
+    given = float(np.trace(gain))
+    col_of, class_of = linear_sum_assignment(-gain)
+    best = float(gain[col_of, class_of].sum())
+    if best - given < ORDER_MARGIN:
+        return
+    pairs = sorted(zip(class_of, col_of, strict=True))
+    suggestion = "{" + ", ".join(f"{classes[c]!r}: {columns[j]!r}" for c, j in pairs) + "}"
+    order = "in the map's order" if mapped else "in sorted class order"
+    raise InputError(
+        f"scores: {measure.format(given)}; the columns are probably not {order} "
+        f"(try {suggestion}, {better.format(best)})"
+    )
+
+
+def _check_binary_direction(
+    score: np.ndarray, positive: np.ndarray, model: ModelClasses, by_prediction: bool
+) -> None:
+    other = next(c for c in model.classes if c != model.positive)
+    if by_prediction:
+        if score.min() < 0 or score.max() > 1:
+            return  # not probabilities: no threshold to compare with
+        agree = float(np.mean((score >= 0.5) == positive))
+        if (1 - agree) - agree < ORDER_MARGIN:
+            return
+        evidence = f"score ≥ 0.5 agrees with prediction == {model.positive} on {agree:.0%} of reference rows"
+    else:
+        value = float(auc(positive.astype(float), score))
+        if not value < 0.5 - ORDER_MARGIN:  # NaN (one class) passes
+            return
+        evidence = f"its ROC AUC for label {model.positive} is {value:.2f} on the reference"
+    raise InputError(
+        f"scores: {evidence}; the score is probably P({other}), not P({model.positive}) "
+        f"(set positive_label={other!r} or give the score of {model.positive})"
+    )
