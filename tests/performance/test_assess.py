@@ -310,3 +310,16 @@ def test_without_a_prediction_a_reversed_binary_score_is_an_error_but_an_uncalib
     uncalibrated = ref.assign(score=0.6 + 0.4 * ref["score"])  # every score ≥ 0.6, 10 % positives
     perf, _, _ = assess_performance(uncalibrated, uncalibrated, mapping)
     assert perf["realized"]["roc_auc"] == pytest.approx(metrics.roc_auc_score(ref["y"], ref["score"]))
+
+
+def test_a_class_of_the_map_missing_from_the_reference_is_noted_not_fatal():
+    rng = np.random.default_rng(17)
+    columns = [LAND_COLUMNS[c] for c in LAND]
+    ref = multiclass_frame(rng, 2_000, LAND, columns)
+    ref = ref[ref["y"] != "clouds"]
+    perf, _, notes = assess_performance(
+        ref, ref, ColumnMapping(target="y", prediction="pred", scores=LAND_COLUMNS)
+    )
+    assert perf["estimated"]["roc_auc"] is None and perf["estimated"]["accuracy"] is not None
+    assert any("no row of class clouds" in n for n in notes)
+    assert perf["realized"]["accuracy"] == pytest.approx(metrics.accuracy_score(ref["y"], ref["pred"]))

@@ -232,6 +232,12 @@ def _estimated(
             f"the reference holds one class only ({', '.join(present)}): performance cannot be estimated"
         )
         return {}
+    unseen = [c for c in model.classes if c not in present]
+    if unseen and not model.binary:
+        notes.append(
+            f"the reference has no row of class {', '.join(unseen)}: its calibrated probability is 0, so "
+            "the estimated ROC AUC is undefined"
+        )
     if not model.score_columns:
         notes.append("estimating classification performance needs the score column(s)")
         return {}
