@@ -13,6 +13,9 @@ are hidden from the estimator and used only to compute the realized metric:
 - concept shift (classification): x keeps the reference distribution, but the sign of w's largest weight
   flips progressively, so P(y | x) changes. The scores no longer mean what they meant on the reference:
   no label-free method can see this, and the estimate diverges from the realized metric.
+- multiclass (CBPE through ``assess_performance``): three classes given as a score map in the model's order
+  (not sorted), one of them rare; the inputs drift towards the class boundaries. Estimated and realized
+  accuracy, macro F1 and macro ROC AUC share one definition, so ``estimate_mismatch`` should stay silent.
 - regression (DLE): heteroscedastic noise and a term the linear model misses; the inputs shift towards the
   noisy region, so the realized MAE rises.
 
@@ -35,9 +38,10 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from mlwarden.performance import CBPE, DLE, estimate_mismatch
+from mlwarden.performance import CBPE, DLE, assess_performance, estimate_mismatch
 from mlwarden.performance.findings import HIGHER_IS_BETTER
 from mlwarden.performance.realized import classification_metrics, regression_metrics
+from mlwarden.schema import ColumnMapping
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
@@ -274,6 +278,61 @@ def regression_case(args: argparse.Namespace) -> None:
     print(f"timings: DLE fit {fit:.2f} s, estimates {elapsed:.2f} s")
 
 
+def multiclass_case(args: argparse.Namespace) -> None:
+    """Three classes, one rare, scores given as a map in the model's (unsorted) order; covariate shift."""
+    rng = np.random.default_rng(args.seed + 2)
+    land = ["water", "desert", "clouds"]  # the model's order; "clouds" is rare
+    weights = np.array([[1.5, -1.0, 0.3], [-0.5, 1.2, 0.4], [0.2, 0.3, 1.0], [0.0, 0.0, 0.0]])
+    bias = np.array([0.5, 0.3, -1.8])
+
+    def draw(rows: int, t: float) -> pd.DataFrame:
+        x = rng.normal(size=(rows, 4)) * (1.0 - 0.5 * t) + np.array([-0.8, -0.8, 0.6, 0.0]) * t
+        logits = x @ weights + bias
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        y = (rng.random(rows)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+        frame = pd.DataFrame(x, columns=["m0", "m1", "m2", "m3"])
+        frame["land"] = np.asarray(land, dtype=object)[y]
+        return frame
+
+    def scored(frame: pd.DataFrame) -> pd.DataFrame:
+        proba = model.predict_proba(frame[["m0", "m1", "m2", "m3"]])
+        for j, label in enumerate(model.classes_):
+            frame[f"p_{label}"] = proba[:, j]
+        frame["pred"] = model.classes_[proba.argmax(axis=1)]
+        return frame
+
+    train = draw(args.train, 0.0)
+    model = LogisticRegression().fit(train[["m0", "m1", "m2", "m3"]], train["land"])
+    reference = scored(draw(args.reference, 0.0))
+    mapping = ColumnMapping(target="land", prediction="pred", scores={c: f"p_{c}" for c in land})
+    metrics = ("accuracy", "f1", "roc_auc")
+    print(f"\n== multiclass: CBPE via assess_performance, classes {land} (score map in the model's order)")
+    print(f"   reference {args.reference:,} rows ({np.mean(reference['land'] == 'clouds'):.0%} clouds)")
+    head = f"{'win':>3} {'shift':>5} │" + "".join(f" {'real ' + m:>12} {'est':>6} │" for m in metrics)
+    print(head + " mismatch")
+    errors: dict[str, list[float]] = {m: [] for m in metrics}
+    flagged, elapsed = 0, 0.0
+    for i, t in enumerate(np.linspace(0.0, 1.0, args.windows)):
+        window = scored(draw(args.rows, float(t)))
+        start = time.perf_counter()
+        performance, findings, _ = assess_performance(reference, window, mapping)
+        elapsed += time.perf_counter() - start
+        est, real = performance["estimated"], performance["realized"]
+        row = f"{i:>3} {t:>5.2f} │"
+        for m in metrics:
+            row += f" {real[m]:>12.3f} {est[m]:>6.3f} │"
+            errors[m].append(abs(est[m] - real[m]))
+        mismatch = sum(f.check == "performance.estimate_mismatch" for f in findings)
+        flagged += mismatch > 0
+        print(row + f" {mismatch:>6}/{len(HIGHER_IS_BETTER)}")
+    summary = ", ".join(f"{m} {np.mean(errors[m]):.4f}" for m in metrics)
+    print(f"MAE of the estimate over windows: {summary} (target ≤ {TARGET_MAE})")
+    print(f"estimate_mismatch flags {flagged}/{args.windows} windows (false alarms: no concept shift here)")
+    per_window = elapsed / args.windows
+    print(f"timings: assess_performance (CBPE fit + estimate + realized) {per_window:.2f} s/window")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=10, help="production windows (default 10)")
@@ -296,6 +355,7 @@ def main() -> None:
             if peers:
                 run_peer(case, Path(tmp))
             report_classification(case)
+    multiclass_case(args)
     regression_case(args)
     print(f"\ntotal wall time {time.perf_counter() - started:.1f} s")
 

@@ -8,7 +8,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from mlwarden.errors import InputError
 from mlwarden.performance import CBPE, DLE
-from mlwarden.performance.cbpe import _auc
+from mlwarden.performance.metrics import auc
 
 
 def binary_world(n, shift, rng, model=None):
@@ -23,7 +23,7 @@ def test_weighted_auc_equals_sklearn_on_hard_labels_with_ties():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 500)
     s = np.round(rng.random(500), 1)  # many ties
-    assert _auc(y.astype(float), s) == pytest.approx(roc_auc_score(y, s))
+    assert auc(y.astype(float), s) == pytest.approx(roc_auc_score(y, s))
 
 
 def test_estimates_track_realized_under_covariate_shift():

@@ -53,3 +53,24 @@ def test_realized_performance_skips_unlabelled_rows_and_checks_columns():
     assert m["n"] == 3 and m["accuracy"] == pytest.approx(2 / 3)
     with pytest.raises(InputError, match="no column 'q'"):
         realized_performance(df, target="y", prediction="q")
+
+
+def test_multiclass_metrics_are_sklearns_over_the_models_classes():
+    rng = np.random.default_rng(2)
+    classes = ["b", "a", "c", "d"]  # the model's order; "d" never occurs in this window
+    y = np.array(classes[:3], dtype=object)[rng.integers(0, 3, 400)]
+    pred = np.where(rng.random(400) < 0.7, y, "d")
+    scores = rng.dirichlet(np.ones(4), 400)
+    m = classification_metrics(y, pred, scores, classes=classes)
+    p, r, f, _ = metrics.precision_recall_fscore_support(
+        y, pred, labels=classes, average="macro", zero_division=0
+    )
+    assert m["accuracy"] == pytest.approx(metrics.accuracy_score(y, pred))
+    assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((p, r, f))
+    assert m["roc_auc"] is None  # class "d" has no row: sklearn's macro AUC is NaN too
+    present = classes[:3]
+    sub = scores[:, :3] / scores[:, :3].sum(axis=1, keepdims=True)
+    m3 = classification_metrics(y, None, sub, classes=present)
+    order = np.argsort(present)
+    expected = metrics.roc_auc_score(y, sub[:, order], multi_class="ovr", labels=sorted(present))
+    assert m3["roc_auc"] == pytest.approx(expected)

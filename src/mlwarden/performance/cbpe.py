@@ -6,7 +6,7 @@ is kept only when it beats the raw scores out of fold (5-fold Brier score): on s
 calibrated it overfits the reference, its steps make probabilities too extreme and expected accuracy biased.
 On unlabelled data, each row then contributes its *expected* share of the confusion matrix — a predicted
 positive is a true positive with probability p — which gives expected accuracy, precision, recall, F1 and
-ROC AUC.
+ROC AUC — with the very definitions of the realized metrics (:mod:`mlwarden.performance.metrics`).
 
 The 95 % band is the spread the realized metric would show if labels were drawn from the calibrated
 probabilities (a vectorised parametric bootstrap on at most 20,000 rows, its spread rescaled to the window's
@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from mlwarden.errors import InputError
+from mlwarden.performance.metrics import point_metrics, to_floats
 
 BOOTSTRAP_ROWS = 20_000
 BOOTSTRAP_DRAWS = 200
@@ -34,13 +35,19 @@ BOOTSTRAP_DRAWS = 200
 class CBPE:
     """Estimate classification metrics from scores alone, after calibrating on a labelled reference.
 
-    >>> cbpe = CBPE().fit(y_ref, scores_ref)           # binary: scores are P(positive)
+    >>> cbpe = CBPE(positive=1).fit(y_ref, scores_ref)   # binary: scores are P(positive)
     >>> cbpe.estimate(scores_current)["roc_auc"]
-    For multiclass pass an (n, k) score matrix and the class labels in column order (``classes``).
+
+    Binary: one score column, P(``positive``); ``positive`` defaults to ``True`` for booleans, else the
+    larger label. Multiclass: an (n, k) score matrix and the class labels in column order (``classes``).
+    Metric definitions are the realized ones (:mod:`mlwarden.performance.metrics`), applied to expected
+    confusion counts. Raises :class:`InputError` with fewer than 50 usable reference rows or a binary
+    reference holding one class only.
     """
 
     threshold: float = 0.5
     classes: list | None = None
+    positive: object = None
     seed: int = 0
     calibrators: list[IsotonicRegression | RawScores] = field(default_factory=list, init=False, repr=False)
     reference_: dict[str, float | None] = field(default_factory=dict, init=False)
@@ -57,7 +64,7 @@ class CBPE:
         truth = self._indicators(y_true, scores.shape[1])
         self.calibrators = [calibrator(scores[:, j], truth[:, j], self.seed) for j in range(truth.shape[1])]
         pred = None if y_pred is None else np.asarray(y_pred)[labelled]
-        self.reference_ = _realized(truth, self._predicted(scores, pred), scores)
+        self.reference_ = to_floats(point_metrics(truth, self._predicted(scores, pred), scores))
         return self
 
     def calibrated(self, scores: np.ndarray) -> np.ndarray:
@@ -73,17 +80,23 @@ class CBPE:
         return p
 
     def estimate(self, scores: np.ndarray, y_pred: np.ndarray | None = None) -> dict[str, float | None]:
-        """Expected metrics of an unlabelled window, with ``<metric>_lower``/``<metric>_upper`` (95 %)."""
+        """Expected metrics of an unlabelled window, with ``<metric>_lower``/``<metric>_upper`` (95 %).
+
+        Rows with a non-finite score (or a missing ``y_pred``) are left out: ``n`` counts the rows given,
+        ``n_scored`` the rows estimated."""
         scores = _as_matrix(scores)
         ok = np.isfinite(scores).all(axis=1)
+        if y_pred is not None:
+            y_pred = np.asarray(y_pred)
+            ok &= pd.notna(y_pred)
         scores = scores[ok]
-        pred = self._predicted(scores, None if y_pred is None else np.asarray(y_pred)[ok])
+        pred = self._predicted(scores, None if y_pred is None else y_pred[ok])
         n = scores.shape[0]
         if n == 0:
-            return {"n": 0.0}
+            return {"n": float(ok.size), "n_scored": 0.0}
         p = self.calibrated(scores)
-        out: dict[str, float | None] = {"n": float(n)}
-        out.update(_expected(p, pred, scores))
+        out: dict[str, float | None] = {"n": float(ok.size), "n_scored": float(n)}
+        out.update(to_floats(point_metrics(p, pred, scores)))
         rng = np.random.default_rng(self.seed)
         take = rng.choice(n, BOOTSTRAP_ROWS, replace=False) if n > BOOTSTRAP_ROWS else np.arange(n)
         draws = _bootstrap(p[take], pred[take], scores[take], rng)
@@ -100,9 +113,14 @@ class CBPE:
 
     def _indicators(self, y_true: np.ndarray, k: int) -> np.ndarray:
         if k == 1:
-            positive = True if y_true.dtype == bool else max(np.unique(y_true).tolist())
+            positive = self.positive
+            if positive is None:
+                positive = True if y_true.dtype == bool else max(np.unique(y_true).tolist())
             self.classes = [positive]
-            return (y_true == positive).astype(float)[:, None]
+            truth = (y_true == positive).astype(float)[:, None]
+            if truth.min() == truth.max():
+                raise InputError(f"CBPE needs both classes in the reference; every label is {y_true[0]!r}")
+            return truth
         if self.classes is None or len(self.classes) != k:
             raise InputError(f"multiclass CBPE needs `classes`: the {k} class labels in score-column order")
         unknown = set(np.unique(y_true).tolist()) - set(self.classes)
@@ -154,71 +172,6 @@ def _isnan(values: np.ndarray) -> np.ndarray:
     return np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
 
 
-def _confusion_metrics(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision, recall = tp / (tp + fp), tp / (tp + fn)
-        f1 = 2 * tp / (2 * tp + fp + fn)
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
-def _auc(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """ROC AUC when row i is positive with weight ``positive[..., i]`` (negative with 1 − weight).
-
-    Rank-sum form: P(score of a positive > score of a negative) + ½ P(equal), over all pairs of distinct
-    rows. With 0/1 weights this is the usual ROC AUC; with calibrated probabilities its expectation.
-    Leading axes batch several weight vectors (bootstrap draws).
-    """
-    order = np.argsort(score, kind="stable")
-    s, w = score[order], np.take(positive, order, axis=-1)
-    neg = 1.0 - w
-    new_group = np.r_[True, s[1:] != s[:-1]]
-    group = np.cumsum(new_group) - 1
-    group_neg = np.add.reduceat(neg, np.flatnonzero(new_group), axis=-1)
-    neg_below = np.cumsum(group_neg, axis=-1) - group_neg
-    tied = np.take(group_neg, group, axis=-1) - neg  # other rows with the same score
-    wins = (w * (np.take(neg_below, group, axis=-1) + 0.5 * tied)).sum(-1)
-    pairs = w.sum(-1) * neg.sum(-1) - (w * neg).sum(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return wins / pairs
-
-
-def _metric_dict(truth_w: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics for (possibly batched) class-membership weights ``truth_w`` of shape (..., n, k)."""
-    n, k = truth_w.shape[-2], truth_w.shape[-1]
-    if k == 1:
-        w = truth_w[..., 0]
-        predicted = pred == 1
-        tp = (w * predicted).sum(-1)
-        fp = ((1 - w) * predicted).sum(-1)
-        fn = (w * ~predicted).sum(-1)
-        tn = ((1 - w) * ~predicted).sum(-1)
-        out = {"accuracy": (tp + tn) / n, **_confusion_metrics(tp, fp, fn)}
-        out["roc_auc"] = _auc(w, scores[:, 0])
-        return out
-    onehot_pred = pred[:, None] == np.arange(k)[None, :]
-    out = {"accuracy": (truth_w * onehot_pred).sum((-2, -1)) / n}
-    tp = (truth_w * onehot_pred).sum(-2)
-    fp = ((1 - truth_w) * onehot_pred).sum(-2)
-    fn = (truth_w * ~onehot_pred).sum(-2)
-    for name, per_class in _confusion_metrics(tp, fp, fn).items():
-        out[name] = np.nanmean(per_class, axis=-1)  # macro average
-    aucs = [_auc(truth_w[..., j], scores[:, j]) for j in range(k)]  # one-vs-rest, macro average
-    out["roc_auc"] = np.nanmean(np.stack(aucs, axis=-1), axis=-1)
-    return out
-
-
-def _to_floats(metrics: dict[str, np.ndarray]) -> dict[str, float | None]:
-    return {k: (float(v) if np.isfinite(v) else None) for k, v in metrics.items()}
-
-
-def _expected(p: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
-    return _to_floats(_metric_dict(p, pred, scores))
-
-
-def _realized(truth: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
-    return _to_floats(_metric_dict(truth, pred, scores))
-
-
 def _bootstrap(p: np.ndarray, pred: np.ndarray, scores: np.ndarray, rng: np.random.Generator) -> dict:
     """Metrics under labels drawn from the calibrated probabilities, BOOTSTRAP_DRAWS times at once."""
     draws = BOOTSTRAP_DRAWS if p.shape[0] * p.shape[1] * BOOTSTRAP_DRAWS <= 8_000_000 else 40
@@ -228,4 +181,4 @@ def _bootstrap(p: np.ndarray, pred: np.ndarray, scores: np.ndarray, rng: np.rand
     else:
         cls = (u[..., None] > np.cumsum(p, axis=1)[None, :, :]).sum(-1)
         labels = (cls[..., None] == np.arange(p.shape[1])).astype(float)
-    return _metric_dict(labels, pred, scores)
+    return point_metrics(labels, pred, scores)

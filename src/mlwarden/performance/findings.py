@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from mlwarden.findings import Finding, Severity
 
 HIGHER_IS_BETTER = ("roc_auc", "accuracy", "precision", "recall", "f1")
@@ -16,13 +18,15 @@ def performance_findings(
     slo: dict[str, float] | None = None,
     drop: float = 0.05,
     rise: float = 0.2,
+    incomparable: Collection[str] = (),
 ) -> list[Finding]:
     """Findings for ``metrics`` of ``kind`` ("estimated" or "realized").
 
     Critical when a metric breaches its SLO (``slo["roc_auc"] = 0.8``: at least 0.8; for MAE/RMSE/MAPE: at
     most). A warning when a score-like metric fell more than ``drop`` (absolute) below the reference's, or an
     error metric rose more than ``rise`` (relative) above it — and the reference value lies outside the
-    metric's 95 % band, so noise alone does not raise it.
+    metric's 95 % band, so noise alone does not raise it. Metrics in ``incomparable`` (macro averages over a
+    window that lacks a class, see :func:`mlwarden.performance.assess_performance`) get SLO findings only.
     """
     out: list[Finding] = []
     for name in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER):
@@ -44,7 +48,7 @@ def performance_findings(
             )
             continue
         base = (reference or {}).get(name)
-        if base is None:
+        if base is None or name in incomparable:
             continue
         lower, upper = metrics.get(f"{name}_lower"), metrics.get(f"{name}_upper")
         if higher and value < base - drop and (upper is None or upper < base):
@@ -66,11 +70,19 @@ def performance_findings(
     return out
 
 
-def estimate_mismatch(estimated: dict[str, float | None], realized: dict[str, float | None]) -> list[Finding]:
+def estimate_mismatch(
+    estimated: dict[str, float | None],
+    realized: dict[str, float | None],
+    *,
+    incomparable: Collection[str] = (),
+) -> list[Finding]:
     """An info finding when labels contradict the label-free estimate beyond its band: the score no longer
-    means what it meant on the reference (concept shift), which estimation cannot see by construction."""
+    means what it meant on the reference (concept shift), which estimation cannot see by construction.
+    Metrics in ``incomparable`` are not compared."""
     out = []
     for name in HIGHER_IS_BETTER:
+        if name in incomparable:
+            continue
         est, real = estimated.get(name), realized.get(name)
         lower, upper = estimated.get(f"{name}_lower"), estimated.get(f"{name}_upper")
         if None in (est, real, lower, upper) or lower - 0.02 <= real <= upper + 0.02:

@@ -1,9 +1,11 @@
 """Realized performance: metrics once labels are known, each with its sample count and a 95 % interval.
 
-Intervals: Wilson score intervals for accuracy, precision and recall (proportions) and for F1 written as
-the proportion 2TP / (2TP + FP + FN) (an approximation: its numerator and denominator are not a plain
-binomial); the Hanley–McNeil standard error for ROC AUC; normal intervals from the sample standard
-deviation for MAE, MAPE and (delta method) RMSE.
+The metrics are defined once, in :mod:`mlwarden.performance.metrics` (shared with CBPE's estimates).
+Intervals: Wilson score intervals for accuracy and, for a binary model, precision and recall
+(proportions) and F1 written as the proportion 2TP / (2TP + FP + FN) (an approximation: its numerator and
+denominator are not a plain binomial); the Hanley–McNeil standard error for a binary ROC AUC (multiclass
+macro metrics carry none); normal intervals from the sample standard deviation for MAE, MAPE and (delta
+method) RMSE.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from mlwarden.errors import InputError
+from mlwarden.performance.labels import label_key, label_keys
+from mlwarden.performance.metrics import Confusion, roc_auc, to_floats
 
 Z = 1.959963984540054  # two-sided 95 %
 
@@ -40,35 +43,56 @@ def auc_interval(auc: float, n_pos: int, n_neg: int) -> tuple[float, float]:
 
 
 def classification_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray | None, scores: np.ndarray | None, positive: object = 1
+    y_true: np.ndarray | pd.Series,
+    y_pred: np.ndarray | pd.Series | None,
+    scores: np.ndarray | None,
+    *,
+    classes: list | None = None,
+    positive: object = 1,
 ) -> dict[str, float | None]:
-    """Binary metrics with 95 % intervals. ``positive`` names the positive class."""
-    from sklearn.metrics import roc_auc_score
+    """Realized classification metrics of labelled rows, with 95 % intervals (see the module docstring).
 
-    out: dict[str, float | None] = {"n": float(y_true.size)}
-    truth = y_true == positive
+    ``classes`` are the model's classes in score-column order; a binary model (``classes`` ``None`` or of
+    two) is scored for its ``positive`` class and ``scores`` is P(positive), shape (n,) or (n, 1); a
+    multiclass model gets macro averages over *all* its classes and ``scores`` is (n, k) in ``classes``
+    order. Labels may be of any type (:mod:`mlwarden.performance.labels`). Rows with a missing prediction
+    are left out of the prediction metrics, rows with a non-finite score out of ROC AUC: ``n_predicted``
+    and ``n_scored`` count the rows each used. Definitions: :mod:`mlwarden.performance.metrics`.
+    """
+    truth_keys = label_keys(y_true)
+    binary = classes is None or len(classes) <= 2
+    keys = [label_key(positive)] if binary else [label_key(c) for c in classes]
+    truth = (truth_keys[:, None] == np.asarray(keys, dtype=object)[None, :]).astype(float)
+    out: dict[str, float | None] = {"n": float(truth.shape[0])}
     if y_pred is not None:
-        pred = y_pred == positive
-        tp = float(np.sum(truth & pred))
-        fp = float(np.sum(~truth & pred))
-        fn = float(np.sum(truth & ~pred))
-        correct = float(np.sum(truth == pred))
-        for name, k, n in (
-            ("accuracy", correct, truth.size),
-            ("precision", tp, tp + fp),
-            ("recall", tp, tp + fn),
-            ("f1", 2 * tp, 2 * tp + fp + fn),
-        ):
-            out[name] = k / n if n else None
-            out[f"{name}_lower"], out[f"{name}_upper"] = wilson(k, n)
+        has_pred = pd.notna(np.asarray(y_pred))
+        predicted = pd.Index(keys).get_indexer(label_keys(np.asarray(y_pred)[has_pred]))
+        if binary:
+            predicted = (predicted == 0).astype(int)
+        confusion = Confusion.of(truth[has_pred], predicted)
+        out["n_predicted"] = float(confusion.n)
+        out.update(to_floats(confusion.metrics()))
+        out["accuracy_lower"], out["accuracy_upper"] = wilson(float(confusion.correct), confusion.n)
+        if binary:
+            tp, fp, fn = float(confusion.tp[0]), float(confusion.fp[0]), float(confusion.fn[0])
+            for name, k, n in (
+                ("precision", tp, tp + fp),
+                ("recall", tp, tp + fn),
+                ("f1", 2 * tp, 2 * tp + fp + fn),
+            ):
+                out[f"{name}_lower"], out[f"{name}_upper"] = wilson(k, n)
     if scores is not None:
-        n_pos, n_neg = int(truth.sum()), int((~truth).sum())
-        if n_pos and n_neg:
-            auc = float(roc_auc_score(truth, scores))
-            out["roc_auc"] = auc
-            out["roc_auc_lower"], out["roc_auc_upper"] = auc_interval(auc, n_pos, n_neg)
-        else:
-            out["roc_auc"] = None  # undefined with a single class in the window
+        matrix = np.asarray(scores, dtype=float)
+        matrix = matrix[:, None] if matrix.ndim == 1 else matrix
+        finite = np.isfinite(matrix).all(axis=1)
+        out["n_scored"] = float(finite.sum())
+        value = roc_auc(truth[finite], matrix[finite])
+        out["roc_auc"] = float(value) if np.isfinite(value) else None
+        if binary and out["roc_auc"] is not None:
+            n_pos = int(truth[finite, 0].sum())
+            out["roc_auc_lower"], out["roc_auc_upper"] = auc_interval(
+                out["roc_auc"], n_pos, int(finite.sum()) - n_pos
+            )
     return out
 
 
@@ -97,69 +121,4 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         out["mape"], out["mape_lower"], out["mape_upper"] = mape, mape - half, mape + half
     else:
         out["mape"] = None  # undefined when every true value is zero
-    return out
-
-
-def task_of(target: pd.Series) -> str:
-    """``binary``, ``multiclass`` or ``regression``, from a target column's dtype and distinct values.
-
-    Booleans, strings and categories are classes; numbers with at most two distinct values are binary;
-    integers with at most 20 distinct values are classes; other numbers are a regression target.
-    """
-    values = pd.unique(target.dropna())
-    numeric = pd.api.types.is_numeric_dtype(target.dtype) and not pd.api.types.is_bool_dtype(target.dtype)
-    if len(values) <= 2:
-        return "binary"
-    if not numeric:
-        return "multiclass"
-    whole = pd.api.types.is_integer_dtype(target.dtype) or bool((values == values.round()).all())
-    return "multiclass" if whole and len(values) <= 20 else "regression"
-
-
-def realized_performance(
-    data: pd.DataFrame,
-    *,
-    target: str,
-    prediction: str | None = None,
-    scores: list[str] | tuple[str, ...] = (),
-) -> dict[str, float | None]:
-    """Metrics of a labelled frame (rows without a label are skipped); the task comes from :func:`task_of`.
-
-    Binary: the larger label (or ``True``) is positive and the last score column is P(positive).
-    Multiclass: macro-averaged precision/recall/F1; ROC AUC one-vs-rest when one score column per class
-    (sorted label order) is given."""
-    for name in (target, prediction, *scores):
-        if name is not None and name not in data.columns:
-            raise InputError(f"no column '{name}' in the labelled data")
-    labelled = data[data[target].notna()]
-    y = labelled[target].to_numpy()
-    task = task_of(labelled[target])
-    pred = labelled[prediction].to_numpy() if prediction else None
-    if task == "regression":
-        if pred is None:
-            raise InputError("regression performance needs the prediction column")
-        return regression_metrics(y.astype(float), pred.astype(float))
-    if task == "multiclass":
-        return multiclass_metrics(y, pred, labelled[list(scores)].to_numpy(float) if scores else None)
-    positive = True if labelled[target].dtype == bool else max(pd.unique(y).tolist(), default=1)
-    score = labelled[scores[-1]].to_numpy(dtype=float) if scores else None
-    return classification_metrics(y, pred, score, positive=positive)
-
-
-def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray | None, scores: np.ndarray | None) -> dict:
-    """Accuracy (Wilson interval), macro precision/recall/F1, and one-vs-rest macro ROC AUC."""
-    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
-
-    out: dict[str, float | None] = {"n": float(y_true.size)}
-    classes = sorted(pd.unique(y_true).tolist())
-    if y_pred is not None:
-        correct = float(np.sum(y_true == y_pred))
-        out["accuracy"] = correct / y_true.size if y_true.size else None
-        out["accuracy_lower"], out["accuracy_upper"] = wilson(correct, y_true.size)
-        p, r, f, _ = precision_recall_fscore_support(
-            y_true, y_pred, labels=classes, average="macro", zero_division=0
-        )
-        out.update(precision=float(p), recall=float(r), f1=float(f))
-    if scores is not None and scores.shape[1] == len(classes) and len(classes) > 2:
-        out["roc_auc"] = float(roc_auc_score(y_true, scores, multi_class="ovr", labels=classes))
     return out

@@ -1,0 +1,290 @@
+"""``assess_performance``: estimated and realized performance of a current window, their findings and notes.
+
+The model's task and classes come from the mapping and the labelled reference (:mod:`classes`), never from
+the window; estimated (CBPE, DLE) and realized metrics share one definition (:mod:`metrics`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlwarden.errors import InputError
+from mlwarden.findings import Finding
+from mlwarden.performance.cbpe import CBPE
+from mlwarden.performance.classes import ModelClasses, check_score_order, labelled_rows, model_classes
+from mlwarden.performance.dle import DLE
+from mlwarden.performance.findings import estimate_mismatch, performance_findings
+from mlwarden.performance.labels import as_number, label_key, label_keys
+from mlwarden.performance.realized import classification_metrics, regression_metrics
+from mlwarden.schema import ColumnMapping
+
+MIN_REFERENCE_ROWS = 50  # labelled reference rows CBPE and DLE need to fit
+MACRO_METRICS = ("precision", "recall", "f1")
+
+Metrics = dict[str, float | None]
+
+
+def assess_performance(
+    ref_rows: pd.DataFrame | None,
+    cur_rows: pd.DataFrame | None,
+    mapping: ColumnMapping,
+    slo: dict[str, float] | None = None,
+) -> tuple[dict[str, Metrics], list[Finding], list[str]]:
+    """Estimated performance (needs a labelled reference) and realized performance (needs current labels).
+
+    ``ref_rows``: the labelled reference rows (``None`` when the reference is a saved profile); ``cur_rows``:
+    the current rows, whose target may be absent or all missing. Returns ``({"estimated": {...},
+    "realized": {...}}, findings, notes)``; each metrics map holds ``n`` (rows), ``n_scored`` (rows with
+    finite scores) and every metric with its ``_lower``/``_upper`` 95 % band where one exists. ``slo``
+    maps metric names to the bound whose breach is critical. Raises :class:`InputError` when the mapping
+    contradicts the data (misordered score columns, a reference label outside the score map, labels whose
+    order cannot be known). Rules: docs/performance.md.
+    """
+    performance: dict[str, Metrics] = {"estimated": {}, "realized": {}}
+    target = mapping.target
+    if target is None or not mapping.outputs:
+        return performance, [], []
+    ref_rows, cur_rows = _named_by_strings(ref_rows), _named_by_strings(cur_rows)
+    reference = labelled_rows(ref_rows, target)
+    current = labelled_rows(cur_rows, target)
+    notes: list[str] = []
+    if reference is None:
+        notes.append("performance is estimated only from a labelled reference (data, not a saved profile)")
+    elif cur_rows is None:
+        notes.append("performance needs current rows, not a saved profile")
+    if cur_rows is not None and current is None:
+        notes.append(f"no labels in current data ('{target}'): realized performance not computed")
+    if reference is None and current is None:
+        return performance, [], notes
+    model = model_classes(mapping, reference, cur_rows)
+    notes += model.notes
+    findings: list[Finding] = []
+    baseline: Metrics | None = None
+    if reference is not None:
+        check_score_order(mapping, model, reference)
+        if len(reference) >= MIN_REFERENCE_ROWS:  # fewer rows are no baseline to judge a drop against
+            baseline = _realized(reference, mapping, model, [], side="reference")
+        if cur_rows is not None:
+            performance["estimated"] = _estimated(reference, cur_rows, mapping, model, notes)
+            findings += performance_findings(
+                "estimated", performance["estimated"], reference=baseline, slo=slo
+            )
+    if current is not None:
+        realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
+        absent = _absent_classes(label_keys(current[target]), model)
+        incomparable = MACRO_METRICS if absent else ()
+        findings += performance_findings(
+            "realized", realized, reference=baseline, slo=slo, incomparable=incomparable
+        )
+        findings += estimate_mismatch(performance["estimated"], realized, incomparable=incomparable)
+    return performance, findings, notes
+
+
+def realized_performance(
+    data: pd.DataFrame,
+    *,
+    target: str | None = None,
+    prediction: str | None = None,
+    scores: list[str] | tuple[str, ...] = (),
+    mapping: ColumnMapping | None = None,
+) -> Metrics:
+    """Realized metrics of one labelled frame, its classes taken from the frame itself (rows without a
+    label are skipped). Give ``mapping`` or ``target``/``prediction``/``scores`` (see
+    :class:`~mlwarden.schema.ColumnMapping`); raises :class:`InputError` for a column not in ``data``."""
+    mapping = mapping or ColumnMapping(target=target, prediction=prediction, scores=list(scores) or None)
+    for name in mapping.named_columns():
+        if name not in data.columns:
+            raise InputError(f"no column '{name}' in the labelled data")
+    labelled = labelled_rows(data, mapping.target)
+    if labelled is None:
+        return {"n": 0.0}
+    model = model_classes(mapping, labelled, None)
+    return _realized(labelled, mapping, model, [], side="labelled data")
+
+
+def estimate_performance(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    target: str,
+    prediction: str | None = None,
+    scores: list[str] | tuple[str, ...] = (),
+) -> Metrics:
+    """Estimated metrics of ``current`` from a labelled ``reference`` (CBPE or DLE); see
+    :func:`assess_performance`, which also gives notes and findings."""
+    mapping = ColumnMapping(target=target, prediction=prediction, scores=list(scores) or None)
+    labelled = labelled_rows(reference, target)
+    if labelled is None:
+        return {}
+    model = model_classes(mapping, labelled, current)
+    check_score_order(mapping, model, labelled)
+    return _estimated(labelled, current, mapping, model, [])
+
+
+def _named_by_strings(rows: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Frames built from numpy arrays have integer column names; the mapping names columns by string."""
+    if rows is None or all(isinstance(c, str) for c in rows.columns):
+        return rows
+    return rows.rename(columns=str)
+
+
+def _keys_with_missing(values: pd.Series) -> np.ndarray:
+    """Label keys, ``NaN`` where the value is missing (a row without a prediction)."""
+    out = np.full(len(values), np.nan, dtype=object)
+    present = values.notna().to_numpy()
+    out[present] = label_keys(values[present])
+    return out
+
+
+def _present(rows: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> bool:
+    return bool(columns) and all(c in rows.columns for c in columns)
+
+
+def _realized(
+    rows: pd.DataFrame, mapping: ColumnMapping, model: ModelClasses, notes: list[str], *, side: str
+) -> Metrics:
+    """Realized metrics of labelled ``rows``; adds to ``notes`` what was left out and why."""
+    if model.task == "regression":
+        return _realized_regression(rows, mapping, notes, side=side)
+    pred = rows[mapping.prediction] if mapping.prediction in rows.columns else None
+    scores = rows[list(model.score_columns)].to_numpy(float) if _present(rows, model.score_columns) else None
+    classes = list(model.classes)
+    positive = model.positive
+    if model.binary and positive is None:
+        notes.append(
+            f"only one class ({', '.join(classes)}) is known: precision, recall, F1 and ROC AUC need "
+            "positive_label"
+        )
+        positive, scores = classes[0] if classes else None, None
+    truth = label_keys(rows[mapping.target])
+    out = classification_metrics(
+        truth, None if pred is None else _keys_with_missing(pred), scores, classes=classes, positive=positive
+    )
+    if model.binary and model.positive is None:
+        out = {k: v for k, v in out.items() if not k.startswith(MACRO_METRICS)}
+    outside = sorted(set(truth) - set(classes))
+    if outside:
+        notes.append(
+            f"{side}: labels {', '.join(outside[:5])} are not classes of the model ({', '.join(classes)}): "
+            "they count as wrong predictions"
+        )
+    absent = _absent_classes(truth, model)
+    if absent and side == "current":
+        notes.append(
+            f"current window has no row of class {', '.join(absent)}: macro precision/recall/F1 count that "
+            "class as 0 (sklearn's zero_division=0) and ROC AUC is undefined; they are not compared with "
+            "the reference or the estimate"
+        )
+    _note_left_out(out, notes, side=side, what="realized", reason="a non-finite score (NaN or ±inf)")
+    return out
+
+
+def _realized_regression(
+    rows: pd.DataFrame, mapping: ColumnMapping, notes: list[str], *, side: str
+) -> Metrics:
+    if mapping.prediction not in rows.columns:
+        notes.append("regression performance needs the prediction column")
+        return {}
+    y = _floats(rows[mapping.target], "target")
+    pred = _floats(rows[mapping.prediction], "prediction")
+    finite = np.isfinite(y) & np.isfinite(pred)
+    out = regression_metrics(y[finite], pred[finite])
+    out["n_scored"] = out["n"]
+    out["n"] = float(y.size)
+    _note_left_out(out, notes, side=side, what="realized", reason="a non-finite label or prediction")
+    return out
+
+
+def _floats(values: pd.Series, field: str) -> np.ndarray:
+    try:
+        return values.astype(float).to_numpy()
+    except (TypeError, ValueError):
+        example = next((v for v in values if as_number(label_key(v)) is None), values.iloc[0])
+        raise InputError(f"{field} '{values.name}': regression needs numbers, got {example!r}") from None
+
+
+def _absent_classes(keys: np.ndarray, model: ModelClasses) -> list[str]:
+    """The model's classes without any label key in ``keys`` (multiclass only: binary metrics say None)."""
+    if model.task != "classification" or model.binary:
+        return []
+    return sorted(set(model.classes) - set(keys))
+
+
+def _estimated(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    mapping: ColumnMapping,
+    model: ModelClasses,
+    notes: list[str],
+) -> Metrics:
+    if len(reference) < MIN_REFERENCE_ROWS:
+        notes.append(
+            f"performance not estimated nor compared with the reference: it has {len(reference)} labelled "
+            f"rows, at least {MIN_REFERENCE_ROWS} are needed"
+        )
+        return {}
+    if model.task == "regression":
+        return _estimated_regression(reference, current, mapping, notes)
+    present = set(label_keys(reference[mapping.target]))
+    if len(present) < 2:
+        notes.append(
+            f"the reference holds one class only ({', '.join(present)}): performance cannot be estimated"
+        )
+        return {}
+    unseen = [c for c in model.classes if c not in present]
+    if unseen and not model.binary:
+        notes.append(
+            f"the reference has no row of class {', '.join(unseen)}: its calibrated probability is 0, so "
+            "the estimated ROC AUC is undefined"
+        )
+    if not model.score_columns:
+        notes.append("estimating classification performance needs the score column(s)")
+        return {}
+    missing = [c for c in model.score_columns if c not in current.columns]
+    if missing:
+        notes.append(f"current has no score column {', '.join(missing)}: performance not estimated")
+        return {}
+    columns = list(model.score_columns)
+    has_pred = mapping.prediction in reference.columns and mapping.prediction in current.columns
+    cbpe = CBPE(classes=None if model.binary else list(model.classes), positive=model.positive)
+    cbpe.fit(
+        label_keys(reference[mapping.target]),
+        reference[columns].to_numpy(float),
+        _keys_with_missing(reference[mapping.prediction]) if has_pred else None,
+    )
+    out = cbpe.estimate(
+        current[columns].to_numpy(float),
+        _keys_with_missing(current[mapping.prediction]) if has_pred else None,
+    )
+    reason = "a non-finite score (NaN or ±inf)" + (" or no prediction" if has_pred else "")
+    _note_left_out(out, notes, side="current", what="estimated", reason=reason)
+    return out
+
+
+def _estimated_regression(
+    reference: pd.DataFrame, current: pd.DataFrame, mapping: ColumnMapping, notes: list[str]
+) -> Metrics:
+    prediction = mapping.prediction
+    if prediction is None or prediction not in current.columns:
+        notes.append("estimating regression performance needs the prediction column in current data")
+        return {}
+    features = [c for c in mapping.features(reference.columns) if c in current.columns]
+    dle = DLE().fit(
+        reference[features],
+        _floats(reference[mapping.target], "target"),
+        _floats(reference[prediction], "prediction"),
+    )
+    return dle.estimate(current[features], _floats(current[prediction], "prediction"))
+
+
+def _note_left_out(metrics: Metrics, notes: list[str], *, side: str, what: str, reason: str) -> None:
+    """A note when rows were left out of the metrics: ``n`` rows, ``n_scored`` used (``n_predicted`` too)."""
+    n = metrics.get("n")
+    for key, why in (("n_scored", reason), ("n_predicted", "no prediction")):
+        used = metrics.get(key)
+        if n is not None and used is not None and used < n:
+            notes.append(
+                f"{what} performance ({side}): {int(n - used)} of {int(n)} rows have {why} and are left out "
+                f"of the metrics that need it ({key} = {int(used)})"
+            )
