@@ -86,7 +86,9 @@ def console_commands(text: str) -> str:
     return "\n".join(commands) + "\n"
 
 
-MAKE_LINE = re.compile(r"^(?P<indent>\s*)make(?P<rest>(\s+[\w.-]+)+)(?P<comment>\s*#.*)?$", re.MULTILINE)
+MAKE_LINE = re.compile(
+    r"^(?P<indent>[ \t]*)make(?P<rest>([ \t]+[\w.][\w.-]*)+)(?P<comment>[ \t]*#.*)?$", re.MULTILINE
+)
 
 
 def dry_run_make(script: str, repo: Path) -> str:

@@ -213,3 +213,43 @@ def test_docs_cite_only_files_in_the_repository(doc: Path) -> None:
                 outside.append(f"{doc.name}:{number}: {cited}")
     if outside:
         pytest.fail("cited files that are not in the repository:\n" + "\n".join(outside), pytrace=False)
+
+
+def test_the_harness_fails_untagged_and_unknown_blocks_and_runs_the_rest(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```\nplain\n```\n"
+        "```text\nshown\n```\n"
+        "```python\nanswer = 6 * 7\n```\n"
+        "  ```python\n  assert answer == 42\n  ```\n"
+        "```console\n$ test -d . && \\\n  echo continued\ncontinued\n$ exit 3\n```\n"
+        "```bash\nfalse || test $? -eq 1\nsleep 300 &\n```\n"
+        '<!-- docs-test: keys-within real.json -->\n```json\n{"a": [{"b": 1}, {"c": 2}]}\n```\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "real.json").write_text('{"a": [{"b": 0, "x": 1}, {"x": 2}]}', encoding="utf-8")
+    runner = DocRun(tmp_path)
+    for block in blocks(doc):
+        runner.run(block)
+    sleeper = runner.background[-1]
+    runner.stop_background()
+    assert [failure.split(": ", 1)[0] for failure in runner.failures] == [
+        "doc.md:1 (untagged)",
+        "doc.md:4 (text)",
+        "doc.md:13 (console)",
+        "doc.md:24 (json)",
+    ]
+    assert runner.failures[2].endswith("bash exited 3: continued")  # the continuation line ran
+    assert runner.failures[3].endswith("keys not in real.json: a[].c")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(sleeper, 0)
+
+
+def test_make_lines_become_dry_runs_in_the_repository() -> None:
+    script = "make demo   # comment\n  make test lint\nmake -n lint\necho make demo\n"
+    assert dry_run_make(script, REPO).splitlines() == [
+        f"make -n -C {REPO} demo   # comment",
+        f"  make -n -C {REPO} test lint",
+        "make -n lint",
+        "echo make demo",
+    ]
