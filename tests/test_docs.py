@@ -7,7 +7,10 @@ The conventions a doc author writes to — the harness injects no setup code int
 - **Working directory.** Each Markdown file runs in its own fresh temporary directory holding a copy of
   ``demo-output/``, written once per session by ``mlwarden demo --output demo-output``: ``reference.parquet``
   (the labelled reference), ``hour-5.parquet`` (the worst hour), ``report.json``, ``report.html`` and the
-  SQLite store ``mlwarden.db``. ``HOME`` is that directory too, so nothing touches the real ``~/.mlwarden``.
+  SQLite store ``mlwarden.db``. It also reads like the root of a checkout: the repository's folders
+  (``bench/``, ``examples/``, ``src/`` …) are linked in, and ``.venv`` is the running interpreter's
+  environment — leave them unchanged. ``HOME`` is that directory too, so nothing touches the real
+  ``~/.mlwarden``.
 - **python** blocks of one file run in order, in this process, in one namespace: a block may use what an
   earlier block of the same file defined, and nothing else (import and read what it needs).
 - **bash/sh/shell** blocks run with ``bash -euo pipefail``, the venv's ``bin`` first on ``PATH`` and
@@ -57,7 +60,12 @@ DATA = ("yaml", "yml", "json")
 TAGS = ", ".join(("python", *SHELLS, *DATA))
 BLOCK_TIMEOUT = 120
 DEMO_TIMEOUT = 300
-TOP_LEVEL = sorted(p.name for p in REPO.iterdir() if p.is_dir() and p.name not in (".git", ".venv"))
+NOT_SOURCE = {".git", ".venv", ".venv-peers", "demo-output", ".pytest_cache", ".ruff_cache", "build"}
+TOP_LEVEL = sorted(
+    p.name
+    for p in REPO.iterdir()
+    if p.is_dir() and p.name not in NOT_SOURCE and not p.name.endswith(".egg-info")
+)
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -180,6 +188,9 @@ def test_doc_blocks_run_as_written(
     doc: Path, demo_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(demo_output, tmp_path / "demo-output")
+    for name in TOP_LEVEL:  # the directory reads like a checkout's root: bench/…, examples/…, .venv/bin/…
+        (tmp_path / name).symlink_to(REPO / name)
+    (tmp_path / ".venv").symlink_to(sys.prefix)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("MLWARDEN_DB", raising=False)
