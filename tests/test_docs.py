@@ -236,7 +236,9 @@ def test_the_harness_fails_untagged_and_unknown_blocks_and_runs_the_rest(tmp_pat
         "  ```python\n  assert answer == 42\n  ```\n"
         "```console\n$ test -d . && \\\n  echo continued\ncontinued\n$ exit 3\n```\n"
         "```bash\nfalse || test $? -eq 1\nsleep 300 &\n```\n"
-        '<!-- docs-test: keys-within real.json -->\n```json\n{"a": [{"b": 1}, {"c": 2}]}\n```\n',
+        '<!-- docs-test: keys-within real.json -->\n```json\n{"a": [{"b": 1}, {"c": 2}]}\n```\n'
+        "<!-- docs-test: save conf/settings.yaml -->\n```yaml\nalpha: 0.01\n```\n"
+        "```sh\ngrep -qx 'alpha: 0.01' conf/settings.yaml\n```\n",
         encoding="utf-8",
     )
     (tmp_path / "real.json").write_text('{"a": [{"b": 0, "x": 1}, {"x": 2}]}', encoding="utf-8")
