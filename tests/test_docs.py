@@ -60,6 +60,7 @@ DATA = ("yaml", "yml", "json")
 TAGS = ", ".join(("python", *SHELLS, *DATA))
 BLOCK_TIMEOUT = 120
 DEMO_TIMEOUT = 300
+DEMO_FILES = ("reference.parquet", "hour-5.parquet", "report.json")
 NOT_SOURCE = {".git", ".venv", ".venv-peers", "demo-output", ".pytest_cache", ".ruff_cache", "build"}
 TOP_LEVEL = sorted(
     p.name
@@ -90,7 +91,11 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     if done.returncode != 0:
         pytest.fail(f"mlwarden demo exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return home / "demo-output"
+    output = home / "demo-output"
+    missing = [name for name in DEMO_FILES if not (output / name).exists()]
+    if missing:  # hour-5 is the worst hour, the one the demo writes: the docs need a new hour if it changed
+        pytest.fail(f"the docs read {', '.join(missing)}, which the demo no longer writes", pytrace=False)
+    return output
 
 
 class DocRun:
@@ -133,8 +138,11 @@ class DocRun:
                 raise
             frames = traceback.extract_tb(exc.__traceback__)
             in_block = [f for f in frames if f.filename == code.co_filename]
-            line = block.line + in_block[-1].lineno if in_block else block.line
-            return f"line {line}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            if not in_block:
+                return f"{type(exc).__name__}: {exc}"
+            statement = block.text.splitlines()[in_block[-1].lineno - 1].strip()
+            message = str(exc).splitlines()[0] if str(exc) else statement
+            return f"line {block.line + in_block[-1].lineno}: {type(exc).__name__}: {message}"
         return None
 
     def _bash(self, script: str) -> str | None:
