@@ -170,9 +170,9 @@ class ColumnMapping(BaseModel):
             kind = type(data).__name__
             raise InputError(f"{prefix}: expected a mapping of roles to column names, got {kind}")
         try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise InputError(validation_message(exc, prefix=prefix)) from None
+            return cls(**{str(key): value for key, value in data.items()})
+        except InputError as exc:  # raised by __init__ with the path under "columns"
+            raise InputError(prefix + str(exc).removeprefix("columns")) from None
 
 
 def validation_message(exc: ValidationError, *, prefix: str) -> str:
