@@ -11,9 +11,10 @@ import pyarrow.ipc
 import pytest
 
 from mlwarden.errors import InputError
+from mlwarden.registry import service_mapping
 from mlwarden.server import batches
 
-ROLES = {"id": "id", "timestamp": "timestamp", "prediction": "prediction", "score": ["score"], "target": "y"}
+ROLES = service_mapping({"target": "y"})
 
 
 def arrow(frame: pd.DataFrame) -> bytes:
@@ -112,7 +113,7 @@ def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:
     assert sorted(arrow.frame.columns) == columns
     pd.testing.assert_frame_equal(arrow.frame[columns], json.frame[columns], check_dtype=False)
 
-    multiclass = {**ROLES, "score": ["p0", "p1"]}
+    multiclass = service_mapping({"target": "y", "scores": ["p0", "p1"]})
     rows = [{"features": {"x": 1.0}, "score": [0.2, 0.8]}, {"features": {"x": 2.0}, "score": None}]
     body, content_type, _ = ClientBatch("batches", "m", rows, batch_id="m-1").request("arrow")
     scored = batches.from_table(body, content_type, "m-1", multiclass, layout="records").frame
@@ -120,7 +121,7 @@ def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:
     body, content_type, _ = ClientBatch("batches", "m", rows[:1], batch_id="m-2").request("arrow")
     with pytest.raises(InputError, match="list of 3 class scores"):
         batches.from_table(
-            body, content_type, "m-2", {**ROLES, "score": ["p0", "p1", "p2"]}, layout="records"
+            body, content_type, "m-2", service_mapping({"scores": ["p0", "p1", "p2"]}), layout="records"
         )
 
 

@@ -38,7 +38,7 @@ def test_models_lifecycle_and_audit(tmp_path) -> None:
         "600",
     )
     shown = json.loads(run(db, "models", "show", "churn").stdout)
-    assert shown["slos"] == {"roc_auc": 0.8} and shown["columns"]["score"] == ["p_churn"]
+    assert shown["slos"] == {"roc_auc": 0.8} and shown["columns"]["scores"] == "p_churn"
     assert shown["window_seconds"] == 600
     assert "churn" in run(db, "models", "list").stdout
     assert json.loads(run(db, "models", "list", "--json").stdout)[0]["owner"]["name"] == "Ada"
@@ -95,7 +95,7 @@ def test_tokens_create_prints_once_and_revoke(tmp_path) -> None:
 
 
 def test_worker_evaluates_due_windows(tmp_path) -> None:
-    from mlwarden.registry import Actor, ModelSpec, Registry
+    from mlwarden.registry import Actor, ModelSpec, Registry, model_mapping
     from mlwarden.server import batches
     from mlwarden.server.ingest import ingest_predictions
     from mlwarden.server.reference import store_reference
@@ -110,7 +110,7 @@ def test_worker_evaluates_due_windows(tmp_path) -> None:
     store_reference(store, model, reference_frame())
     frame = reference_frame(800, seed=3).drop(columns="label")
     frame["timestamp"] = past_window()
-    ingest_predictions(store, model, batches.from_frame(frame, model.columns, "b1"), None)
+    ingest_predictions(store, model, batches.from_frame(frame, model_mapping(model), "b1"), None)
     store.dispose()
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s)"
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s)"
