@@ -63,7 +63,12 @@ def service_mapping(columns: Mapping[str, Any] | ColumnMapping | None) -> Column
         data["scores"] = {str(label): column for label, column in data["scores"].items()}
     if data.get("positive_label") is not None:
         data["positive_label"] = str(data["positive_label"])  # 1 and "1" name one class
-    return ColumnMapping(**data)  # not from_dict: its messages repeat the "columns:" prefix
+    mapping = ColumnMapping(**data)  # not from_dict: its messages repeat the "columns:" prefix
+    named = {**mapping.named_columns(), **{c: "ignore" for c in mapping.ignore}}
+    blank = [field for column, field in named.items() if not column.strip()]
+    if blank:
+        raise InputError(f"columns.{blank[0]}: expected a column name, got an empty one")
+    return mapping
 
 
 def stored_columns(mapping: ColumnMapping) -> dict[str, Any]:
