@@ -265,3 +265,14 @@ def test_a_reference_missing_a_column_the_mapping_names_is_422(api: TestClient) 
             response.json()["detail"]
             == f"reference: no column {drop!r}, named in the model's columns.{field}"
         )
+
+
+def test_a_feature_named_like_a_role_column_is_422(api: TestClient) -> None:
+    register(api, "churn", {"target": "churned"})
+    for feature in ("churned", "id", "prediction"):
+        body = {"batch_id": "b", "records": [{"features": {"x": 1.0, feature: 1}, "prediction": 1}]}
+        response = api.post("/v1/models/churn/batches", json=body)
+        assert response.status_code == 422
+        assert (
+            response.json()["detail"] == f"records[].features: {feature} clash with the model's role columns"
+        )

@@ -258,7 +258,7 @@ def create_app(
         def training_profile() -> DatasetProfile:
             if isinstance(data, DatasetProfile):
                 return data
-            return profile(data, reference=current_reference(model))
+            return profile(data, mapping=model_mapping(model), reference=current_reference(model))
 
         training = await run_in_threadpool(training_profile)
         return registry.set_training_profile(caller, name, version, training.to_bytes())

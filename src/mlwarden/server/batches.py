@@ -78,9 +78,9 @@ def from_json(payload: Any, mapping: ColumnMapping) -> Batch:
     frame = pd.DataFrame(index=features.index)
     frame[mapping.prediction] = [r.get("prediction") for r in records]
     _add_scores(frame, [r.get("score") for r in records], mapping)
-    clash = sorted(set(features.columns) & {*frame.columns, mapping.id, mapping.timestamp})
+    clash = sorted(set(features.columns) & {*frame.columns, mapping.id, mapping.timestamp, mapping.target})
     if clash:
-        raise InputError(f"records[].features: {', '.join(clash)} clash with the model's output/id columns")
+        raise InputError(f"records[].features: {', '.join(clash)} clash with the model's role columns")
     frame = pd.concat([frame, features], axis=1)
     if frame[mapping.prediction].isna().all():
         frame = frame.drop(columns=mapping.prediction)
@@ -177,9 +177,10 @@ def from_records_table(table: pa.Table, mapping: ColumnMapping, batch_id: str, *
         features = table.column("features").combine_chunks()
         if not pa.types.is_struct(features.type):
             raise InputError("features: expected a struct column mapping feature names to values")
-        clash = sorted({f.name for f in features.type} & {*columns, mapping.id, mapping.timestamp})
+        roles = {*columns, mapping.id, mapping.timestamp, mapping.target}
+        clash = sorted({f.name for f in features.type} & roles)
         if clash:
-            raise InputError(f"features: {', '.join(clash)} clash with the model's output/id columns")
+            raise InputError(f"features: {', '.join(clash)} clash with the model's role columns")
         columns |= {f.name: child for f, child in zip(features.type, features.flatten(), strict=True)}
     return from_arrow(pa.table(columns) if columns else table.select([]), mapping, batch_id, **meta)
 
