@@ -172,7 +172,7 @@ def from_records_table(table: pa.Table, mapping: ColumnMapping, batch_id: str, *
         if key in table.column_names and table.column(key).null_count < table.num_rows:
             columns[getattr(mapping, key)] = table.column(key).combine_chunks()
     if "score" in table.column_names:
-        columns |= _scores_by_role(table.column("score").combine_chunks(), mapping.score_columns)
+        columns |= _scores_by_role(table.column("score").combine_chunks(), mapping)
     if "features" in table.column_names:
         features = table.column("features").combine_chunks()
         if not pa.types.is_struct(features.type):
@@ -185,10 +185,25 @@ def from_records_table(table: pa.Table, mapping: ColumnMapping, batch_id: str, *
     return from_arrow(pa.table(columns) if columns else table.select([]), mapping, batch_id, **meta)
 
 
-def _scores_by_role(score: pa.Array, names: list[str]) -> dict[str, pa.Array]:
+def _scores_by_role(score: pa.Array, mapping: ColumnMapping) -> dict[str, pa.Array]:
+    """The records layout's ``score`` column as the mapping's score columns: numbers, lists in the class
+    order, or a struct with a field per class (what a ``{class: score}`` object becomes in Arrow)."""
     if score.null_count == len(score):
         return {}
+    names = mapping.score_columns
     width = len(names)
+    if pa.types.is_struct(score.type):
+        keys = [str(c) for c in mapping.classes] if mapping.classes is not None else names
+        fields = [f.name for f in score.type]
+        if sorted(fields) != sorted(keys):
+            raise InputError(f"score: expected a field per class {keys}, got {fields}")
+        try:
+            return {
+                name: pc.struct_field(score, fields.index(key)).cast(pa.float64())
+                for key, name in zip(keys, names, strict=True)
+            }
+        except pa.ArrowInvalid:
+            raise InputError("score: expected numbers as class scores") from None
     if pa.types.is_list(score.type) or pa.types.is_large_list(score.type):
         lengths = pc.list_value_length(score).fill_null(width)
         if pc.any(pc.not_equal(lengths, width)).as_py():
