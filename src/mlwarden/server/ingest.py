@@ -44,7 +44,7 @@ from mlwarden.store.schema import (
 )
 from mlwarden.store.upsert import insert_ignore
 
-BATCH_SAMPLE_SIZE = 500  # rows of each batch kept in its profile's reservoir (a window keeps as many)
+BATCH_SAMPLE_ROWS = 500  # rows of each batch kept in its profile's row sample (a window keeps as many)
 KNOWN_WINDOWS = 10_000  # (model, window) rows this process has seen committed, per store, before forgetting
 
 # Built once: a statement object per request costs more to build and cache-key than to execute.
@@ -112,7 +112,7 @@ def ingest_predictions(
             profiled if rows is None else profiled.iloc[rows],
             mapping=mapping,
             reference=reference,
-            sample_size=BATCH_SAMPLE_SIZE,
+            sample_rows=BATCH_SAMPLE_ROWS,
             sketch=reference is None,
         )
         parts.append((start, part))
