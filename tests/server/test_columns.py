@@ -276,3 +276,35 @@ def test_a_feature_named_like_a_role_column_is_422(api: TestClient) -> None:
         assert (
             response.json()["detail"] == f"records[].features: {feature} clash with the model's role columns"
         )
+
+
+def test_a_mapping_the_data_contradicts_is_a_critical_finding_fixed_by_patching_the_columns(
+    api: TestClient,
+) -> None:
+    """Score columns registered in the wrong class order: the window is not evaluated (one critical finding
+    saying why, no retry loop); after ``PATCH columns`` the next window is."""
+    register(api, "land", {"scores": {0: "p1", 1: "p0", 2: "p2"}})
+    api.post("/v1/models/land/reference", content=parquet_bytes(land_cover(3_000, seed=0)), headers=PARQUET)
+    first, second = past_window(3), past_window(2)
+    body = {"batch_id": "a", "records": multiclass_records(land_cover(300, seed=1), first, "a", False)}
+    api.post("/v1/models/land/batches", json=body).raise_for_status()
+    assert api.post("/v1/evaluate").json() == {"evaluated": 1}
+    assert api.post("/v1/evaluate").json() == {"evaluated": 0}  # not retried until something changes
+    failed = api.get("/v1/models/land/findings", params={"check": "evaluation.failed"}).json()
+    assert len(failed) == 1 and failed[0]["severity"] == "critical"
+    assert "scores:" in failed[0]["message"] and "PATCH /v1/models/land" in failed[0]["message"]
+    assert [a["check"] for a in api.get("/v1/alerts").json()] == ["evaluation.failed"]
+    assert api.get("/v1/models/land/windows").json()[0]["summary"]["evaluated"] is False
+
+    fixed = api.patch("/v1/models/land", json={"columns": {"scores": {k: f"p{k}" for k in CLASSES}}})
+    assert fixed.status_code == 200 and fixed.json()["columns"]["scores"] == {"2": "p2", "0": "p0", "1": "p1"}
+    body = {"batch_id": "b", "records": multiclass_records(land_cover(300, seed=2), second, "b", False)}
+    api.post("/v1/models/land/batches", json=body).raise_for_status()
+    assert api.post("/v1/evaluate").json() == {"evaluated": 1}
+    windows = {w["start"]: w["summary"] for w in api.get("/v1/models/land/windows").json()}
+    assert windows[second.isoformat()]["evaluated"] is True
+    bad = api.patch("/v1/models/land", json={"columns": {"scores": []}})
+    assert (
+        bad.status_code == 422
+        and bad.json()["detail"] == "columns.scores: expected at least one score column"
+    )

@@ -18,7 +18,7 @@ from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
 
 STAGES = ("shadow", "challenger", "champion", "retired")
 OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
-SETTABLE = (*OWNER_FIELDS, "description", "slos", "window_seconds", "grace_seconds", "contract")
+SETTABLE = (*OWNER_FIELDS, "description", "slos", "columns", "window_seconds", "grace_seconds", "contract")
 SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
 
 
@@ -156,13 +156,16 @@ class Registry:
             return model_dict(model, session.get(Team, model.team_id), list(versions))
 
     def update_model(self, actor: Actor, name: str, **changes: Any) -> dict[str, Any]:
-        """Change owner fields, SLOs, description or window settings; ``None`` values are left alone."""
+        """Change owner fields, SLOs, description, the column mapping (replaced whole: roles left out take
+        the service's defaults) or window settings; ``None`` values are left alone."""
         actor.require("admin")
         unknown = set(changes) - set(SETTABLE)
         if unknown:
             raise InputError(f"cannot change {sorted(unknown)}; settable: {', '.join(SETTABLE)}")
         changes = {k: v for k, v in changes.items() if v is not None}
         validate_settings(changes)
+        if "columns" in changes:
+            changes["columns"] = stored_columns(service_mapping(changes["columns"]))
         with self.store.session() as session:
             model = self._model(session, actor, name)
             before = _editable(model)

@@ -73,6 +73,9 @@ class ModelUpdate(BaseModel):
     runbook_url: str | None = None
     description: str | None = None
     slos: dict[str, float] | None = None
+    columns: dict[str, Any] | None = Field(
+        default=None, description="a new column mapping, replacing the old one (as in registration)"
+    )
     window_seconds: int | None = Field(default=None, ge=1)
     grace_seconds: int | None = Field(default=None, ge=0)
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
+from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
 from mlwarden.registry.columns import model_mapping
@@ -34,6 +35,7 @@ from mlwarden.store.schema import (
     ModelVersion,
     PartialProfile,
     Prediction,
+    Reference,
     StoredFinding,
     Window,
 )
@@ -96,9 +98,8 @@ def evaluate_due(store: Store, now: datetime | None = None) -> int:
 def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
     """Run the model's checks on one window and store findings, alerts and a summary. The model's column
     mapping says what each column is; the class set and positive label come from it and the reference,
-    never from the labels this window happens to hold."""
-    from mlwarden.comparison import evaluate
-
+    never from the labels this window happens to hold. A mapping the data contradicts (score columns in
+    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding."""
     with store.session() as session:
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
@@ -113,6 +114,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         training = _champion_training_profile(session, model_id)
     upto = max(pid for pid, _ in partials)
     current = merge(DatasetProfile.from_bytes(blob) for _, blob in partials)
+    summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
             Finding(
@@ -121,40 +123,58 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
                 message=f"model {model.name} has no reference: register one to evaluate its windows",
             )
         ]
-        summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     else:
-        ref_profile = DatasetProfile.from_bytes(reference.profile)
-        ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
-        if ref_rows is not None:
-            ref_rows = typed_frame(ref_rows, mapping)
-        # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
-        # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
-        with threadpool_limits(limits=1):
-            report = evaluate(
-                ref_profile,
-                current,
-                mapping=window_mapping(mapping, current),
-                ref_rows=ref_rows,
-                cur_rows=outputs,
-                slo=model.slos,
-            )
-        findings = list(report.findings)
-        from mlwarden.quality import check_ids
-
-        findings += check_ids(outputs[mapping.id], column=mapping.id)
-        summary = {
-            "rows": current.rows,
-            "evaluated": True,
-            "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
-            "drifted_columns": report.drift.drifted_columns,
-            "performance": report.performance,
-            "labelled": int(outputs[mapping.target].notna().sum()),
-        }
+        try:
+            findings, summary = _checked(model, mapping, reference, current, outputs)
+        except InputError as exc:  # the mapping contradicts the data: retrying cannot help, the owner can
+            findings = [_not_evaluated(model, exc)]
     if training is not None:
         findings += _training_skew(mapping, training, current)
     findings = [replace(f, model=model.name) for f in findings]
     _store_results(store, model, window, findings, summary, upto, _judged(summary))
     return findings
+
+
+def _checked(
+    model: Model, mapping: ColumnMapping, reference: Reference, current: DatasetProfile, outputs: pd.DataFrame
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Every check of a window against the reference: its findings and the window's summary."""
+    from mlwarden.comparison import evaluate
+    from mlwarden.quality import check_ids
+
+    ref_profile = DatasetProfile.from_bytes(reference.profile)
+    ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
+    if ref_rows is not None:
+        ref_rows = typed_frame(ref_rows, mapping)
+    # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
+    # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
+    with threadpool_limits(limits=1):
+        report = evaluate(
+            ref_profile,
+            current,
+            mapping=window_mapping(mapping, current),
+            ref_rows=ref_rows,
+            cur_rows=outputs,
+            slo=model.slos,
+        )
+    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id)]
+    summary = {
+        "rows": current.rows,
+        "evaluated": True,
+        "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
+        "drifted_columns": report.drift.drifted_columns,
+        "performance": report.performance,
+        "labelled": int(outputs[mapping.target].notna().sum()),
+    }
+    return findings, summary
+
+
+def _not_evaluated(model: Model, exc: InputError) -> Finding:
+    return Finding(
+        check="evaluation.failed",
+        severity=Severity.CRITICAL,
+        message=f"window not evaluated: {exc} — fix the model's columns (PATCH /v1/models/{model.name})",
+    )
 
 
 def window_mapping(mapping: ColumnMapping, current: DatasetProfile) -> ColumnMapping:
