@@ -160,7 +160,9 @@ def _registration_columns(
     for key, value in flags.items():
         if isinstance(value, list):
             if value:
-                columns[key] = list(dict.fromkeys([*columns.get(key, []), *value]))
+                given = columns.get(key) or []
+                given = [given] if isinstance(given, str) else list(given)
+                columns[key] = list(dict.fromkeys([*given, *value]))
         elif value is not None:
             columns[key] = value
     return columns
