@@ -11,9 +11,10 @@ import pyarrow.ipc
 import pytest
 
 from mlwarden.errors import InputError
+from mlwarden.registry import service_mapping
 from mlwarden.server import batches
 
-ROLES = {"id": "id", "timestamp": "timestamp", "prediction": "prediction", "score": ["score"], "target": "y"}
+ROLES = service_mapping({"target": "y"})
 
 
 def arrow(frame: pd.DataFrame) -> bytes:
@@ -112,7 +113,7 @@ def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:
     assert sorted(arrow.frame.columns) == columns
     pd.testing.assert_frame_equal(arrow.frame[columns], json.frame[columns], check_dtype=False)
 
-    multiclass = {**ROLES, "score": ["p0", "p1"]}
+    multiclass = service_mapping({"target": "y", "scores": ["p0", "p1"]})
     rows = [{"features": {"x": 1.0}, "score": [0.2, 0.8]}, {"features": {"x": 2.0}, "score": None}]
     body, content_type, _ = ClientBatch("batches", "m", rows, batch_id="m-1").request("arrow")
     scored = batches.from_table(body, content_type, "m-1", multiclass, layout="records").frame
@@ -120,7 +121,39 @@ def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:
     body, content_type, _ = ClientBatch("batches", "m", rows[:1], batch_id="m-2").request("arrow")
     with pytest.raises(InputError, match="list of 3 class scores"):
         batches.from_table(
-            body, content_type, "m-2", {**ROLES, "score": ["p0", "p1", "p2"]}, layout="records"
+            body, content_type, "m-2", service_mapping({"scores": ["p0", "p1", "p2"]}), layout="records"
+        )
+
+
+def test_class_scores_by_name_read_alike_as_json_objects_and_arrow_structs() -> None:
+    land = service_mapping({"scores": {"water": "p_w", "desert": "p_d", "clouds": "p_c"}})
+    scores = [
+        {"desert": 0.1, "water": 0.7, "clouds": 0.2},
+        None,
+        {"clouds": 0.5, "desert": 0.25, "water": 0.25},
+    ]
+    records = [{"features": {"x": 1.0}, "score": s} for s in scores]
+    sink = io.BytesIO()
+    table = pa.table({"score": pa.array(scores), "features": pa.array([r["features"] for r in records])})
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    arrow = batches.from_table(
+        sink.getvalue(), "application/vnd.apache.arrow.stream", "s", land, layout="records"
+    )
+    json = batches.from_json({"batch_id": "s", "records": records}, land)
+    for batch in (arrow, json):
+        got = batch.frame[["p_w", "p_d", "p_c"]].to_numpy()
+        assert got[0].tolist() == [0.7, 0.1, 0.2] and got[2].tolist() == [0.25, 0.25, 0.5]
+        assert pd.isna(got[1]).all()
+    wrong = pa.table({"score": pa.array([{"water": 0.5, "snow": 0.5}])})
+    sink = io.BytesIO()
+    with pyarrow.ipc.new_stream(sink, wrong.schema) as writer:
+        writer.write_table(wrong)
+    with pytest.raises(
+        InputError, match=r"score: expected a field per class \['water', 'desert', 'clouds'\]"
+    ):
+        batches.from_table(
+            sink.getvalue(), "application/vnd.apache.arrow.stream", "s", land, layout="records"
         )
 
 

@@ -54,7 +54,7 @@ def test_register_show_list_and_audit(store: Store) -> None:
         columns={"score": "p_churn", "target": "churned"},
     )
     created = registry.create_model(OPERATOR, spec)
-    assert created["columns"]["score"] == ["p_churn"] and created["columns"]["id"] == "id"
+    assert created["columns"]["scores"] == "p_churn" and created["columns"]["id"] == "id"  # old key accepted
     registry.register_version(
         OPERATOR,
         "churn",

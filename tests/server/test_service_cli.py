@@ -38,7 +38,7 @@ def test_models_lifecycle_and_audit(tmp_path) -> None:
         "600",
     )
     shown = json.loads(run(db, "models", "show", "churn").stdout)
-    assert shown["slos"] == {"roc_auc": 0.8} and shown["columns"]["score"] == ["p_churn"]
+    assert shown["slos"] == {"roc_auc": 0.8} and shown["columns"]["scores"] == "p_churn"
     assert shown["window_seconds"] == 600
     assert "churn" in run(db, "models", "list").stdout
     assert json.loads(run(db, "models", "list", "--json").stdout)[0]["owner"]["name"] == "Ada"
@@ -67,6 +67,63 @@ def test_models_lifecycle_and_audit(tmp_path) -> None:
     ]
 
 
+def test_register_takes_the_column_mapping_from_options_and_a_config_file(tmp_path) -> None:
+    db = tmp_path / "m.db"
+    args = ["--score", "water=p_water", "--score", "desert=p_desert", "--score", "clouds=p_clouds"]
+    args += [
+        "--positive-label",
+        "water",
+        "--id",
+        "tile_id",
+        "--ignore",
+        "request_id,trace",
+        "--numeric",
+        "band",
+    ]
+    run(
+        db,
+        "models",
+        "register",
+        "land",
+        "--team",
+        "geo",
+        *args,
+        "--column",
+        "target=land",
+        "--categorical",
+        "zone",
+    )
+    columns = json.loads(run(db, "models", "show", "land").stdout)["columns"]
+    assert list(columns["scores"].items()) == [
+        ("water", "p_water"),
+        ("desert", "p_desert"),
+        ("clouds", "p_clouds"),
+    ]
+    assert columns["positive_label"] == "water" and columns["id"] == "tile_id" and columns["target"] == "land"
+    assert columns["ignore"] == ["request_id", "trace"] and columns["categorical"] == ["zone"]
+    assert columns["numeric"] == ["band"] and columns["timestamp"] == "timestamp"
+
+    config = tmp_path / "churn.yaml"
+    config.write_text(
+        "model: churn\n"
+        "columns:\n"
+        "  target: churned\n"
+        "  scores: churn_score\n"
+        "  positive_label: 1\n"
+        "  ignore: [request_id]\n"
+        "  drift: {monthly_charges: {method: psi, threshold: 0.2}}\n"
+    )
+    run(db, "models", "register", "churn", "--team", "growth", "--config", str(config), "--ignore", "trace")
+    columns = json.loads(run(db, "models", "show", "churn").stdout)["columns"]
+    assert (columns["target"], columns["scores"], columns["positive_label"]) == (
+        "churned",
+        "churn_score",
+        "1",
+    )
+    assert columns["ignore"] == ["request_id", "trace"]
+    assert columns["drift"] == {"monthly_charges": {"method": "psi", "threshold": 0.2}}
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path) -> None:
     db = tmp_path / "m.db"
     for args, expected in [
@@ -78,6 +135,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path) -> None:
         (("models", "show", "nope"), "no model named 'nope'"),
         (("models", "set-owner", "nope"), "give at least one of"),
         (("tokens", "create", "--team", "t", "--scope", "write"), "scopes must be some of"),
+        (
+            ("models", "register", "m", "--team", "t", "--column", "scores="),
+            "columns.scores: expected a column",
+        ),
+        (
+            ("models", "register", "m", "--team", "t", "--score", "a=p_a", "--score", "b"),
+            "expected CLASS=COLUMN",
+        ),
+        (
+            ("models", "register", "m", "--team", "t", "--column", "colour=red"),
+            "columns.colour: unknown field",
+        ),
+        (
+            ("models", "register", "m", "--team", "t", "--config", "nope.yaml"),
+            "--config nope.yaml: cannot read",
+        ),
     ]:
         result = run(db, *args, check=False)
         assert result.returncode == 2, (args, result.stderr)
@@ -95,7 +168,7 @@ def test_tokens_create_prints_once_and_revoke(tmp_path) -> None:
 
 
 def test_worker_evaluates_due_windows(tmp_path) -> None:
-    from mlwarden.registry import Actor, ModelSpec, Registry
+    from mlwarden.registry import Actor, ModelSpec, Registry, model_mapping
     from mlwarden.server import batches
     from mlwarden.server.ingest import ingest_predictions
     from mlwarden.server.reference import store_reference
@@ -110,7 +183,7 @@ def test_worker_evaluates_due_windows(tmp_path) -> None:
     store_reference(store, model, reference_frame())
     frame = reference_frame(800, seed=3).drop(columns="label")
     frame["timestamp"] = past_window()
-    ingest_predictions(store, model, batches.from_frame(frame, model.columns, "b1"), None)
+    ingest_predictions(store, model, batches.from_frame(frame, model_mapping(model), "b1"), None)
     store.dispose()
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s)"
     assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s)"

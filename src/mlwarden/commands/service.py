@@ -98,8 +98,74 @@ def _pairs(values: list[str] | None, option: str, *, numbers: bool) -> dict[str,
             except ValueError:
                 raise InputError(f"{option} {key}: expected a number, got {value!r}") from None
         else:
-            out[key] = value.split(",") if key == "score" else value
+            out[key] = value.split(",") if key in ("score", "scores") else value
     return out
+
+
+def _names(values: list[str] | None) -> list[str]:
+    """Repeatable options that also take comma-separated lists: ``--ignore a,b --ignore c``."""
+    return [name for value in values or [] for name in value.split(",") if name]
+
+
+def _score_map(values: list[str] | None) -> str | dict[str, str] | None:
+    """``--score COLUMN`` (one score column) or ``--score CLASS=COLUMN`` repeated, in the model's class
+    order."""
+    if not values:
+        return None
+    pairs = [value.partition("=") for value in values]
+    if len(values) == 1 and not pairs[0][1]:
+        return values[0]
+    bad = [
+        value
+        for value, (label, sep, column) in zip(values, pairs, strict=True)
+        if not (sep and label and column)
+    ]
+    if bad:
+        raise InputError(f"--score: expected CLASS=COLUMN for each class (or one COLUMN), got {bad[0]!r}")
+    return {label: column for label, _, column in pairs}
+
+
+def _config_columns(path: Path | None) -> dict[str, Any]:
+    """The ``columns:`` section of a model configuration file (YAML)."""
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"--config {path}: cannot read it as YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or "columns" not in data:
+        raise InputError(f"--config {path}: expected a mapping with a 'columns:' section")
+    columns = data["columns"]
+    if not isinstance(columns, dict):
+        raise InputError(f"--config {path}: columns: expected a mapping of roles to column names")
+    return dict(columns)
+
+
+def _registration_columns(
+    config: Path | None,
+    column: list[str] | None,
+    score: list[str] | None,
+    **flags: Any,
+) -> dict[str, Any]:
+    """The ``columns`` of ``models register``: the config file's, then ``--column ROLE=NAME``, then the
+    dedicated options (list options extend the file's lists)."""
+    columns = _config_columns(config)
+    columns.update(_pairs(column, "--column", numbers=False))
+    scores = _score_map(score)
+    if scores is not None:
+        columns.pop("score", None)  # the old name, from the file or --column
+        columns["scores"] = scores
+    for key, value in flags.items():
+        if isinstance(value, list):
+            if value:
+                given = columns.get(key) or []
+                given = [given] if isinstance(given, str) else list(given)
+                columns[key] = list(dict.fromkeys([*given, *value]))
+        elif value is not None:
+            columns[key] = value
+    return columns
 
 
 def _print(data: Any) -> None:
@@ -118,15 +184,41 @@ def models_register(
     slo: Annotated[list[str] | None, typer.Option(help="SLO bound METRIC=VALUE, e.g. roc_auc=0.8.")] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option(help="Column role ROLE=NAME (id, timestamp, prediction, score, target); score=a,b,c."),
+        typer.Option(help="Column role ROLE=NAME (target, prediction, id, timestamp, scores=a,b,c, task)."),
+    ] = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option(help="Score column: one COLUMN, or CLASS=COLUMN repeated in the model's class order."),
+    ] = None,
+    positive_label: Annotated[
+        str | None, typer.Option(help="The positive class of a binary model (default: the larger label).")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Row id column (never drift-tested).")] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Columns to leave out entirely (a,b or repeat).")
+    ] = None,
+    categorical: Annotated[list[str] | None, typer.Option(help="Columns to treat as categorical.")] = None,
+    numeric: Annotated[list[str] | None, typer.Option(help="Columns to treat as numeric.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Model configuration file (YAML) whose 'columns:' section to use.")
     ] = None,
     window: Annotated[int, typer.Option(help="Window length in seconds.")] = 3600,
     grace: Annotated[int, typer.Option(help="Seconds to wait for late data after a window ends.")] = 60,
     db: DbOption = None,
 ) -> None:
-    """Register a model with its owner, on-call, runbook and SLOs."""
+    """Register a model with its owner, on-call, runbook, SLOs and column mapping."""
     from mlwarden.registry import ModelSpec, Registry
 
+    columns = _registration_columns(
+        config,
+        column,
+        score,
+        positive_label=positive_label,
+        id=id_column,
+        ignore=_names(ignore),
+        categorical=_names(categorical),
+        numeric=_names(numeric),
+    )
     spec = ModelSpec(
         name=name,
         team=team,
@@ -136,7 +228,7 @@ def models_register(
         oncall=oncall,
         runbook_url=runbook,
         slos=_pairs(slo, "--slo", numbers=True),
-        columns=_pairs(column, "--column", numbers=False),
+        columns=columns,
         window_seconds=window,
         grace_seconds=grace,
     )

@@ -27,7 +27,14 @@ MODEL_SPEC: dict[str, Any] = {
     "oncall": "pagerduty:churn-model",
     "runbook_url": "https://wiki.example.com/runbooks/churn-model",
     "slos": {"roc_auc": 0.78},
-    "columns": {"id": ID, "timestamp": "ts", "prediction": PREDICTION, "score": [SCORE], "target": TARGET},
+    "columns": {  # the model's ColumnMapping
+        "target": TARGET,
+        "prediction": PREDICTION,
+        "scores": SCORE,
+        "positive_label": 1,
+        "id": ID,
+        "timestamp": "ts",
+    },
     "window_seconds": 3600,
     "grace_seconds": 0,
 }

@@ -10,28 +10,24 @@ from sqlalchemy.orm import Session
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
 from mlwarden.registry.actor import Actor
+from mlwarden.registry.columns import service_mapping, stored_columns
 from mlwarden.registry.tokens import get_or_create_team
 from mlwarden.store import Store
 from mlwarden.store.audit import record
 from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
 
 STAGES = ("shadow", "challenger", "champion", "retired")
-ROLE_DEFAULTS: dict[str, Any] = {
-    "id": "id",
-    "timestamp": "timestamp",
-    "prediction": "prediction",
-    "score": ["score"],
-    "target": "label",
-}
 OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
-SETTABLE = (*OWNER_FIELDS, "description", "slos", "window_seconds", "grace_seconds", "contract")
+SETTABLE = (*OWNER_FIELDS, "description", "slos", "columns", "window_seconds", "grace_seconds", "contract")
 SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
 
 
 @dataclass(slots=True)
 class ModelSpec:
-    """What a model is registered with. ``columns`` maps roles (id, timestamp, prediction, score, target) to
-    the column names used in tabular batches and the reference."""
+    """What a model is registered with. ``columns`` is its :class:`~mlwarden.schema.ColumnMapping` as a dict
+    (``{"target": "churned", "scores": {"a": "p_a", "b": "p_b"}, "ignore": [...], ...}``): the names of the
+    columns of tabular batches and of the reference, with the defaults of
+    :data:`~mlwarden.registry.columns.SERVICE_DEFAULTS` for the roles it leaves out."""
 
     name: str
     team: str
@@ -56,7 +52,7 @@ def model_dict(model: Model, team: Team, versions: list[ModelVersion] | None = N
         "oncall": model.oncall,
         "runbook_url": model.runbook_url,
         "slos": model.slos,
-        "columns": model.columns,
+        "columns": stored_columns(service_mapping(model.columns)),  # rows of the first release normalised
         "window_seconds": model.window_seconds,
         "grace_seconds": model.grace_seconds,
         "has_contract": model.contract is not None,
@@ -116,18 +112,13 @@ class Registry:
         if not spec.name or "/" in spec.name:
             raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
         validate_settings({"slos": spec.slos, "window_seconds": spec.window_seconds})
-        unknown = set(spec.columns) - set(ROLE_DEFAULTS)
-        if unknown:
-            raise InputError(f"columns: unknown roles {sorted(unknown)}; expected {', '.join(ROLE_DEFAULTS)}")
+        columns = stored_columns(service_mapping(spec.columns))
         with self.store.session() as session:
             if session.scalar(select(Model.id).where(Model.name == spec.name)) is not None:
                 raise ConflictError(f"a model named {spec.name!r} already exists")
             team = get_or_create_team(session, spec.team)
             if actor.team_id is not None and team.id != actor.team_id:
                 raise AccessDenied(f"a token of another team cannot register models for team {spec.team!r}")
-            columns = {**ROLE_DEFAULTS, **spec.columns}
-            if isinstance(columns["score"], str):
-                columns["score"] = [columns["score"]]
             model = Model(
                 name=spec.name,
                 team_id=team.id,
@@ -165,13 +156,16 @@ class Registry:
             return model_dict(model, session.get(Team, model.team_id), list(versions))
 
     def update_model(self, actor: Actor, name: str, **changes: Any) -> dict[str, Any]:
-        """Change owner fields, SLOs, description or window settings; ``None`` values are left alone."""
+        """Change owner fields, SLOs, description, the column mapping (replaced whole: roles left out take
+        the service's defaults) or window settings; ``None`` values are left alone."""
         actor.require("admin")
         unknown = set(changes) - set(SETTABLE)
         if unknown:
             raise InputError(f"cannot change {sorted(unknown)}; settable: {', '.join(SETTABLE)}")
         changes = {k: v for k, v in changes.items() if v is not None}
         validate_settings(changes)
+        if "columns" in changes:
+            changes["columns"] = stored_columns(service_mapping(changes["columns"]))
         with self.store.session() as session:
             model = self._model(session, actor, name)
             before = _editable(model)

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
 from mlwarden.profile import DatasetProfile, merge, profile
-from mlwarden.registry import Actor, ModelSpec, Registry, authenticate
+from mlwarden.registry import Actor, ModelSpec, Registry, authenticate, model_mapping
 from mlwarden.registry.tokens import digest
 from mlwarden.server import batches
 from mlwarden.server.cache import TTLCache
@@ -54,7 +54,14 @@ class ModelIn(BaseModel):
     oncall: str | None = None
     runbook_url: str | None = None
     slos: dict[str, float] = Field(default_factory=dict)
-    columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    columns: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "the model's column mapping: target, prediction, scores (a column, or {class: column} in the "
+            "model's class order), positive_label, task, id, timestamp, ignore, categorical, numeric, "
+            "segments, drift; roles left out default to id, timestamp, prediction, score and label"
+        ),
+    )
     window_seconds: int = Field(default=3600, ge=1)
     grace_seconds: int = Field(default=60, ge=0)
 
@@ -66,6 +73,9 @@ class ModelUpdate(BaseModel):
     runbook_url: str | None = None
     description: str | None = None
     slos: dict[str, float] | None = None
+    columns: dict[str, Any] | None = Field(
+        default=None, description="a new column mapping, replacing the old one (as in registration)"
+    )
     window_seconds: int | None = Field(default=None, ge=1)
     grace_seconds: int | None = Field(default=None, ge=0)
 
@@ -251,7 +261,7 @@ def create_app(
         def training_profile() -> DatasetProfile:
             if isinstance(data, DatasetProfile):
                 return data
-            return profile(data, reference=current_reference(model))
+            return profile(data, mapping=model_mapping(model), reference=current_reference(model))
 
         training = await run_in_threadpool(training_profile)
         return registry.set_training_profile(caller, name, version, training.to_bytes())
@@ -267,7 +277,7 @@ def create_app(
         layout: Annotated[
             Literal["columns", "records"],
             Query(
-                description="Parquet/Arrow bodies: columns named by the model's roles, or the records' layout"
+                description="Parquet/Arrow bodies: columns named by the model's mapping, or records' layout"
             ),
         ] = "columns",
     ) -> dict[str, Any]:
@@ -275,18 +285,19 @@ def create_app(
         body, content_type = await _read_body(request, max_body)
 
         def work() -> dict[str, Any]:
+            mapping = model_mapping(model)
             if content_type in batches.TABLE_TYPES:
                 batch = batches.from_table(
                     body,
                     content_type,
                     batch_id,
-                    model.columns,
+                    mapping,
                     layout=layout,
                     fingerprint=fingerprint,
                     model_version=model_version,
                 )
             elif content_type in batches.JSON_TYPES:
-                batch = batches.from_json(_json(body), model.columns)
+                batch = batches.from_json(_json(body), mapping)
             else:
                 raise InputError(
                     f"Content-Type {content_type!r} not supported: use application/json, "

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, profile
 from mlwarden.quality import Contract
+from mlwarden.registry.columns import model_mapping
+from mlwarden.schema import ColumnMapping
 from mlwarden.server.batches import STAMP, Batch
 from mlwarden.store import Store
 from mlwarden.store.schema import (
@@ -42,7 +44,7 @@ from mlwarden.store.schema import (
 )
 from mlwarden.store.upsert import insert_ignore
 
-BATCH_SAMPLE_SIZE = 500  # rows of each batch kept in its profile's reservoir (a window keeps as many)
+BATCH_SAMPLE_ROWS = 500  # rows of each batch kept in its profile's row sample (a window keeps as many)
 KNOWN_WINDOWS = 10_000  # (model, window) rows this process has seen committed, per store, before forgetting
 
 # Built once: a statement object per request costs more to build and cache-key than to execute.
@@ -97,8 +99,9 @@ def latest_reference_id_in(session: Session, model_id: int) -> int | None:
 def ingest_predictions(
     store: Store, model: Model, batch: Batch, reference: DatasetProfile | None
 ) -> IngestResult:
-    """Profile ``batch`` per window and store profiles, prediction keys and outputs atomically."""
-    roles = model.columns
+    """Profile ``batch`` per window and store profiles, prediction keys and outputs atomically. The model's
+    mapping decides what is profiled: ``ignore`` columns are not, ``categorical``/``numeric`` set kinds."""
+    mapping = model_mapping(model)
     sent = batch.frame
     received = datetime.now(UTC)
     stamps = pc.fill_null(batch.timestamps, pa.scalar(received, STAMP))  # unstamped records: receive time
@@ -107,14 +110,16 @@ def ingest_predictions(
     for start, rows in rows_per_window(stamps, model.window_seconds):
         part = profile(
             profiled if rows is None else profiled.iloc[rows],
+            mapping=mapping,
             reference=reference,
-            sample_size=BATCH_SAMPLE_SIZE,
+            sample_rows=BATCH_SAMPLE_ROWS,
             sketch=reference is None,
         )
         parts.append((start, part))
         # the contract judges the rows as sent, before any coercion, in the window they belong to
-        violations.append((start, contract_findings(model, sent if rows is None else sent.iloc[rows])))
-    predictions = _prediction_table(model, batch, stamps, roles)
+        rows_sent = sent if rows is None else sent.iloc[rows]
+        violations.append((start, contract_findings(model, rows_sent, mapping)))
+    predictions = _prediction_table(model, batch, stamps, mapping)
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
     known = _known_windows.setdefault(store, set())
     new_windows = [s for s, _ in parts if (model.id, s) not in known]
@@ -176,11 +181,13 @@ def parsed_contract(text: str) -> Contract:
     return Contract.from_yaml(text)
 
 
-def contract_findings(model: Model, frame: pd.DataFrame) -> list[Finding]:
-    """Violations of the model's contract by this batch's rows (features and outputs; ids and times aside)."""
+def contract_findings(model: Model, frame: pd.DataFrame, mapping: ColumnMapping) -> list[Finding]:
+    """Violations of the model's contract by this batch's rows (features and outputs; ids, times and the
+    mapping's ``ignore`` columns aside)."""
     if not model.contract:
         return []
-    return parsed_contract(model.contract).validate(frame)
+    ignored = [c for c in mapping.ignore if c in frame.columns]
+    return parsed_contract(model.contract).validate(frame.drop(columns=ignored) if ignored else frame)
 
 
 def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame:
@@ -204,14 +211,14 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     return frame.assign(**changed) if changed else frame
 
 
-def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, roles: dict) -> pa.Table:
+def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, mapping: ColumnMapping) -> pa.Table:
     """Prediction keys and outputs as columns of the ``predictions`` table, as Arrow arrays (``batch_pk``
-    is added once the batch row exists)."""
+    is added once the batch row exists). Several score columns are kept as a JSON object keyed by column."""
     frame = batch.frame
     n = len(frame)
-    pred = roles["prediction"]
+    pred = mapping.prediction
     prediction = pa.array(frame[pred].astype("string")) if pred in frame else pa.nulls(n, pa.string())
-    scores = [s for s in roles["score"] if s in frame]
+    scores = [s for s in mapping.score_columns if s in frame]
     score = np.full(n, np.nan)
     if len(scores) == 1:
         score = pd.to_numeric(frame[scores[0]], errors="coerce").to_numpy(float)

@@ -10,6 +10,8 @@ import pandas as pd
 from mlwarden.errors import InputError
 from mlwarden.profile import DatasetProfile, profile
 from mlwarden.profile.serialize import MAGIC
+from mlwarden.registry.columns import model_mapping
+from mlwarden.schema import ColumnMapping
 from mlwarden.server.batches import ARROW_TYPES, PARQUET_TYPES
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, Reference
@@ -43,16 +45,22 @@ def read_reference(body: bytes, content_type: str) -> DatasetProfile | pd.DataFr
 
 
 def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFrame) -> dict[str, Any]:
-    """Profile (if needed) and store the reference; id, timestamp and target are not profiled."""
-    roles = model.columns
-    skip = [roles["id"], roles["timestamp"], roles["target"]]
+    """Profile (if needed) and store the reference as the model's mapping says: id, timestamp, target and
+    ``ignore`` columns are not profiled, ``categorical``/``numeric`` set kinds. Raises
+    :class:`~mlwarden.errors.InputError` for an empty table, or one missing a column the mapping names for
+    kinds, drift settings or some (not all) of its score columns."""
+    mapping = model_mapping(model)
+    skip = [mapping.id, mapping.timestamp, mapping.target, *mapping.ignore]
     labelled = None
     if isinstance(data, pd.DataFrame):
         if data.empty:
             raise InputError("reference: the table has no rows")
-        labelled = _labelled_sample(data, roles)
+        _check_named_columns(data, mapping)
+        labelled = _labelled_sample(data, mapping)
         data = profile(
-            data.drop(columns=[c for c in skip if c in data.columns]), source=f"reference of {model.name}"
+            data.drop(columns=[c for c in skip if c in data.columns]),
+            mapping=mapping,
+            source=f"reference of {model.name}",
         )
     else:
         for column in skip:
@@ -63,7 +71,7 @@ def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFr
         stored = session.get(Model, model.id)
         contract = "kept"
         if stored.contract is None:
-            stored.contract, contract = _inferred_contract(data, roles), "inferred"
+            stored.contract, contract = _inferred_contract(data, mapping), "inferred"
     return {
         "rows": data.rows,
         "columns": list(data.columns),
@@ -72,18 +80,33 @@ def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFr
     }
 
 
-def _inferred_contract(reference: DatasetProfile, roles: dict[str, Any]) -> str:
+def _check_named_columns(data: pd.DataFrame, mapping: ColumnMapping) -> None:
+    """A column the mapping names for a kind or drift setting, or one score column of several, that the
+    reference lacks would be silently ignored: say so instead."""
+    present = set(map(str, data.columns))
+    named = mapping.named_columns()
+    kinds = ("categorical", "numeric", "drift")
+    missing = [c for c, field in named.items() if field in kinds and c not in present]
+    scores = mapping.score_columns
+    if any(c in present for c in scores):
+        missing += [c for c in scores if c not in present]
+    if missing:
+        column = missing[0]
+        raise InputError(f"reference: no column {column!r}, named in the model's columns.{named[column]}")
+
+
+def _inferred_contract(reference: DatasetProfile, mapping: ColumnMapping) -> str:
     """The input/output contract learned from the reference (editable: GET/PUT …/contract)."""
     from mlwarden.quality import Contract
 
-    scores = [s for s in roles["score"] if s in reference.columns]
-    prediction = roles["prediction"] if roles["prediction"] in reference.columns else None
+    scores = [s for s in mapping.score_columns if s in reference.columns]
+    prediction = mapping.prediction if mapping.prediction in reference.columns else None
     return Contract.infer(reference, prediction=prediction, scores=scores).to_yaml()
 
 
-def _labelled_sample(data: pd.DataFrame, roles: dict[str, Any]) -> bytes | None:
+def _labelled_sample(data: pd.DataFrame, mapping: ColumnMapping) -> bytes | None:
     """Up to LABELLED_ROWS rows with a label, as Parquet: what performance estimation is fitted on."""
-    target = roles["target"]
+    target = mapping.target
     if target not in data.columns:
         return None
     rows = data[data[target].notna()]
@@ -91,7 +114,7 @@ def _labelled_sample(data: pd.DataFrame, roles: dict[str, Any]) -> bytes | None:
         return None
     if len(rows) > LABELLED_ROWS:
         rows = rows.sample(LABELLED_ROWS, random_state=0)
-    keep = [c for c in (target, roles["prediction"], *roles["score"]) if c in rows.columns]
+    keep = [c for c in (target, *mapping.outputs) if c in rows.columns]
     buffer = io.BytesIO()
     rows[keep].reset_index(drop=True).to_parquet(buffer)
     return buffer.getvalue()

@@ -20,9 +20,13 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
+from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
+from mlwarden.registry.columns import model_mapping
+from mlwarden.schema import ColumnMapping
 from mlwarden.server.ingest import latest_reference, stored_finding
+from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.store import Store
 from mlwarden.store.schema import (
     Alert,
@@ -31,6 +35,7 @@ from mlwarden.store.schema import (
     ModelVersion,
     PartialProfile,
     Prediction,
+    Reference,
     StoredFinding,
     Window,
 )
@@ -91,9 +96,10 @@ def evaluate_due(store: Store, now: datetime | None = None) -> int:
 
 
 def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
-    """Run the model's checks on one window and store findings, alerts and a summary."""
-    from mlwarden.comparison import evaluate
-
+    """Run the model's checks on one window and store findings, alerts and a summary. The model's column
+    mapping says what each column is; the class set and positive label come from it and the reference,
+    never from the labels this window happens to hold. A mapping the data contradicts (score columns in
+    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding."""
     with store.session() as session:
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
@@ -103,13 +109,12 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
             .order_by(PartialProfile.id)
         ).all()
         reference = latest_reference(session, model_id)
-        outputs = _outputs(session, model, window)
+        mapping = model_mapping(model)
+        outputs = _outputs(session, model, window, mapping)
         training = _champion_training_profile(session, model_id)
     upto = max(pid for pid, _ in partials)
     current = merge(DatasetProfile.from_bytes(blob) for _, blob in partials)
-    roles = model.columns
-    scores = [s for s in roles["score"] if s in current]
-    prediction = roles["prediction"] if roles["prediction"] in current else None
+    summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
             Finding(
@@ -118,40 +123,70 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
                 message=f"model {model.name} has no reference: register one to evaluate its windows",
             )
         ]
-        summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     else:
-        ref_profile = DatasetProfile.from_bytes(reference.profile)
-        ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
-        # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
-        # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
-        with threadpool_limits(limits=1):
-            report = evaluate(
-                ref_profile,
-                current,
-                ref_rows=ref_rows,
-                cur_rows=outputs,
-                target=roles["target"],
-                prediction=prediction,
-                scores=scores,
-                slo=model.slos,
-            )
-        findings = list(report.findings)
-        from mlwarden.quality import check_ids
-
-        findings += check_ids(outputs[roles["id"]], column=roles["id"])
-        summary = {
-            "rows": current.rows,
-            "evaluated": True,
-            "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
-            "drifted_columns": report.drift.drifted_columns,
-            "performance": report.performance,
-            "labelled": int(outputs[roles["target"]].notna().sum()),
-        }
+        try:
+            findings, summary = _checked(model, mapping, reference, current, outputs)
+        except InputError as exc:  # the mapping contradicts the data: retrying cannot help, the owner can
+            findings = [_not_evaluated(model, exc)]
     if training is not None:
-        findings += _training_skew(model, training, current)
+        findings += _training_skew(mapping, training, current)
     findings = [replace(f, model=model.name) for f in findings]
     _store_results(store, model, window, findings, summary, upto, _judged(summary))
     return findings
+
+
+def _checked(
+    model: Model, mapping: ColumnMapping, reference: Reference, current: DatasetProfile, outputs: pd.DataFrame
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Every check of a window against the reference: its findings and the window's summary."""
+    from mlwarden.comparison import evaluate
+    from mlwarden.quality import check_ids
+
+    ref_profile = DatasetProfile.from_bytes(reference.profile)
+    ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
+    if ref_rows is not None:
+        ref_rows = typed_frame(ref_rows, mapping)
+    # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
+    # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
+    with threadpool_limits(limits=1):
+        report = evaluate(
+            ref_profile,
+            current,
+            mapping=window_mapping(mapping, current),
+            ref_rows=ref_rows,
+            cur_rows=outputs,
+            slo=model.slos,
+        )
+    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id)]
+    summary = {
+        "rows": current.rows,
+        "evaluated": True,
+        "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
+        "drifted_columns": report.drift.drifted_columns,
+        "performance": report.performance,
+        "labelled": int(outputs[mapping.target].notna().sum()),
+    }
+    return findings, summary
+
+
+def _not_evaluated(model: Model, exc: InputError) -> Finding:
+    return Finding(
+        check="evaluation.failed",
+        severity=Severity.CRITICAL,
+        message=f"window not evaluated: {exc} — fix the model's columns (PATCH /v1/models/{model.name})",
+    )
+
+
+def window_mapping(mapping: ColumnMapping, current: DatasetProfile) -> ColumnMapping:
+    """The mapping a window is evaluated with: class labels typed as the window's labels are; without the
+    prediction or the score columns when the window's batches carried none (a model that sends only
+    scores, or only predictions)."""
+    update: dict[str, Any] = {}
+    if mapping.prediction not in current.columns:
+        update["prediction"] = None
+    if not all(column in current.columns for column in mapping.score_columns):
+        update["scores"] = None  # a missing score column is the contract's finding, not a misread class
+    return typed_mapping(mapping.model_copy(update=update) if update else mapping)
 
 
 def _champion_training_profile(session: Session, model_id: int) -> DatasetProfile | None:
@@ -166,14 +201,14 @@ def _champion_training_profile(session: Session, model_id: int) -> DatasetProfil
     return DatasetProfile.from_bytes(blob) if blob is not None else None
 
 
-def _training_skew(model: Model, training: DatasetProfile, current: DatasetProfile) -> list[Finding]:
+def _training_skew(
+    mapping: ColumnMapping, training: DatasetProfile, current: DatasetProfile
+) -> list[Finding]:
     """Distributional skew of the window's features against the champion's training features (thresholds
     half of drift's: serving should compute what training computed, not merely something similar)."""
     from mlwarden.features import SkewConfig, skew_result
 
-    roles = model.columns
-    outputs = {roles["id"], roles["timestamp"], roles["prediction"], roles["target"], *roles["score"]}
-    features = [name for name in training.columns if name not in outputs]
+    features = mapping.features(training.columns)
     if not features:
         return []
     # alpha 0.01 and no domain classifier: an hourly check must not cry wolf (docs/features.md has the rates);
@@ -194,9 +229,9 @@ def _batch_findings(session: Session, model: Model, window: Window) -> list[Find
     return [Finding(check=r.check, severity=r.severity, message=r.message, column=r.column) for r in rows]
 
 
-def _outputs(session: Session, model: Model, window: Window) -> pd.DataFrame:
-    """The window's predictions with their labels (latest label per id), joined in SQL."""
-    roles = model.columns
+def _outputs(session: Session, model: Model, window: Window, mapping: ColumnMapping) -> pd.DataFrame:
+    """The window's predictions with their labels (latest label per id), joined in SQL; columns named by
+    the mapping, the score columns in its class order."""
     latest = (
         select(Label.prediction_id, func.max(Label.id).label("label_pk"))
         .where(Label.model_id == model.id)
@@ -212,23 +247,15 @@ def _outputs(session: Session, model: Model, window: Window) -> pd.DataFrame:
         .outerjoin(Label, Label.id == latest.c.label_pk)
     ).all()
     frame = pd.DataFrame(rows, columns=["id", "prediction", "score", "scores", "label"])
-    out = pd.DataFrame({roles["id"]: frame["id"], roles["target"]: frame["label"]})
-    out[roles["prediction"]] = frame["prediction"]
-    if len(roles["score"]) == 1:
-        out[roles["score"][0]] = frame["score"].astype(float)
+    out = pd.DataFrame({mapping.id: frame["id"], mapping.target: frame["label"]})
+    out[mapping.prediction] = frame["prediction"]
+    names = mapping.score_columns
+    if len(names) == 1:
+        out[names[0]] = frame["score"].astype(float)
     elif frame["scores"].notna().any():
-        out = out.join(pd.DataFrame(frame["scores"].tolist(), index=frame.index)[roles["score"]])
-    return _typed(out, roles)
-
-
-def _typed(frame: pd.DataFrame, roles: dict[str, Any]) -> pd.DataFrame:
-    """Labels and predictions are stored as text; give them back numbers where every value is numeric."""
-    for role in ("target", "prediction"):
-        column = frame[roles[role]]
-        numeric = pd.to_numeric(column, errors="coerce")
-        if column.notna().any() and numeric[column.notna()].notna().all():
-            frame[roles[role]] = numeric
-    return frame
+        stored = pd.DataFrame(frame["scores"].tolist(), index=frame.index)
+        out = out.join(stored.reindex(columns=names))  # the mapping's class order, whatever was stored
+    return typed_frame(out, mapping)
 
 
 def _judged(summary: dict[str, Any]) -> Callable[[str], bool]:
