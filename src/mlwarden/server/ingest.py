@@ -211,13 +211,23 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     return frame.assign(**changed) if changed else frame
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Predicted labels as text, as labels are stored: integer labels that became floats because a value is
+    missing are written ``"1"``, not ``"1.0"``, so they still join with their labels."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        finite = values.dropna()
+        if np.isfinite(finite).all() and (finite == np.round(finite)).all():
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
 def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, mapping: ColumnMapping) -> pa.Table:
     """Prediction keys and outputs as columns of the ``predictions`` table, as Arrow arrays (``batch_pk``
     is added once the batch row exists). Several score columns are kept as a JSON object keyed by column."""
     frame = batch.frame
     n = len(frame)
     pred = mapping.prediction
-    prediction = pa.array(frame[pred].astype("string")) if pred in frame else pa.nulls(n, pa.string())
+    prediction = pa.array(_as_text(frame[pred])) if pred in frame else pa.nulls(n, pa.string())
     scores = [s for s in mapping.score_columns if s in frame]
     score = np.full(n, np.nan)
     if len(scores) == 1:
