@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -129,6 +130,10 @@ def test_slo_makes_a_performance_collapse_critical(files, tmp_path):
     breach = [f for f in json.loads(r.stdout)["findings"] if f["check"] == "performance.realized"]
     assert breach[0]["severity"] == "critical" and breach[0]["threshold"] == 0.78
     assert breach[0]["value"] == pytest.approx(auc)
+    r = mlwarden(*args, "--slo", "roc_auc>=0.78")  # text: the performance table, realized with its band
+    row = next(line for line in r.stdout.splitlines() if line.strip("│ ").startswith("roc_auc"))
+    assert re.search(rf"{auc:.3f} \[0\.\d{{3}}, 0\.\d{{3}}\]", row), row
+    assert re.search(r"critical performance.realized +realized roc_auc", r.stdout)
     r = mlwarden(*args, "--slo", "roc_auc>0.78")
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
         "error: --slo 'roc_auc>0.78': expected METRIC>=X or METRIC<=X, e.g. roc_auc>=0.78"

@@ -178,7 +178,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
             + ("[bold red]drifted[/]" if mv.drifted else "ok")
         )
     if report.performance.get("estimated") or report.performance.get("realized"):
-        console.print(_performance_table(report.performance))
+        console.print(_performance_table(report))
     colors = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
     for f in report.findings:
         console.print(
@@ -212,19 +212,21 @@ def _drift_table(title: str, entries: list[ColumnDrift]) -> Table:
     return table
 
 
-def _performance_table(performance: dict[str, dict[str, float | None]]) -> Table:
-    """One row per metric: the estimate and the realized value, each with its 95 % band when known."""
+def _performance_table(report: Report) -> Table:
+    """One row per metric: the estimate and the realized value, each with its 95 % band when known; then
+    the row counts."""
+    from mlwarden.report.report import COUNT_LABELS
+
     table = Table(title="performance", title_justify="left")
     for name in ("metric", "estimated (no labels)", "realized (labels)"):
         table.add_column(name, justify="left" if name == "metric" else "right")
-    estimated, realized = performance.get("estimated", {}), performance.get("realized", {})
-    names = [
-        n for n in dict.fromkeys([*estimated, *realized]) if not n.endswith(("_lower", "_upper")) and n != "n"
-    ]
-    for name in names:
+    estimated, realized = report.performance.get("estimated", {}), report.performance.get("realized", {})
+    metrics, counts = report.performance_names()
+    for name in metrics:
         table.add_row(name, _banded(estimated, name), _banded(realized, name))
-    rows = [f"{int(m['n']):,}" if m.get("n") is not None else "–" for m in (estimated, realized)]
-    table.add_row("rows", *rows)
+    for name in counts:
+        shown = [f"{int(m[name]):,}" if m.get(name) is not None else "–" for m in (estimated, realized)]
+        table.add_row(COUNT_LABELS.get(name, name), *shown)
     return table
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from mlwarden.report.plots import categorical_svg, numeric_svg
+from mlwarden.report.report import COUNT_LABELS
 
 if TYPE_CHECKING:
     from mlwarden.drift import ColumnDrift
@@ -39,9 +40,13 @@ def render_html(report: Report) -> str:
         ("Target drift", _cards(report, report.target_drift)),
         ("Prediction and score drift", _cards(report, report.output_drift)),
     ]
+    metric_names, count_names = report.performance_names()
     return _env.get_template("report.html.j2").render(
         report=report,
         counts=report.counts(),
+        metric_names=metric_names,
+        count_names=count_names,
+        count_labels=COUNT_LABELS,
         sections=[(title, cards) for title, cards in sections if cards],
         fmt=_fmt,
     )

@@ -13,6 +13,9 @@ from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings
 from mlwarden.profile import DatasetProfile
 from mlwarden.schema import ColumnMapping
 
+# Row counts among the performance entries, and how reports label them.
+COUNT_LABELS = {"n": "rows", "n_scored": "rows with finite scores", "n_predicted": "rows with a prediction"}
+
 
 @dataclass(slots=True)
 class Report:
@@ -62,6 +65,14 @@ class Report:
     @property
     def drifted_features(self) -> list[str]:
         return [c.column for c in self.feature_drift if c.drifted]
+
+    def performance_names(self) -> tuple[list[str], list[str]]:
+        """``(metrics, counts)``: the metric names and the row-count names (``n``, ``n_*``) of either side,
+        in order of appearance; the ``_lower``/``_upper`` band entries are left to their metric."""
+        names = dict.fromkeys(name for side in self.performance.values() for name in side)
+        names = [n for n in names if not n.endswith(("_lower", "_upper"))]
+        counts = [n for n in names if n == "n" or n.startswith("n_")]
+        return [n for n in names if n not in counts], counts
 
     def counts(self) -> dict[str, int]:
         """Number of findings per severity."""
