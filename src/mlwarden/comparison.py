@@ -123,10 +123,10 @@ def evaluate(
 
     Features (``mapping.features``) are tested for drift together (multivariate check included); the
     target (when current holds labels) and the outputs are tested too, each reported in its own section;
-    the id and the timestamp are never tested. ``ref_rows`` is the labelled reference (target, outputs;
-    features too for regression loss estimation) and ``cur_rows`` the current rows, with the target where
-    labels arrived. An empty current gives one critical ``data.empty`` finding and nothing else; an empty
-    reference raises :class:`InputError`.
+    the id (one info finding says so) and the timestamp are never tested. ``ref_rows`` is the labelled
+    reference (target, outputs; features too for regression loss estimation) and ``cur_rows`` the current
+    rows, with the target where labels arrived. An empty current gives one critical ``data.empty``
+    finding and nothing else; an empty reference raises :class:`InputError`.
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.quality import check_data_quality, check_output
@@ -199,18 +199,17 @@ def _empty_current() -> Finding:
 
 
 def _identifier_findings(mapping: ColumnMapping, reference: DatasetProfile) -> list[Finding]:
-    """An info finding per column the mapping names as the row id or the timestamp: never drift-tested."""
-    named = [(mapping.id, "identifier (columns.id)"), (mapping.timestamp, "timestamp (columns.timestamp)")]
+    """An info finding for the column the mapping names as the row id: an identifier by role, not tested."""
+    if mapping.id is None or mapping.id not in reference.columns:
+        return []
     return [
         Finding(
             check="drift",
             severity=Severity.INFO,
-            message=f"{column}: {what}: not tested for drift",
-            column=column,
-            evidence={"role": what.split()[0]},
+            message=f"{mapping.id}: identifier (columns.id): not tested for drift",
+            column=mapping.id,
+            evidence={"role": "id"},
         )
-        for column, what in named
-        if column is not None and column in reference.columns
     ]
 
 
