@@ -177,7 +177,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
             f"multivariate (features): domain-classifier ROC AUC {mv.score:.3f} (threshold {mv.threshold}) → "
             + ("[bold red]drifted[/]" if mv.drifted else "ok")
         )
-    if report.performance.get("estimated") or report.performance.get("realized"):
+    if report.performance_names()[0]:  # some metric, not only row counts
         console.print(_performance_table(report))
     colors = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
     for f in report.findings:
