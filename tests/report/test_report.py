@@ -31,6 +31,9 @@ def test_json_follows_the_contract(report):
         assert set(col) >= {"column", "kind", "method", "score", "threshold", "p_value", "drifted"}
         assert col["kind"] in ("numeric", "categorical")
     assert "x" in drift["drifted_columns"]
+    assert [c["column"] for c in drift["columns"]] == ["x", "c"]  # features of the reference only
+    assert [c["column"] for c in drift["target"]] == ["y"]
+    assert [c["column"] for c in drift["outputs"]] == ["pred", "score"]
     assert set(data["performance"]) == {"estimated", "realized"}
     assert 0 <= data["performance"]["realized"]["accuracy"] <= 1
     for f in data["findings"]:
@@ -56,6 +59,9 @@ def test_html_is_self_contained_and_escaped(report, tmp_path):
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert html.index(">x<") < html.index(">c<")  # drifted columns first
+    sections = [h for h in re.findall(r"<h2>([^<]+)</h2>", html) if h.endswith(" drift")]
+    assert sections == ["Multivariate drift", "Feature drift", "Target drift", "Prediction and score drift"]
+    assert html.index("<h2>Target drift") < html.index(">y<") < html.index("<h2>Prediction and score")
 
 
 def test_clean_data_has_no_findings():
