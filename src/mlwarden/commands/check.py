@@ -69,8 +69,9 @@ def check(
 ) -> None:
     """Compare CURRENT with REFERENCE: drift, data quality, output sanity and performance.
 
-    Flags override the --config file. Exit code 0 when nothing is critical, 1 on critical findings (an
-    empty CURRENT included), 2 on bad input, 3 on an internal error.
+    Flags override the --config file.
+
+    Exit codes: 0 nothing critical, 1 critical findings (or an empty CURRENT), 2 bad input, 3 internal error.
     """
     from mlwarden.comparison import compare
     from mlwarden.findings import sort_findings
