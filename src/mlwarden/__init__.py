@@ -3,6 +3,8 @@
 >>> import mlwarden as mw
 >>> ref = mw.profile(reference_df)
 >>> report = mw.compare(ref, current_df, target="y", prediction="y_pred")
+>>> mapping = mw.ColumnMapping(target="y", scores="p_yes", id="customer_id")
+>>> report = mw.compare(reference_df, current_df, mapping=mapping, slo={"roc_auc": 0.78})
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ _LAZY = {
     "Severity": "mlwarden.findings",
     "InputError": "mlwarden.errors",
     "ColumnMapping": "mlwarden.schema",
+    "ModelConfig": "mlwarden.schema.config",
     "compare": "mlwarden.comparison",
+    "evaluate": "mlwarden.comparison",
 }
 
 __all__ = [
@@ -30,8 +34,10 @@ __all__ = [
     "DatasetProfile",
     "Finding",
     "InputError",
+    "ModelConfig",
     "Severity",
     "compare",
+    "evaluate",
     "load_profile",
     "merge",
     "profile",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mlwarden.errors import InputError
-from mlwarden.findings import Finding, sort_findings
+from mlwarden.findings import Finding, Severity, sort_findings
 from mlwarden.profile import DatasetProfile, is_profile_file, load_profile, profile, read_table
+from mlwarden.schema import ColumnMapping
 
 if TYPE_CHECKING:
     from mlwarden.drift import DriftConfig
@@ -18,75 +19,93 @@ if TYPE_CHECKING:
 
 Data = pd.DataFrame | DatasetProfile | str | Path
 Progress = Callable[[str], None]
+Scores = str | list[str] | dict[Any, str]
+OUTPUT_FIELDS = ("prediction", "scores")  # roles that must exist on both sides
 
 
 def load_data(data: Data, *, role: str) -> tuple[pd.DataFrame | None, DatasetProfile | None, str | None]:
-    """``(rows, profile, source)`` for a DataFrame, a saved profile, or a CSV/Parquet path."""
+    """``(rows, profile, source)`` for a DataFrame, a saved profile, or a CSV/Parquet path.
+
+    Column names of rows come back as strings (a frame built from a numpy array has integer names), so that
+    names given by the user, the profile's names and the rows' names are one and the same.
+    """
     if isinstance(data, DatasetProfile):
         return None, data, data.source
     if isinstance(data, pd.DataFrame):
-        return data, None, None
+        return string_columns(data, role=role), None, None
     if isinstance(data, str | Path):
         if is_profile_file(data):
             return None, load_profile(data), str(data)
-        return read_table(data), None, str(data)
+        return string_columns(read_table(data), role=str(data)), None, str(data)
     raise InputError(
         f"{role}: expected a DataFrame, a saved profile or a CSV/Parquet path, got {type(data).__name__}"
     )
+
+
+def string_columns(frame: pd.DataFrame, *, role: str) -> pd.DataFrame:
+    """``frame`` with its column names as strings (no data is copied); raise if two names then clash."""
+    if all(isinstance(c, str) for c in frame.columns):
+        return frame
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        clash = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"{role}: column names clash once written as text: {', '.join(clash)}")
+    return frame.set_axis(names, axis=1)
 
 
 def compare(
     reference: Data,
     current: Data,
     *,
+    mapping: ColumnMapping | None = None,
     target: str | None = None,
     prediction: str | None = None,
-    score: str | list[str] | None = None,
+    score: Scores | None = None,
     columns: list[str] | None = None,
     drift_config: DriftConfig | None = None,
+    slo: dict[str, float] | None = None,
     on_progress: Progress | None = None,
 ) -> Report:
     """Compare ``current`` with ``reference``: drift, data quality, output sanity and performance.
 
-    Each side may be a DataFrame, a saved profile or a CSV/Parquet path. ``target``, ``prediction`` and
-    ``score`` name the label, the model's predicted label and its score column(s) (one per class for a
-    multiclass model); performance is estimated whenever a score and a labelled reference are available,
-    and realized when ``current`` has the target too.
+    Each side may be a DataFrame, a saved profile or a CSV/Parquet path. ``mapping`` says what each column
+    is (:class:`~mlwarden.schema.ColumnMapping`); ``target``, ``prediction`` and ``score`` are shortcuts
+    merged into it (``score``: one column, a list in sorted class order, or a ``{class: column}`` map).
+    ``columns`` limits the *features* tested (columns with a role are always used). ``slo`` maps metric
+    names to the limits whose breach is critical (``{"roc_auc": 0.78}``: at least; ``{"mae": 3}``: at most).
+
+    Performance is estimated whenever outputs and a labelled reference (rows, not a saved profile) are
+    available, and realized when ``current`` holds labels too. Raises :class:`InputError` when a column the
+    mapping names is missing, the reference has no rows, or the two sides share no column.
     """
+    mapping = (mapping or ColumnMapping()).merged(
+        target=_name(target), prediction=_name(prediction), scores=_score_names(score)
+    )
     ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
     cur_rows, cur_profile, cur_source = load_data(current, role="current")
-    scores = [score] if isinstance(score, str) else list(score or [])
     ref_names, cur_names = _names(ref_rows, ref_profile), _names(cur_rows, cur_profile)
-    named = [("--prediction", prediction)] + [("--score", s) for s in scores]
-    for option, column in named:
-        for role, names in (("reference", ref_names), ("current", cur_names)):
-            if column is not None and column not in names:
-                raise InputError(f"{role} has no column '{column}' (given as {option})")
-    if target is not None and target not in ref_names and target not in cur_names:
-        raise InputError(f"neither reference nor current has a column '{target}' (given as --target)")
-
+    check_named_columns(mapping, ref_names, cur_names)
+    if columns is not None:
+        mapping = _only_features(mapping, [str(c) for c in columns], ref_names)
     if ref_profile is None:
-        ref_profile = profile(ref_rows, columns=columns, source=ref_source, on_column=on_progress)
+        ref_profile = profile(ref_rows, mapping=mapping, source=ref_source, on_column=on_progress)
     if cur_profile is None:
-        cur_columns = [c for c in (columns or list(ref_profile.columns)) if c in cur_rows.columns]
-        if not cur_columns and len(cur_rows.columns):
-            ref_names = ", ".join(list(ref_profile.columns)[:10])
-            cur_names = ", ".join(map(str, cur_rows.columns[:10]))
+        if not set(ref_profile.columns) & set(cur_names) and cur_names:
             raise InputError(
-                f"reference and current share no columns (reference: {ref_names}; current: {cur_names})"
+                f"reference and current share no columns (reference: {', '.join(ref_names[:10])}; "
+                f"current: {', '.join(cur_names[:10])})"
             )
-        cur_profile = profile(cur_rows, reference=ref_profile, source=cur_source, on_column=on_progress)
-
+        cur_profile = profile(
+            cur_rows, mapping=mapping, reference=ref_profile, source=cur_source, on_column=on_progress
+        )
     return evaluate(
         ref_profile,
         cur_profile,
+        mapping=mapping,
         ref_rows=ref_rows,
         cur_rows=cur_rows,
-        target=target,
-        prediction=prediction,
-        scores=scores,
-        columns=columns,
         drift_config=drift_config,
+        slo=slo,
     )
 
 
@@ -94,60 +113,146 @@ def evaluate(
     reference: DatasetProfile,
     current: DatasetProfile,
     *,
+    mapping: ColumnMapping,
     ref_rows: pd.DataFrame | None = None,
     cur_rows: pd.DataFrame | None = None,
-    target: str | None = None,
-    prediction: str | None = None,
-    scores: list[str] | tuple[str, ...] = (),
-    columns: list[str] | None = None,
     drift_config: DriftConfig | None = None,
     slo: dict[str, float] | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
-    ``ref_rows`` is the labelled reference (target, prediction, scores; features too for regression loss
-    estimation) and ``cur_rows`` the current outputs, with the target where labels arrived. ``slo`` maps
-    metric names to the bounds whose breach is critical.
+    Features (``mapping.features``) are tested for drift together (multivariate check included); the
+    target (when current holds labels) and the outputs are tested too, each reported in its own section;
+    the id (one info finding says so) and the timestamp are never tested. ``ref_rows`` is the labelled
+    reference (target, outputs; features too for regression loss estimation) and ``cur_rows`` the current
+    rows, with the target where labels arrived. An empty current gives one critical ``data.empty``
+    finding and nothing else; an empty reference raises :class:`InputError`.
     """
-    from mlwarden.drift import detect_drift
+    from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.quality import check_data_quality, check_output
     from mlwarden.report import Report
 
-    scores = list(scores)
-    drift = detect_drift(reference, current, columns=columns, config=drift_config)
-    outputs = tuple(c for c in (prediction, *scores) if c)
-    findings: list[Finding] = drift.findings()
-    findings += check_data_quality(reference, current, exclude=outputs)
-    findings += check_output(reference, current, prediction=prediction, scores=scores)
-    performance, perf_findings, notes = _performance(ref_rows, cur_rows, target, prediction, scores, slo)
-    findings += perf_findings
+    if reference.rows == 0:
+        raise InputError("reference has no rows: a reference needs data to compare against")
+    if current.rows == 0:
+        empty = DriftResult(columns=[])
+        return Report(reference, current, drift=empty, findings=[_empty_current()], mapping=mapping)
+    roles, notes = drift_roles(mapping, reference, current)
+    config = DriftConfig.from_mapping(mapping, base=drift_config)
+    drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
+    findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
+    findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
+    performance, perf_findings, perf_notes = _performance(ref_rows, cur_rows, mapping, slo)
     return Report(
         reference=reference,
         current=current,
         drift=drift,
-        findings=sort_findings(findings),
+        findings=sort_findings(findings + perf_findings),
         performance=performance,
-        notes=notes,
+        notes=notes + perf_notes,
+        mapping=mapping,
     )
 
 
-def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> set[str]:
-    return set(map(str, rows.columns)) if rows is not None else set(prof.columns)
+def drift_roles(
+    mapping: ColumnMapping, reference: DatasetProfile, current: DatasetProfile
+) -> tuple[dict[str, str], list[str]]:
+    """``({column: role}, notes)`` for the drift test: every feature, the outputs, and the target when the
+    current data holds labels (a current without labels yet is normal, not a missing column)."""
+    roles = {column: "feature" for column in mapping.features(reference.columns)}
+    roles.update({c: "prediction" for c in [mapping.prediction] if c in reference.columns})
+    roles.update({c: "score" for c in mapping.score_columns if c in reference.columns})
+    notes = []
+    target = mapping.target
+    if target is not None and target in reference.columns:
+        if target in current.columns and current.columns[target].count > 0:
+            roles[target] = "target"
+        else:
+            notes.append(f"no labels in current data ('{target}'): target drift not tested")
+    return roles, notes
+
+
+def check_named_columns(mapping: ColumnMapping, ref_names: list[str], cur_names: list[str]) -> None:
+    """Raise :class:`InputError` naming the field and column when a column the mapping names is missing:
+    outputs must be on both sides, the target on at least one, every other named column in the reference."""
+    for column, field_name in mapping.named_columns().items():
+        if field_name == "target":
+            if column not in ref_names and column not in cur_names:
+                raise InputError(f"neither reference nor current has a column '{column}' (columns.target)")
+            continue
+        sides = [("reference", ref_names)]
+        if field_name in OUTPUT_FIELDS:
+            sides.append(("current", cur_names))
+        for side, names in sides:
+            if column not in names:
+                raise InputError(f"{side} has no column '{column}' (columns.{field_name})")
+
+
+def _empty_current() -> Finding:
+    return Finding(
+        check="data.empty",
+        severity=Severity.CRITICAL,
+        message="current data is empty (0 rows): nothing to compare with the reference",
+        value=0.0,
+    )
+
+
+def _identifier_findings(mapping: ColumnMapping, reference: DatasetProfile) -> list[Finding]:
+    """An info finding for the column the mapping names as the row id: an identifier by role, not tested."""
+    if mapping.id is None or mapping.id not in reference.columns:
+        return []
+    return [
+        Finding(
+            check="drift",
+            severity=Severity.INFO,
+            message=f"{mapping.id}: identifier (columns.id): not tested for drift",
+            column=mapping.id,
+            evidence={"role": "id"},
+        )
+    ]
+
+
+def _only_features(mapping: ColumnMapping, columns: list[str], ref_names: list[str]) -> ColumnMapping:
+    """``mapping`` ignoring every feature not in ``columns``."""
+    unknown = [c for c in columns if c not in ref_names]
+    if unknown:
+        raise InputError(f"columns not in the reference: {', '.join(unknown)}")
+    keep = set(columns) | mapping.roles
+    return mapping.merged(ignore=[c for c in ref_names if c not in keep])
+
+
+def _name(column: Any) -> str | None:
+    return None if column is None else str(column)
+
+
+def _score_names(score: Scores | None) -> Scores | None:
+    if score is None or isinstance(score, str):
+        return score
+    if isinstance(score, dict):
+        return {label: str(column) for label, column in score.items()}
+    return [str(column) for column in score]
+
+
+def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> list[str]:
+    return list(rows.columns) if rows is not None else list(prof.columns)
 
 
 def _performance(
     ref_rows: pd.DataFrame | None,
     cur_rows: pd.DataFrame | None,
-    target: str | None,
-    prediction: str | None,
-    scores: list[str],
+    mapping: ColumnMapping,
     slo: dict[str, float] | None = None,
 ) -> tuple[dict[str, dict[str, float | None]], list[Finding], list[str]]:
-    """Estimated performance (needs a labelled reference) and realized performance (needs current labels)."""
+    """Estimated performance (needs a labelled reference) and realized performance (needs current labels).
+
+    Same contract as ``mlwarden.performance.assess_performance``, which replaces it.
+    """
     from mlwarden.performance import estimate_performance, realized_performance
     from mlwarden.performance.findings import estimate_mismatch, performance_findings
 
     performance: dict[str, dict[str, float | None]] = {"estimated": {}, "realized": {}}
+    target, prediction, scores = mapping.target, mapping.prediction, mapping.score_columns
     if target is None or (prediction is None and not scores):
         return performance, [], []
     notes, findings = [], []

@@ -1,20 +1,26 @@
-"""Render a Report as one self-contained HTML page (inline CSS and SVG, autoescaped)."""
+"""Render a Report as one self-contained HTML page (inline CSS and SVG).
+
+Every template is autoescaped (``autoescape=True``: ``select_autoescape(["html"])`` would leave the
+``.html.j2`` template unescaped), so column names, category values and sources from the data are shown as
+text; the only markup passed through is the SVG built in :mod:`mlwarden.report.plots`, which escapes every
+string it embeds.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from mlwarden.report.plots import categorical_svg, numeric_svg
+from mlwarden.report.report import COUNT_LABELS
 
 if TYPE_CHECKING:
+    from mlwarden.drift import ColumnDrift
     from mlwarden.report.report import Report
 
-_env = Environment(
-    loader=PackageLoader("mlwarden.report", "templates"), autoescape=select_autoescape(["html"])
-)
+_env = Environment(loader=PackageLoader("mlwarden.report", "templates"), autoescape=True)
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -28,18 +34,31 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def render_html(report: Report) -> str:
-    """The report as an HTML document."""
-    columns = []
-    ordered = sorted(report.drift.columns, key=lambda c: (not c.drifted, c.score is None, -(c.score or 0)))
-    for entry in ordered:
-        ref = report.reference.columns[entry.column]
-        cur = report.current.columns.get(entry.column)
-        plot = numeric_svg(ref, cur) if ref.is_numeric else categorical_svg(ref, cur)
-        columns.append({"entry": entry, "plot": Markup(plot), "ref": ref, "cur": cur})
+    """The report as an HTML document: findings, performance, then feature, target and output drift."""
+    sections = [
+        ("Feature drift", _cards(report, report.feature_drift)),
+        ("Target drift", _cards(report, report.target_drift)),
+        ("Prediction and score drift", _cards(report, report.output_drift)),
+    ]
+    metric_names, count_names = report.performance_names()
     return _env.get_template("report.html.j2").render(
         report=report,
         counts=report.counts(),
-        columns=columns,
-        problems=report.drift.problems,
+        metric_names=metric_names,
+        count_names=count_names,
+        count_labels=COUNT_LABELS,
+        sections=[(title, cards) for title, cards in sections if cards],
         fmt=_fmt,
     )
+
+
+def _cards(report: Report, entries: list[ColumnDrift]) -> list[dict]:
+    """One card per column, drifted first: the verdict, both sides' profiles and an SVG plot."""
+    cards = []
+    for entry in sorted(entries, key=lambda c: (not c.drifted, c.score is None, -(c.score or 0))):
+        ref = report.reference.columns[entry.column]
+        cur = report.current.columns.get(entry.column)
+        plot = numeric_svg(ref, cur) if ref.is_numeric else categorical_svg(ref, cur)
+        # Markup: the plots escape every string they embed
+        cards.append({"entry": entry, "plot": Markup(plot), "ref": ref, "cur": cur})
+    return cards

@@ -8,14 +8,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlwarden.drift import DriftResult
+from mlwarden.drift import ColumnDrift, DriftResult
 from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings
 from mlwarden.profile import DatasetProfile
+from mlwarden.schema import ColumnMapping
+
+# Row counts among the performance entries, and how reports label them.
+COUNT_LABELS = {"n": "rows", "n_scored": "rows with finite scores", "n_predicted": "rows with a prediction"}
 
 
 @dataclass(slots=True)
 class Report:
-    """Everything one comparison of current data with its reference found."""
+    """Everything one comparison of current data with its reference found.
+
+    ``mapping`` is the column mapping the comparison used: it splits the drift verdicts into feature drift,
+    target drift and output (prediction and score) drift, each reported in its own section.
+    """
 
     reference: DatasetProfile
     current: DatasetProfile
@@ -25,6 +33,7 @@ class Report:
         default_factory=lambda: {"estimated": {}, "realized": {}}
     )
     notes: list[str] = field(default_factory=list)
+    mapping: ColumnMapping = field(default_factory=ColumnMapping)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
@@ -35,16 +44,51 @@ class Report:
         """The CLI's exit code: 1 when any finding is critical, else 0."""
         return int(any(f.severity is Severity.CRITICAL for f in self.findings))
 
+    @property
+    def feature_drift(self) -> list[ColumnDrift]:
+        """Drift verdicts of the feature columns (every column without a role), in data order."""
+        return [c for c in self.drift.columns if c.column not in self.mapping.roles]
+
+    @property
+    def target_drift(self) -> list[ColumnDrift]:
+        """Drift of the label column (tested only when current data holds labels)."""
+        return [c for c in self.drift.columns if c.column == self.mapping.target]
+
+    @property
+    def output_drift(self) -> list[ColumnDrift]:
+        """Drift of the model's outputs: the prediction column, then the score columns."""
+        outputs = self.mapping.outputs
+        return sorted(
+            (c for c in self.drift.columns if c.column in outputs), key=lambda c: outputs.index(c.column)
+        )
+
+    @property
+    def drifted_features(self) -> list[str]:
+        return [c.column for c in self.feature_drift if c.drifted]
+
+    def performance_names(self) -> tuple[list[str], list[str]]:
+        """``(metrics, counts)``: the metric names and the row-count names (``n``, ``n_*``) of either side,
+        in order of appearance; the ``_lower``/``_upper`` band entries are left to their metric."""
+        names = dict.fromkeys(name for side in self.performance.values() for name in side)
+        names = [n for n in names if not n.endswith(("_lower", "_upper"))]
+        counts = [n for n in names if n == "n" or n.startswith("n_")]
+        return [n for n in names if n not in counts], counts
+
     def counts(self) -> dict[str, int]:
         """Number of findings per severity."""
         return {s.value: sum(f.severity is s for f in self.findings) for s in Severity}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``mlwarden check --format json`` (see DESIGN §3); NaN/inf become null."""
+        """The JSON of ``mlwarden check --format json`` (DESIGN §3, docs/cli.md); NaN/inf become null.
+
+        ``drift.columns``, ``drift.drifted_columns`` and ``drift.share_drifted`` cover the features;
+        ``drift.target`` and ``drift.outputs`` hold the label's and the outputs' verdicts in the same shape.
+        """
         return {
             "reference": {"source": self.reference.source, "rows": self.reference.rows},
             "current": {"source": self.current.source, "rows": self.current.rows},
-            "drift": self.drift.to_dict(),
+            "mapping": self.mapping.model_dump(mode="json", exclude_defaults=True),
+            "drift": self._drift_dict(),
             "performance": {
                 kind: {name: finite_or_none(v) for name, v in metrics.items()}
                 for kind, metrics in self.performance.items()
@@ -53,6 +97,18 @@ class Report:
             "summary": self.counts(),
             "notes": self.notes,
             "created_at": self.created_at.isoformat(),
+        }
+
+    def _drift_dict(self) -> dict[str, Any]:
+        features = self.feature_drift
+        tested = sum(c.score is not None for c in features)
+        return {
+            **self.drift.to_dict(),
+            "columns": [c.to_dict() for c in features],
+            "drifted_columns": self.drifted_features,
+            "share_drifted": len(self.drifted_features) / tested if tested else 0.0,
+            "target": [c.to_dict() for c in self.target_drift],
+            "outputs": [c.to_dict() for c in self.output_drift],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -70,16 +126,27 @@ class Report:
     def summary(self) -> str:
         """A few lines for humans."""
         counts = self.counts()
-        drifted = self.drift.drifted_columns
-        tested = sum(c.score is not None for c in self.drift.columns)
+        drifted = self.drifted_features
+        tested = sum(c.score is not None for c in self.feature_drift)
         lines = [
             f"reference: {self.reference.source or 'DataFrame'} ({self.reference.rows:,} rows); "
             f"current: {self.current.source or 'DataFrame'} ({self.current.rows:,} rows)",
-            f"drift: {len(drifted)} of {tested} columns drifted"
+            f"feature drift: {len(drifted)} of {tested} columns drifted"
             + (f" ({', '.join(drifted)})" if drifted else ""),
+        ]
+        for title, entries in (("target drift", self.target_drift), ("output drift", self.output_drift)):
+            if entries:
+                shown = ", ".join(f"{c.column} {verdict(c)}" for c in entries)
+                lines.append(f"{title}: {shown}")
+        lines += [
             f"findings: {counts['critical']} critical, {counts['warning']} warning, {counts['info']} info",
         ]
         return "\n".join(lines)
+
+
+def verdict(entry: ColumnDrift) -> str:
+    """``drifted``, ``stable`` or ``not tested`` (with the reason in ``entry.note``)."""
+    return "drifted" if entry.drifted else ("not tested" if entry.score is None else "stable")
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,0 +1,179 @@
+"""``ModelConfig``: one model's configuration file (DESIGN §5), validated as a whole.
+
+Offline (``mlwarden check --config FILE``) three sections are used: ``columns:`` (a
+:class:`~mlwarden.schema.ColumnMapping`), ``drift: {columns: {col: {method, threshold}}}`` (merged into the
+mapping's per-column drift settings) and ``slo: {metric: {min: x} | {metric: {max: x}}}``. The other
+sections (``model``, ``owner``, ``runbook``, ``window``, ``alerts``, ``retrain``) are accepted with light
+validation only — their shape is checked where they are used (the service, alerting and retraining).
+
+Errors are one :class:`~mlwarden.errors.InputError` line naming the path: ``columns.scores: ...``,
+``slo.roc_auc.min: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mlwarden.errors import InputError
+from mlwarden.schema.mapping import ColumnDriftSpec, ColumnMapping, validation_message
+
+# Which bound an SLO on each metric takes: a floor for scores, a ceiling for errors (names of DESIGN §3).
+SLO_BOUND: dict[str, Literal["min", "max"]] = {
+    "roc_auc": "min",
+    "accuracy": "min",
+    "precision": "min",
+    "recall": "min",
+    "f1": "min",
+    "mae": "max",
+    "rmse": "max",
+    "mape": "max",
+}
+_SLO_EXPRESSION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=)\s*([^\s].*?)\s*$")
+
+
+class SloBound(BaseModel):
+    """One metric's objective: ``min`` (scores such as ROC AUC) or ``max`` (errors such as MAE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SloBound:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("give exactly one of min or max")
+        return self
+
+
+class DriftSection(BaseModel):
+    """``drift:``: per-column method and threshold (``{columns: {col: {method: psi, threshold: 0.2}}}``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[str, ColumnDriftSpec] = Field(default_factory=dict)
+
+
+class ModelConfig(BaseModel):
+    """A model configuration file.
+
+    >>> config = ModelConfig.from_dict({"columns": {"target": "y", "scores": "p"},
+    ...                                 "slo": {"roc_auc": {"min": 0.78}}})
+    >>> config.slo_limits()
+    {'roc_auc': 0.78}
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = None
+    owner: dict[str, Any] | None = None
+    runbook: str | None = None
+    window: str | None = None
+    columns: ColumnMapping = Field(default_factory=ColumnMapping)
+    drift: DriftSection = Field(default_factory=DriftSection)
+    slo: dict[str, SloBound] = Field(default_factory=dict)
+    alerts: dict[str, Any] | None = None
+    retrain: dict[str, Any] | None = None
+
+    @field_validator("columns", "drift", "slo", mode="before")
+    @classmethod
+    def _empty_section(cls, value: Any) -> Any:
+        return {} if value is None else value  # `columns:` with nothing under it
+
+    @model_validator(mode="after")
+    def _slo_direction(self) -> ModelConfig:
+        for metric, bound in self.slo.items():
+            side = "min" if bound.min is not None else "max"
+            try:
+                check_slo(metric, side)
+            except ValueError as exc:  # the path in the message: a model-level error has no location
+                raise ValueError(f"slo.{metric}.{side}: {exc}") from None
+        return self
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        """``columns:`` with ``drift.columns`` merged into its per-column drift settings."""
+        if not self.drift.columns:
+            return self.columns
+        return self.columns.merged(drift={**self.columns.drift, **self.drift.columns})
+
+    def slo_limits(self) -> dict[str, float]:
+        """``{metric: limit}``: a floor for score metrics, a ceiling for error metrics (see ``SLO_BOUND``)."""
+        return {m: b.min if b.min is not None else b.max for m, b in self.slo.items()}  # type: ignore[misc]
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | None = None) -> ModelConfig:
+        """Validate a parsed configuration; raise :class:`InputError` naming the failing path."""
+        where = f"{source}: " if source else ""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InputError(f"{where}expected a mapping of sections at the top, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(where + _config_message(exc)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> ModelConfig:
+        """Read and validate a YAML configuration file."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (line {mark.line + 1})" if mark is not None else ""
+            raise InputError(f"{path}: not valid YAML{at}") from None
+        return cls.from_dict(data, source=str(path))
+
+
+def check_slo(metric: str, bound: Literal["min", "max"]) -> None:
+    """Raise ``ValueError`` unless ``metric`` is known and ``bound`` is the side it is limited on."""
+    expected = SLO_BOUND.get(metric)
+    if expected is None:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(SLO_BOUND)}")
+    if bound != expected:
+        better = "higher" if expected == "min" else "lower"
+        raise ValueError(f"{metric} is {better}-is-better: give {expected}, not {bound}")
+
+
+def parse_slo(expression: str) -> tuple[str, float]:
+    """``"roc_auc>=0.78"`` → ``("roc_auc", 0.78)``; ``"mae<=3"`` → ``("mae", 3.0)``.
+
+    Raises :class:`InputError` (one line) on anything else, an unknown metric, or a bound on the wrong side.
+    """
+    match = _SLO_EXPRESSION.match(expression)
+    if match is None:
+        raise InputError(f"--slo {expression!r}: expected METRIC>=X or METRIC<=X, e.g. roc_auc>=0.78")
+    metric, operator, number = match.groups()
+    try:
+        limit = float(number)
+    except ValueError:
+        raise InputError(f"--slo {expression!r}: {number!r} is not a number") from None
+    try:
+        check_slo(metric, "min" if operator == ">=" else "max")
+    except ValueError as exc:
+        raise InputError(f"--slo {expression!r}: {exc}") from None
+    return metric, limit
+
+
+def _config_message(exc: ValidationError) -> str:
+    """``section.field: problem`` for the first error. Model-level errors, and the nested
+    :class:`ColumnMapping`'s own errors (``columns.scores: ...``), already start with their path."""
+    error = exc.errors()[0]
+    message = error["msg"].removeprefix("Value error, ")
+    path = ".".join(str(p) for p in error["loc"])
+    if not path or message.startswith(f"{path}.") or message.startswith(f"{path}:"):
+        return message
+    return validation_message(exc, prefix="").removeprefix(".")

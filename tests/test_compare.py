@@ -1,0 +1,164 @@
+"""``mw.compare`` / ``evaluate`` with a column mapping: roles, sections, integer names, empty inputs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+import mlwarden as mw
+from mlwarden.errors import InputError
+
+
+def churn_like(n: int, *, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    """Two features, a row id, a label and a calibrated binary model's outputs."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, 1, n)
+    plan = rng.choice(["basic", "plus", "pro"], n)
+    score = 1 / (1 + np.exp(-2 * x))
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n) + seed * 1_000_000,
+            "x": x,
+            "plan": plan,
+            "churned": (rng.random(n) < score).astype(int),
+            "p_churn": score,
+            "pred": (score > 0.5).astype(int),
+        }
+    )
+
+
+MAPPING = mw.ColumnMapping(target="churned", prediction="pred", scores="p_churn", id="customer_id")
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    ref, cur = churn_like(4_000, seed=1), churn_like(2_000, seed=2, shift=0.8)
+    return ref, cur, mw.compare(ref, cur, mapping=MAPPING)
+
+
+def test_target_and_outputs_have_their_own_sections(shifted):
+    _, _, report = shifted
+    data = json.loads(report.to_json())
+    drift = data["drift"]
+    assert [c["column"] for c in drift["columns"]] == ["x", "plan"]  # features only; the id is never tested
+    assert drift["drifted_columns"] == ["x"] and drift["share_drifted"] == 0.5
+    assert [c["column"] for c in drift["target"]] == ["churned"]
+    assert [c["column"] for c in drift["outputs"]] == ["pred", "p_churn"]
+    assert all(c["drifted"] for c in drift["target"] + drift["outputs"])  # the shift moves them all
+    assert data["mapping"]["target"] == "churned" and data["mapping"]["id"] == "customer_id"
+
+
+def test_id_column_is_not_drift_tested_and_says_why(shifted):
+    _, _, report = shifted
+    info = [f for f in report.findings if f.column == "customer_id"]
+    assert [(f.check, f.severity.value) for f in info] == [("drift", "info")]
+    assert "identifier" in info[0].message
+    assert "customer_id" not in [c.column for c in report.drift.columns]
+
+
+def test_realized_metrics_match_sklearn(shifted):
+    _, cur, report = shifted
+    realized = report.performance["realized"]
+    assert realized["accuracy"] == pytest.approx(accuracy_score(cur["churned"], cur["pred"]))
+    assert realized["roc_auc"] == pytest.approx(roc_auc_score(cur["churned"], cur["p_churn"]))
+
+
+def test_keyword_shortcuts_merge_into_the_mapping():
+    ref, cur = churn_like(2_000, seed=3), churn_like(1_000, seed=4)
+    base = mw.ColumnMapping(id="customer_id")
+    report = mw.compare(ref, cur, mapping=base, target="churned", prediction="pred", score="p_churn")
+    assert report.mapping == MAPPING
+    assert report.findings == [f for f in report.findings if f.severity == "info"]  # no change: info at most
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target": "label"}, "neither reference nor current has a column 'label' (columns.target)"),
+        ({"prediction": "yhat"}, "reference has no column 'yhat' (columns.prediction)"),
+        ({"mapping": mw.ColumnMapping(id="cid")}, "reference has no column 'cid' (columns.id)"),
+        (
+            {"mapping": mw.ColumnMapping(categorical=["zip"])},
+            "reference has no column 'zip' (columns.categorical)",
+        ),
+    ],
+)
+def test_every_named_column_must_exist(kwargs, message):
+    ref, cur = churn_like(500, seed=5), churn_like(500, seed=6)
+    with pytest.raises(InputError) as err:
+        mw.compare(ref, cur, **kwargs)
+    assert str(err.value) == message
+
+
+def test_outputs_must_exist_in_current_too():
+    ref, cur = churn_like(500, seed=5), churn_like(500, seed=6).drop(columns="p_churn")
+    with pytest.raises(InputError, match=r"current has no column 'p_churn' \(columns.scores\)"):
+        mw.compare(ref, cur, score="p_churn")
+
+
+def test_current_without_labels_yet_estimates_and_raises_nothing_critical():
+    ref, cur = churn_like(4_000, seed=7), churn_like(2_000, seed=8).drop(columns="churned")
+    report = mw.compare(ref, cur, mapping=MAPPING)
+    assert report.exit_code == 0
+    assert [f for f in report.findings if f.severity != "info"] == []
+    assert report.target_drift == [] and report.performance["realized"] == {}
+    assert 0.5 < report.performance["estimated"]["roc_auc"] < 1
+    assert any("target drift not tested" in n for n in report.notes)
+
+
+def test_empty_current_is_one_critical_finding():
+    ref = churn_like(1_000, seed=9)
+    report = mw.compare(ref, ref.head(0), mapping=MAPPING)
+    assert [(f.check, f.severity.value) for f in report.findings] == [("data.empty", "critical")]
+    assert report.exit_code == 1 and report.drift.columns == []
+    data = json.loads(report.to_json())
+    assert data["current"]["rows"] == 0 and data["drift"]["columns"] == []
+
+
+def test_empty_reference_is_bad_input():
+    ref = churn_like(1_000, seed=9)
+    with pytest.raises(InputError, match="reference has no rows"):
+        mw.compare(ref.head(0), ref)
+
+
+def test_columns_limits_the_features_not_the_roles():
+    ref, cur = churn_like(2_000, seed=10), churn_like(2_000, seed=11, shift=0.8)
+    report = mw.compare(ref, cur, mapping=MAPPING, columns=["plan"])
+    assert [c.column for c in report.feature_drift] == ["plan"]
+    assert [c.column for c in report.output_drift] == ["pred", "p_churn"]
+
+
+def numpy_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(12)
+    ref = pd.DataFrame(rng.normal(size=(3_000, 4)))
+    cur = pd.DataFrame(rng.normal(size=(3_000, 4)))
+    cur[2] += 1.0
+    return ref, cur
+
+
+def test_integer_column_names_work_on_frames_and_saved_profiles(tmp_path):
+    ref, cur = numpy_frames()
+    report = mw.compare(ref, cur)
+    assert [c.column for c in report.drift.columns] == ["0", "1", "2", "3"]
+    assert report.drift.drifted_columns == ["2"]
+    mw.profile(ref).save(tmp_path / "ref.mlwprof")
+    saved = mw.compare(mw.load_profile(tmp_path / "ref.mlwprof"), cur)
+    assert saved.drift.drifted_columns == ["2"]
+
+
+def test_integer_column_names_in_roles():
+    ref, cur = numpy_frames()
+    ref[4] = (ref[0] > 0).astype(int)
+    cur[4] = (cur[0] > 0).astype(int)
+    report = mw.compare(ref, cur, target=4)
+    assert report.mapping.target == "4"
+    assert [c.column for c in report.target_drift] == ["4"]
+    assert "4" not in report.drifted_features
+
+
+def test_names_clashing_as_text_are_bad_input():
+    frame = pd.DataFrame([[1.0, 2.0]], columns=[1, "1"])
+    with pytest.raises(InputError, match="clash"):
+        mw.compare(frame, frame)
