@@ -129,6 +129,7 @@ def evaluate(
     finding and nothing else; an empty reference raises :class:`InputError`.
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
+    from mlwarden.performance import assess_performance
     from mlwarden.quality import check_data_quality, check_output
     from mlwarden.report import Report
 
@@ -143,7 +144,7 @@ def evaluate(
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
-    performance, perf_findings, perf_notes = _performance(ref_rows, cur_rows, mapping, slo)
+    performance, perf_findings, perf_notes = assess_performance(ref_rows, cur_rows, mapping, slo)
     return Report(
         reference=reference,
         current=current,
@@ -236,47 +237,3 @@ def _score_names(score: Scores | None) -> Scores | None:
 
 def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> list[str]:
     return list(rows.columns) if rows is not None else list(prof.columns)
-
-
-def _performance(
-    ref_rows: pd.DataFrame | None,
-    cur_rows: pd.DataFrame | None,
-    mapping: ColumnMapping,
-    slo: dict[str, float] | None = None,
-) -> tuple[dict[str, dict[str, float | None]], list[Finding], list[str]]:
-    """Estimated performance (needs a labelled reference) and realized performance (needs current labels).
-
-    Same contract as ``mlwarden.performance.assess_performance``, which replaces it.
-    """
-    from mlwarden.performance import estimate_performance, realized_performance
-    from mlwarden.performance.findings import estimate_mismatch, performance_findings
-
-    performance: dict[str, dict[str, float | None]] = {"estimated": {}, "realized": {}}
-    target, prediction, scores = mapping.target, mapping.prediction, mapping.score_columns
-    if target is None or (prediction is None and not scores):
-        return performance, [], []
-    notes, findings = [], []
-    baseline: dict[str, float | None] | None = None
-    if ref_rows is None or target not in ref_rows.columns:
-        notes.append("performance is estimated only from a labelled reference (data, not a saved profile)")
-    elif cur_rows is None:
-        notes.append("performance needs current rows, not a saved profile")
-    else:
-        baseline = realized_performance(ref_rows, target=target, prediction=prediction, scores=scores)
-        performance["estimated"] = estimate_performance(
-            ref_rows, cur_rows, target=target, prediction=prediction, scores=scores
-        )
-        findings += performance_findings("estimated", performance["estimated"], reference=baseline, slo=slo)
-        notes.append(
-            "estimated performance assumes inputs/scores relate to outcomes as on the reference "
-            "(covariate shift is fine; concept shift stays invisible until labels arrive)"
-        )
-    if cur_rows is not None and target in cur_rows.columns and cur_rows[target].notna().any():
-        performance["realized"] = realized_performance(
-            cur_rows, target=target, prediction=prediction, scores=scores
-        )
-        findings += performance_findings("realized", performance["realized"], reference=baseline, slo=slo)
-        findings += estimate_mismatch(performance["estimated"], performance["realized"])
-    elif cur_rows is not None:
-        notes.append(f"no labels in current data ('{target}'): realized performance not computed")
-    return performance, findings, notes

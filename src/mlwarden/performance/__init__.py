@@ -3,7 +3,7 @@
 :func:`assess_performance` is the entry point: both kinds for a current window, with findings and notes.
 """
 
-from mlwarden.performance.assess import assess_performance, estimate_performance, realized_performance
+from mlwarden.performance.assess import assess_performance, realized_performance
 from mlwarden.performance.cbpe import CBPE
 from mlwarden.performance.classes import ModelClasses, model_classes
 from mlwarden.performance.dle import DLE
@@ -17,7 +17,6 @@ __all__ = [
     "assess_performance",
     "classification_metrics",
     "estimate_mismatch",
-    "estimate_performance",
     "model_classes",
     "performance_findings",
     "realized_performance",

@@ -103,25 +103,6 @@ def realized_performance(
     return _realized(labelled, mapping, model, [], side="labelled data")
 
 
-def estimate_performance(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    *,
-    target: str,
-    prediction: str | None = None,
-    scores: list[str] | tuple[str, ...] = (),
-) -> Metrics:
-    """Estimated metrics of ``current`` from a labelled ``reference`` (CBPE or DLE); see
-    :func:`assess_performance`, which also gives notes and findings."""
-    mapping = ColumnMapping(target=target, prediction=prediction, scores=list(scores) or None)
-    labelled = labelled_rows(reference, target)
-    if labelled is None:
-        return {}
-    model = model_classes(mapping, labelled, current)
-    check_score_order(mapping, model, labelled)
-    return _estimated(labelled, current, mapping, model, [])
-
-
 def _named_by_strings(rows: pd.DataFrame | None) -> pd.DataFrame | None:
     """Frames built from numpy arrays have integer column names; the mapping names columns by string."""
     if rows is None or all(isinstance(c, str) for c in rows.columns):
