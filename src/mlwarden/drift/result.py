@@ -223,6 +223,7 @@ class DriftResult:
         return {
             "columns": [c.to_dict() for c in self.columns],
             "drifted_columns": self.drifted_columns,
+            "drifted_features": self.drifted_features,
             "share_drifted": self.share_drifted,
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
         }
