@@ -1,5 +1,6 @@
 """Leakage: target leakage, point-in-time, contamination, identifiers — and silence on clean data."""
 
+
 import numpy as np
 import pandas as pd
 import pytest
