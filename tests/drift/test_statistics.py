@@ -84,3 +84,28 @@ def test_benjamini_hochberg_matches_hand_computation():
     assert np.allclose(adjusted[:4], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.20])
     assert np.isnan(adjusted[4])
     assert benjamini_hochberg([]).size == 0
+
+
+def ks_cases():
+    rng = np.random.default_rng(3)
+    return {
+        "poisson counts": (rng.poisson(1.2, 5_000), rng.poisson(1.5, 4_000)),
+        "constant that moves": (np.full(500, 5.0), np.full(300, 7.0)),
+        "zero-inflated": (
+            np.r_[np.zeros(3_000), rng.exponential(size=2_000)],
+            np.r_[np.zeros(2_500), rng.exponential(size=2_500)],
+        ),
+        "constant reference, a few new values": (np.zeros(900), np.r_[np.zeros(890), np.arange(1.0, 11.0)]),
+        "small continuous": (rng.normal(size=40), rng.normal(0.5, 1, 30)),
+    }
+
+
+@pytest.mark.parametrize("case", list(ks_cases()))
+def test_ks_never_exceeds_scipy_and_is_exact_on_discrete_values(case):
+    a, b = (np.asarray(v, dtype=float) for v in ks_cases()[case])
+    r, c = profiles(a, b)
+    stat, _ = ks(r, c)
+    exact = stats.ks_2samp(a, b).statistic
+    assert stat <= exact + 1e-12
+    if case in ("poisson counts", "constant that moves"):
+        assert stat == pytest.approx(exact)

@@ -75,8 +75,8 @@ def unit(ref: ColumnProfile, cur: ColumnProfile) -> float:
 
 
 def bins(col: ColumnProfile, u: float) -> Bins:
-    """``col``'s bins as :class:`Bins`, scaled by ``u``: (-inf, e0), [e0, e1), …, [e_{k-2}, e_{k-1}],
-    (e_{k-1}, inf) — each clipped to the column's own [min, max]."""
+    """``col``'s occupied bins as :class:`Bins`, scaled by ``u``: of (-inf, e0), [e0, e1), …,
+    [e_{k-2}, e_{k-1}], (e_{k-1}, inf), those holding values, each clipped to the column's own [min, max]."""
     edges = col.edges / u
     lo, hi = col.min / u, col.max / u
     k = edges.size
@@ -87,8 +87,10 @@ def bins(col: ColumnProfile, u: float) -> Bins:
     # An edge moved in to the column's own min/max is closed.
     high_open = (np.arange(k + 1) < max(k - 1, 1)) & (natural_high <= hi)
     low_open = (np.arange(k + 1) == k) & (k > 1) & (natural_low >= lo)
-    sums = None if col.bin_sums is None else col.bin_sums / u
-    return Bins(low, high, low_open, high_open, col.hist.astype(float), sums)
+    sums = None if col.bin_sums is None else col.bin_sums[col.hist > 0] / u
+    occupied = col.hist > 0  # empty bins bound nothing; without them the bins are disjoint and ordered
+    counts = col.hist[occupied].astype(float)
+    return Bins(low[occupied], high[occupied], low_open[occupied], high_open[occupied], counts, sums)
 
 
 def cdf_knots(col: ColumnProfile) -> tuple[np.ndarray, np.ndarray]:
@@ -122,30 +124,40 @@ def count_bounds(b: Bins, at: np.ndarray, *, strict: bool) -> tuple[np.ndarray, 
     between 0 and its count, narrowed by Markov's inequality when the bin's sum is known: with bin mean μ in
     [l, u], at most c·(μ − l)/(x − l) values reach x and at most c·(u − μ)/(u − x) stay at or below it.
     Exact wherever the histogram determines the CDF (edges, both sides' extremes, bins holding one value).
+    The bins are disjoint and ordered, so those below a point are a prefix and those above a suffix: a
+    binary search finds both, and the one or two bins in between are bounded individually.
     """
-    x = at[:, None]
-    low, high, c = b.low[None, :], b.high[None, :], b.counts[None, :]
-    if strict:  # values < x
-        below = (high < x) | ((high == x) & b.high_open[None, :])
-        above = low >= x
-    else:  # values <= x
-        below = high <= x
-        above = (low > x) | ((low == x) & b.low_open[None, :])
-    straddle = ~(below | above) & (c > 0)
-    lower = np.where(below, c, 0.0)
-    upper = np.where(below, c, 0.0)
-    if straddle.any():
-        part_low, part_high = np.zeros(straddle.shape), np.broadcast_to(c, straddle.shape).copy()
+    low, high, c = b.low, b.high, b.counts
+    if strict:  # values < x: bins with high < x, or high == x open, lie below; bins with low >= x above
+        first_not_below = np.searchsorted(high, at, side="left")
+        edge = np.minimum(first_not_below, high.size - 1)
+        first_not_below += (high[edge] == at) & b.high_open[edge] & (first_not_below < high.size)
+        first_above = np.searchsorted(low, at, side="left")
+    else:  # values <= x: bins with high <= x below; bins with low > x, or low == x open, above
+        first_not_below = np.searchsorted(high, at, side="right")
+        first_above = np.searchsorted(low, at, side="right")
+        last = low.size - 1
+        first_above = np.where(
+            (low[last] == at) & b.low_open[last], np.minimum(first_above, last), first_above
+        )
+    cumulative = np.concatenate(([0.0], np.cumsum(c)))
+    lower = cumulative[first_not_below].copy()
+    upper = lower.copy()
+    for offset in range(int(np.max(first_above - first_not_below, initial=0))):
+        k = first_not_below + offset
+        inside = k < first_above
+        k = np.minimum(k, c.size - 1)
+        ck, lk, hk = c[k], low[k], high[k]
+        part_low, part_high = np.zeros(at.size), ck.copy()
         if b.sums is not None:
+            mean = np.clip(b.sums[k] / ck, lk, hk)
             with np.errstate(divide="ignore", invalid="ignore"):
-                mean = np.clip(np.where(c > 0, b.sums[None, :] / c, 0.0), low, high)
-                reach = np.where(x > low, c * ((mean - low) / (x - low)), c)  # values >= x (or > x)
-                stay = np.where(high > x, c * ((high - mean) / (high - x)), c)  # values <= x
-            part_low = np.clip(c - reach, 0.0, c)
-            part_high = np.clip(stay, 0.0, c)
-        lower = lower + np.where(straddle, part_low, 0.0)
-        upper = upper + np.where(straddle, part_high, 0.0)
-    return lower.sum(axis=1), upper.sum(axis=1)
+                reach = np.where(at > lk, ck * ((mean - lk) / (at - lk)), ck)  # values >= x (or > x)
+                stay = np.where(hk > at, ck * ((hk - mean) / (hk - at)), ck)  # values <= x
+            part_low, part_high = np.clip(ck - reach, 0.0, ck), np.clip(stay, 0.0, ck)
+        lower += np.where(inside, part_low, 0.0)
+        upper += np.where(inside, part_high, 0.0)
+    return lower, upper
 
 
 def ks_statistic(ref: Bins, cur: Bins) -> float:
