@@ -223,10 +223,7 @@ def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig
             ratio = max(ratio, entry.frequency_score / entry.frequency_threshold)
         if ratio >= CRITICAL_FACTOR:
             entry.severity = Severity.CRITICAL
-        if by_score:
-            entry.p_value = float(p_score)
-        else:
-            entry.p_value = float(p_freq)
+        entry.p_value = float(p_score if by_score else p_freq)
 
 
 def _multivariate(
