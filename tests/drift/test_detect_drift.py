@@ -1,8 +1,12 @@
 """detect_drift end to end: catches real shifts, stays quiet on noise at any size, never crashes."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
 
 import mlwarden as mw
 from mlwarden.drift import DriftConfig, detect_drift
@@ -88,10 +92,10 @@ def test_edge_cases_give_notes_or_findings_not_crashes():
     by_check = {(f.check, f.column) for f in result.findings()}
     assert ("drift.kind_mismatch", "x") in by_check and ("drift.missing_column", "gone") in by_check
     assert result["const"].score == 0 and not result["const"].drifted
-    assert result["nan"].note == "no finite values in the reference"
+    assert result["nan"].note == "no values in the reference"
     assert result["s"].unseen_categories == ["z"]
     empty = run(ref, ref.iloc[:0])
-    assert empty.drifted_columns == [] and empty["x"].note == "no finite values in current data"
+    assert empty.drifted_columns == [] and empty["x"].note == "no values in current data"
     one = run(ref, ref.iloc[:1])
     assert one.drifted_columns == []
 
@@ -110,7 +114,9 @@ def test_identifiers_and_timestamps_are_not_tested():
         {"id": [f"v{i}" for i in range(n)], "t": pd.date_range("2026-03-01", periods=n, freq="h")}
     )
     result = run(ids, later)
-    assert result.drifted_columns == [] and "identifier-like" in result["id"].note
+    assert result.drifted_columns == [] and "id" not in [c.column for c in result.columns]
+    (note,) = [f for f in result.findings() if f.check == "drift.identifier"]
+    assert note.column == "id" and note.severity == "info"
     assert "timestamps" in result["t"].note
     assert run(ids, later, config=DriftConfig(include_datetime=True, multivariate=False))["t"].drifted
 
@@ -145,3 +151,154 @@ def test_binary_and_discrete_numeric_columns_are_tested():
     assert result.drifted_columns == ["flag", "calls"]
     assert result["flag"].scores["ks"] == pytest.approx(0.2, abs=0.03)
     assert run(ref, ref.sample(frac=1, random_state=1)).drifted_columns == []
+
+
+def test_vanished_and_doubled_codes_drift_on_their_value_frequencies():
+    """Codes 0–9: code 4 vanishes and code 3 doubles. The CDF barely moves (Wasserstein below its threshold);
+    the chi-square test over the per-value bins — the p-value scipy's chi2_contingency gives on the same
+    counts — and the frequencies' Jensen–Shannon distance catch it."""
+    rng = np.random.default_rng(20)
+    ref = pd.DataFrame({"code": rng.integers(0, 10, 5_000)})
+    cur = pd.DataFrame({"code": rng.integers(0, 10, 5_000)})
+    cur.loc[cur["code"] == 4, "code"] = 3
+    result = run(ref, cur, config=DriftConfig(multivariate=False))
+    entry = result["code"]
+    assert entry.drifted and entry.decided_by == "frequencies" and entry.score < entry.threshold
+    table = np.vstack([np.bincount(ref["code"], minlength=10), np.bincount(cur["code"], minlength=10)])
+    expected = stats.chi2_contingency(table, correction=False)
+    assert entry.scores["chi2"] == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-300)
+    p = table / table.sum(axis=1, keepdims=True)
+    assert entry.frequency_score == pytest.approx(jensenshannon(p[0], p[1], base=2))
+    assert "value frequencies changed" in entry.finding().message
+    assert not run(ref, ref.sample(frac=1, random_state=2), config=DriftConfig(multivariate=False))[
+        "code"
+    ].drifted
+
+
+def test_frequency_chi2_matches_scipy_on_moderate_counts():
+    rng = np.random.default_rng(21)
+    ref = pd.DataFrame({"k": rng.poisson(2.0, 3_000)})
+    cur = pd.DataFrame({"k": rng.poisson(2.2, 2_000)})
+    rp = mw.profile(ref)
+    entry = detect_drift(rp, mw.profile(cur, reference=rp), config=DriftConfig(multivariate=False))["k"]
+    table = np.vstack([rp["k"].hist, mw.profile(cur, reference=rp)["k"].hist]).astype(float)
+    table = table[:, table.sum(axis=0) > 0]
+    # values whose expected count is below 5 on either side are pooled, as chi2_homogeneity does
+    expected_counts = table.sum(axis=0) * table.sum(axis=1, keepdims=True) / table.sum()
+    sparse = expected_counts.min(axis=0) < 5
+    pooled = np.column_stack([table[:, ~sparse], table[:, sparse].sum(axis=1)])
+    assert sparse.any() and entry.scores["chi2"] == pytest.approx(
+        stats.chi2_contingency(pooled, correction=False).pvalue
+    )
+    assert entry.scores["ks"] == pytest.approx(stats.ks_2samp(ref["k"], cur["k"]).statistic)
+
+
+def postcodes(n, rng, weights):
+    codes = np.array([f"{i:05d}" for i in range(weights.size)])
+    return pd.DataFrame({"postcode": codes[rng.choice(weights.size, n, p=weights / weights.sum())]})
+
+
+def test_high_cardinality_categoricals_are_tested_on_their_most_frequent_values():
+    rng = np.random.default_rng(22)
+    weights = rng.pareto(1.5, 3_000) + 0.05
+    ref = postcodes(20_000, rng, weights)
+    assert 2_000 < ref["postcode"].nunique() < 3_000  # ~11 % distinct: no identifier
+    shuffled = run(ref, postcodes(20_000, rng, rng.permutation(weights)))
+    same = run(ref, postcodes(20_000, rng, weights))
+    assert mw.profile(ref)["postcode"].capped
+    assert shuffled.drifted_columns == ["postcode"] and "most frequent values" in shuffled["postcode"].note
+    assert same.drifted_columns == [] and same["postcode"].p_value > 0.05
+    assert not [f for f in shuffled.findings() if f.check == "drift.identifier"]
+
+
+def test_identifiers_are_recognised_from_a_capped_profile():
+    rng = np.random.default_rng(23)
+    ids = pd.DataFrame({"order": [f"o{i}" for i in rng.permutation(5_000)], "x": rng.normal(size=5_000)})
+    assert mw.profile(ids)["order"].capped
+    result = run(ids, ids.assign(order=[f"p{i}" for i in range(5_000)]))
+    (note,) = [f for f in result.findings() if f.check == "drift.identifier"]
+    assert note.column == "order" and note.severity == "info" and "identifier-like" in note.message
+    assert [c.column for c in result.columns] == ["x"]
+
+
+def test_a_column_without_values_is_untested_not_a_kind_change():
+    rng = np.random.default_rng(24)
+    ref = pd.DataFrame({"amount": rng.normal(100, 10, 1_000), "x": rng.normal(size=1_000)})
+    cur = pd.DataFrame({"amount": [None] * 200, "x": rng.normal(size=200)})
+    report = mw.compare(ref, cur)
+    checks = {(f.check, f.column): f for f in report.findings}
+    assert ("drift.kind_mismatch", "amount") not in checks
+    assert report.drift["amount"].note == "no values in current data" and not report.drift["amount"].drifted
+    missing = checks[("quality.missing_rate", "amount")]
+    assert missing.severity == "critical" and missing.value == 1.0
+
+
+def test_chi2_findings_state_the_comparison_the_right_way_round():
+    rng = np.random.default_rng(25)
+    ref, cur = frame(20_000, rng), frame(20_000, rng, shifted=True)
+    result = run(ref, cur, config=DriftConfig(categorical_method="chi2", multivariate=False))
+    message = result["c0"].finding().message
+    assert result["c0"].drifted and "<" in message and "≥" not in message
+    numeric = result["x1"].finding().message
+    assert "≥ 0.05" in numeric and "adjusted p-value" in numeric
+
+
+def test_roles_are_carried_and_the_multivariate_check_uses_features_only():
+    rng = np.random.default_rng(26)
+    a = pd.DataFrame({"u": rng.normal(size=3_000), "y": rng.normal(size=3_000)})
+    b = pd.DataFrame({"u": rng.normal(size=3_000), "y": rng.normal(size=3_000)})
+    b["y"] = b["u"] * 2  # only the target's relation to the feature changes
+    ref = mw.profile(a)
+    result = detect_drift(ref, mw.profile(b, reference=ref), roles={"y": "target"})
+    assert [c.column for c in result.target] == ["y"] and [c.column for c in result.features] == ["u"]
+    assert result["y"].to_dict()["role"] == "target" and result.outputs == []
+    assert result.multivariate.score is None and "two or more" in result.multivariate.note
+    with pytest.raises(InputError, match=r"roles\.y"):
+        detect_drift(ref, ref, roles={"y": "label"})
+
+
+def test_per_column_methods_and_thresholds_come_from_the_column_mapping():
+    from mlwarden.schema import ColumnMapping
+
+    mapping = ColumnMapping(drift={"x1": {"method": "ks", "threshold": 0.5}, "c0": {"method": "chi2"}})
+    config = DriftConfig.from_mapping(mapping, base=DriftConfig(multivariate=False))
+    rng = np.random.default_rng(27)
+    result = run(frame(20_000, rng), frame(20_000, rng, shifted=True), config=config)
+    assert result["x1"].method == "ks" and result["x1"].threshold == 0.5 and not result["x1"].drifted
+    assert result["c0"].method == "chi2" and result["c0"].drifted
+    assert result["x0"].method == "wasserstein" and not config.multivariate
+    with pytest.raises(InputError, match=r"drift\.x1\.method"):
+        DriftConfig.from_mapping(ColumnMapping(drift={"x1": {"method": "magic"}}))
+    with pytest.raises(InputError, match=r"drift\.c0\.method"):
+        run(frame(100, rng), frame(100, rng), config=DriftConfig(column_methods={"c0": "wasserstein"}))
+
+
+def test_profiles_without_a_row_sample_skip_the_multivariate_check():
+    rng = np.random.default_rng(28)
+    ref = mw.profile(frame(1_000, rng))
+    cur = mw.profile(frame(1_000, rng), reference=ref)
+    bare = replace(cur, sample=cur.sample.iloc[:0])
+    result = detect_drift(ref, bare)
+    assert result.multivariate.score is None and "no row sample" in result.multivariate.note
+    assert not result.multivariate.drifted and result.drifted_columns == []
+
+
+@pytest.mark.parametrize("magnitude", [1e300, 1e-300])
+def test_magnitudes_near_the_float_limits_neither_overflow_nor_hide_a_shift(magnitude):
+    rng = np.random.default_rng(29)
+    ref = pd.DataFrame({"v": rng.normal(10, 1, 2_000) * magnitude})
+    moved = run(ref, pd.DataFrame({"v": rng.normal(15, 1, 2_000) * magnitude}))["v"]
+    assert moved.drifted and np.isfinite(moved.score) and moved.score == pytest.approx(5, rel=0.1)
+    assert all(np.isfinite(v) for v in moved.scores.values())
+    still = run(ref, pd.DataFrame({"v": rng.normal(10, 1, 2_000) * magnitude}))["v"]
+    assert not still.drifted and still.score < 0.2
+
+
+def test_a_constant_reference_column_with_a_few_new_values_is_not_drift_by_interpolation():
+    """A pixel that is 0 in every reference image and non-zero in 1 % of current ones: the profile's single
+    bin cannot tell how many current values sit exactly at 0, so the KS bound must not invent a gap."""
+    ref = pd.DataFrame({"pixel": np.zeros(900)})
+    cur = pd.DataFrame({"pixel": np.r_[np.zeros(891), np.arange(1.0, 10.0)]})
+    entry = run(ref, cur, config=DriftConfig(multivariate=False))["pixel"]
+    assert entry.scores["ks"] <= stats.ks_2samp(ref["pixel"], cur["pixel"]).statistic
+    assert not entry.drifted

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import mlwarden as mw
 from mlwarden.quality import check_data_quality, check_output
@@ -124,3 +125,50 @@ def test_out_of_range_allows_for_chance_with_a_small_reference():
     assert out_of_range(ref, cur) == []
     (found,) = out_of_range(ref, cur.assign(v=cur["v"] + 3))
     assert found.value > 0.5 and found.evidence["chance_share"] == pytest.approx(2 / 41)
+
+
+def test_chance_p_values_are_fishers_exact_test():
+    from scipy.stats import fisher_exact
+
+    from mlwarden.quality.data_quality import excess_p_value
+
+    expected = fisher_exact([[7, 93], [0, 400]], alternative="greater").pvalue
+    assert excess_p_value(0, 400, 7, 100) == pytest.approx(expected)
+    assert excess_p_value(3, 400, 0, 100) == 1.0
+
+
+def test_a_mostly_zero_pixel_that_is_all_zero_in_one_half_is_not_constant():
+    """digits-like: a pixel non-zero in 1 % of images. One half holding none of the non-zero values is what
+    chance does (p ≈ 2⁻⁹ for one half of 9 values), not a collapsed pipeline."""
+    ref = pd.DataFrame({"pixel": np.r_[np.zeros(890), np.arange(1.0, 10.0)]})
+    cur = pd.DataFrame({"pixel": np.zeros(898)})
+    assert not [f for f in quality(ref, cur) if f.check == "quality.constant"]
+    collapsed = pd.DataFrame({"pixel": np.r_[np.zeros(400), np.linspace(1, 16, 500)]})
+    assert ("quality.constant", "pixel") in critical(quality(collapsed, cur))
+
+
+def quality(reference, current):
+    ref = mw.profile(reference)
+    return check_data_quality(ref, mw.profile(current, reference=ref))
+
+
+def test_out_of_range_uses_the_beta_binomial_tail_and_holds_with_ties():
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame({"k": rng.integers(0, 17, 90).astype(float)})  # 17 tied values, 90 rows
+    cur = pd.DataFrame({"k": rng.integers(0, 17, 90).astype(float)})
+    assert not [f for f in quality(ref, cur) if f.check == "quality.out_of_range"]
+    far = cur.assign(k=np.r_[np.full(20, 40.0), cur["k"].to_numpy()[20:]])
+    (found,) = [f for f in quality(ref, far) if f.check == "quality.out_of_range"]
+    assert found.evidence["outside"] == 20
+    assert found.evidence["p_value"] == pytest.approx(stats.betabinom.sf(19, 90, 2, 89))
+
+
+def test_missing_rate_needs_more_than_chance_at_small_n():
+    ref = pd.DataFrame({"x": np.arange(100.0)})
+    cur = pd.DataFrame({"x": [np.nan, *range(9)]})  # 10 % missing in 10 rows: p = 10/110
+    assert not [f for f in quality(ref, cur) if f.check == "quality.missing_rate"]
+    empty = pd.DataFrame({"x": [None] * 200})
+    (found,) = [f for f in quality(ref, empty) if f.check == "quality.missing_rate"]
+    assert found.severity == "critical" and found.evidence["p_value"] == pytest.approx(
+        stats.hypergeom.sf(199, 300, 200, 200)
+    )

@@ -36,13 +36,21 @@ class CategoricalScores:
 
 
 def aligned_counts(ref: ColumnProfile, cur: ColumnProfile) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Both sides' counts over the union of categories (plus an "other" bucket when either is capped)."""
-    names = list(dict.fromkeys([*ref.categories, *cur.categories]))
+    """Both sides' counts over the categories whose count is known on both sides, plus an "other" bucket.
+
+    A capped profile knows the counts of its most frequent categories only: a category one side kept and the
+    other folded into its "other" is pooled into "other" on both sides, so the comparison is over the most
+    frequent values plus the rest. Uncapped sides know every count (0 for a category they never saw).
+    """
+    names = [c for c in ref.categories if not cur.capped or c in cur.categories]
+    if not ref.capped:
+        names += [c for c in cur.categories if c not in ref.categories]
     r = np.array([ref.categories.get(c, 0) for c in names], dtype=float)
     c = np.array([cur.categories.get(c, 0) for c in names], dtype=float)
-    if ref.other or cur.other:
+    rest_ref, rest_cur = ref.count - r.sum(), cur.count - c.sum()
+    if rest_ref or rest_cur:
         names.append(OTHER)
-        r, c = np.append(r, ref.other), np.append(c, cur.other)
+        r, c = np.append(r, rest_ref), np.append(c, rest_cur)
     return names, r, c
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from mlwarden.drift.categorical import categorical_scores
-from mlwarden.drift.config import DriftConfig
+from mlwarden.drift import distances
+from mlwarden.drift.categorical import aligned_counts, categorical_scores, chi2_homogeneity
+from mlwarden.drift.config import ROLES, DriftConfig
 from mlwarden.drift.multiple_testing import benjamini_hochberg
 from mlwarden.drift.multivariate import MAX_CATEGORIES, domain_classifier
 from mlwarden.drift.numeric import cdf_knots, eval_cdf, numeric_scores
@@ -15,6 +18,16 @@ from mlwarden.findings import Finding, Severity
 from mlwarden.profile import ColumnProfile, DatasetProfile
 
 CRITICAL_FACTOR = 5.0  # a drift score this many times its threshold is a critical finding
+MIN_IDENTIFIER_ROWS = 50  # fewer values than this are no evidence of uniqueness
+
+
+@dataclass(slots=True)
+class _Tests:
+    """A column's raw p-values: its method's test and, for numeric columns with few values, the chi-square
+    test of its value frequencies (NaN: not run)."""
+
+    score: float = float("nan")
+    frequencies: float = float("nan")
 
 
 def detect_drift(
@@ -23,16 +36,29 @@ def detect_drift(
     *,
     columns: list[str] | None = None,
     config: DriftConfig | None = None,
+    roles: dict[str, str] | None = None,
 ) -> DriftResult:
-    """Drift of every reference column (or of ``columns``) in ``current``; see :class:`DriftConfig`."""
+    """Drift of every reference column (or of ``columns``) in ``current``; see :class:`DriftConfig`.
+
+    ``roles`` maps columns to ``"feature"`` (the default), ``"target"``, ``"prediction"`` or ``"score"``;
+    each entry carries its role and the multivariate check uses features only. Identifier-like categorical
+    columns are left out with an info finding ``drift.identifier``. Raises
+    :class:`~mlwarden.errors.InputError` for a column not in the reference, an unknown role, or a
+    per-column method that does not fit the column's kind.
+    """
     config = config or DriftConfig()
+    roles = roles or {}
+    bad = {c: r for c, r in roles.items() if r not in ROLES}
+    if bad:
+        column, role = next(iter(bad.items()))
+        raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
     names = list(reference.columns) if columns is None else list(columns)
     unknown = [c for c in names if c not in reference.columns]
     if unknown:
         raise InputError(f"columns not in the reference: {', '.join(unknown)}")
     problems: list[Finding] = []
     entries: list[ColumnDrift] = []
-    p_values: list[float] = []
+    tests: list[_Tests] = []
     for name in names:
         ref, cur = reference.columns[name], current.columns.get(name)
         if cur is None:
@@ -40,7 +66,8 @@ def detect_drift(
                 _problem("drift.missing_column", name, f"{name}: in the reference, missing from current")
             )
             continue
-        if ref.is_numeric != cur.is_numeric:
+        both_have_values = ref.count > 0 and cur.count > 0
+        if both_have_values and ref.is_numeric != cur.is_numeric:
             problems.append(
                 _problem(
                     "drift.kind_mismatch",
@@ -49,12 +76,21 @@ def detect_drift(
                 )
             )
             continue
-        entry, p = _column(ref, cur, config)
+        if both_have_values and not ref.is_numeric and _identifier_like(ref, config):
+            problems.append(
+                Finding(
+                    check="drift.identifier",
+                    severity=Severity.INFO,
+                    message=f"{name}: identifier-like (nearly every value distinct), left out of drift",
+                    column=name,
+                    evidence={"distinct_at_least": ref.distinct, "values": ref.count},
+                )
+            )
+            continue
+        entry, p = _column(ref, cur, config, roles.get(name, "feature"))
         entries.append(entry)
-        p_values.append(p)
-    adjusted = benjamini_hochberg(p_values)
-    for entry, p in zip(entries, adjusted, strict=True):
-        _decide(entry, None if np.isnan(p) else float(p), config)
+        tests.append(p)
+    _decide(entries, tests, config)
     multivariate = _multivariate(reference, current, entries, config) if config.multivariate else None
     return DriftResult(columns=entries, multivariate=multivariate, problems=problems)
 
@@ -63,42 +99,72 @@ def _problem(check: str, column: str, message: str) -> Finding:
     return Finding(check=check, severity=Severity.CRITICAL, message=message, column=column)
 
 
-def _column(ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig) -> tuple[ColumnDrift, float]:
-    """Scores of one column and its raw p-value (NaN when the column is not tested)."""
-    kind = "numeric" if ref.is_numeric else "categorical"
-    method = config.numeric_method if ref.is_numeric else config.categorical_method
+def _identifier_like(ref: ColumnProfile, config: DriftConfig) -> bool:
+    """Evidence that nearly every value is distinct: distinct values ≥ ``max_identifier_ratio`` of the
+    values. A capped profile proves at least kept + other / (smallest kept count) distinct values, since
+    every folded category is at most as frequent as the least frequent kept one."""
+    if ref.count < MIN_IDENTIFIER_ROWS:
+        return False
+    distinct = float(ref.distinct)
+    if ref.capped and ref.categories:
+        distinct += ref.other / min(ref.categories.values())
+    return distinct >= config.max_identifier_ratio * ref.count
+
+
+def _column(
+    ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig, role: str
+) -> tuple[ColumnDrift, _Tests]:
+    """Scores of one column and its raw p-values (NaN when the column is not tested)."""
+    method = config.method(ref.name, numeric=ref.is_numeric)
     entry = ColumnDrift(
         column=ref.name,
-        kind=kind,
+        kind="numeric" if ref.is_numeric else "categorical",
         method=method,
         score=None,
         threshold=config.threshold(ref.name, method),
         p_value=None,
         drifted=False,
+        role=role,
         reference_count=ref.count,
         current_count=cur.count,
     )
+    tests = _Tests()
     untested = _why_untested(ref, cur, config)
     if untested:
         entry.note = untested
-        return entry, float("nan")
+        return entry, tests
     if ref.is_numeric:
         if not _same_edges(ref, cur):
             cur = _rebinned(cur, ref.edges)
             entry.note = "current re-binned onto the reference's edges from its own histogram (approximate)"
         scores = numeric_scores(ref, cur)
-        entry.scores, p = scores.as_dict(), scores.ks_p_value
+        entry.scores, tests.score = scores.as_dict(), scores.ks_p_value
+        if method in ("chi2", "total_variation"):  # over the histogram's bins
+            tests.score = chi2_homogeneity(ref.hist.astype(float), cur.hist.astype(float))[1]
+            entry.scores["chi2"] = tests.score
+            entry.scores["total_variation"] = distances.total_variation(ref.hist, cur.hist)
+        elif scores.chi2_p_value is not None:
+            tests.frequencies = scores.chi2_p_value
+            entry.frequency_score = scores.frequency_jensenshannon
+            entry.frequency_threshold = config.thresholds["jensenshannon"]
     else:
         scores = categorical_scores(ref, cur)
-        entry.scores, p = scores.as_dict(), scores.chi2_p_value
+        entry.scores, tests.score = scores.as_dict(), scores.chi2_p_value
         entry.unseen_categories, entry.unseen_share = scores.unseen, scores.unseen_share
+        if ref.capped or cur.capped:
+            kept = len(aligned_counts(ref, cur)[0]) - 1
+            entry.note = f"compared on the {kept} most frequent values plus all others pooled"
     entry.score = entry.scores[method]
-    return entry, p
+    return entry, tests
 
 
 def _why_untested(ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig) -> str | None:
     if ref.kind == "datetime" and not config.include_datetime:
         return "timestamps are not tested for drift (set include_datetime=True to test them)"
+    if ref.count == 0:
+        return "no values in the reference"
+    if cur.count == 0:
+        return "no values in current data"
     if ref.is_numeric:
         if ref.hist is None or ref.hist.sum() == 0:
             return "no finite values in the reference"
@@ -106,13 +172,6 @@ def _why_untested(ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig) -
             return "no finite values in current data"
         if cur.hist is None and cur.sketch is None:
             return "current profile has neither a histogram nor a sketch to compare"
-        return None
-    if ref.count == 0:
-        return "no values in the reference"
-    if cur.count == 0:
-        return "no values in current data"
-    if ref.count >= 50 and (ref.capped or ref.distinct >= config.max_identifier_ratio * ref.count):
-        return "identifier-like (nearly every value distinct): not tested for drift"
     return None
 
 
@@ -122,8 +181,6 @@ def _same_edges(ref: ColumnProfile, cur: ColumnProfile) -> bool:
 
 def _rebinned(cur: ColumnProfile, edges: np.ndarray) -> ColumnProfile:
     """``cur`` with counts on ``edges``, read off its own CDF (histogram, or KLL sketch when it has one)."""
-    from dataclasses import replace
-
     n = cur.moments.n
     if cur.sketch is not None:
         below = np.asarray(cur.sketch.get_cdf(edges.tolist(), False), dtype=float)[:-1]
@@ -136,49 +193,81 @@ def _rebinned(cur: ColumnProfile, edges: np.ndarray) -> ColumnProfile:
     return replace(cur, edges=edges, hist=np.round(counts).astype(np.int64), bin_sums=None)
 
 
-def _decide(entry: ColumnDrift, p_adjusted: float | None, config: DriftConfig) -> None:
-    entry.p_value = p_adjusted
-    if entry.score is None or p_adjusted is None:
-        return
-    if entry.method == "chi2":  # a pure significance method: the score is the adjusted p-value itself
-        entry.score = p_adjusted
-        entry.drifted = p_adjusted < entry.threshold
-        return
-    entry.drifted = p_adjusted < config.alpha and entry.score >= entry.threshold
-    if entry.drifted and entry.score >= CRITICAL_FACTOR * entry.threshold:
-        entry.severity = Severity.CRITICAL
+def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig) -> None:
+    """Benjamini–Hochberg over every test run, then each column's verdict: a significant test whose effect
+    size reaches its threshold."""
+    raw = np.array([[t.score, t.frequencies] for t in tests], dtype=float).reshape(-1, 2)
+    adjusted = benjamini_hochberg(raw.ravel()).reshape(raw.shape)
+    for entry, (p_score, p_freq) in zip(entries, adjusted, strict=True):
+        if entry.score is None or np.isnan(p_score):
+            continue
+        entry.p_value = float(np.fmin(p_score, p_freq))
+        if entry.method == "chi2":  # a pure significance method: the score is the adjusted p-value itself
+            entry.score = float(p_score)
+            entry.drifted = p_score < entry.threshold
+            entry.decided_by = "score" if entry.drifted else None
+            continue
+        by_score = p_score < config.alpha and entry.score >= entry.threshold
+        by_frequencies = (
+            entry.frequency_score is not None
+            and entry.frequency_threshold is not None
+            and p_freq < config.alpha
+            and entry.frequency_score >= entry.frequency_threshold
+        )
+        entry.drifted = bool(by_score or by_frequencies)
+        if not entry.drifted:
+            continue
+        entry.decided_by = "score" if by_score else "frequencies"
+        ratio = entry.score / entry.threshold if by_score and entry.threshold > 0 else 0.0
+        if by_frequencies and entry.frequency_threshold:
+            ratio = max(ratio, entry.frequency_score / entry.frequency_threshold)
+        if ratio >= CRITICAL_FACTOR:
+            entry.severity = Severity.CRITICAL
+        entry.p_value = float(p_score if by_score else p_freq)
 
 
 def _multivariate(
     reference: DatasetProfile, current: DatasetProfile, entries: list[ColumnDrift], config: DriftConfig
 ) -> MultivariateDrift:
-    names = [e.column for e in entries if e.score is not None]
-    categorical = [
-        n
-        for n in names
-        if not reference.columns[n].is_numeric and reference.columns[n].distinct <= MAX_CATEGORIES
-    ]
-    names = [n for n in names if reference.columns[n].is_numeric or n in categorical]
-    if len(names) < 2:
+    def skipped(note: str) -> MultivariateDrift:
         return MultivariateDrift(
             score=None,
             threshold=config.multivariate_threshold,
             drifted=False,
-            note="needs two or more columns",
+            alpha=config.multivariate_alpha,
+            note=note,
         )
+
+    if reference.sample.empty or current.sample.empty:
+        return skipped("skipped: a profile keeps no row sample (sample_rows=0)")
+    in_samples = set(reference.sample.columns) & set(current.sample.columns)
+    names = [
+        e.column for e in entries if e.score is not None and e.role == "feature" and e.column in in_samples
+    ]
+    categorical = [
+        n
+        for n in names
+        if not reference.columns[n].is_numeric
+        and not reference.columns[n].capped
+        and reference.columns[n].distinct <= MAX_CATEGORIES
+    ]
+    names = [n for n in names if reference.columns[n].is_numeric or n in categorical]
+    if len(names) < 2:
+        return skipped("needs two or more tested feature columns")
     result = domain_classifier(
         reference.sample[names], current.sample[names], categorical, max_rows=config.multivariate_sample
     )
     drifted = bool(
         np.isfinite(result.auc)
         and result.auc >= config.multivariate_threshold
-        and result.p_value < config.alpha
+        and result.p_value < config.multivariate_alpha
     )
     return MultivariateDrift(
         score=result.auc,
         threshold=config.multivariate_threshold,
         drifted=drifted,
         p_value=result.p_value,
+        alpha=config.multivariate_alpha,
         n_reference=result.n_reference,
         n_current=result.n_current,
         note=result.note,

@@ -27,8 +27,14 @@ class ColumnDrift:
     method: str
     score: float | None
     threshold: float
-    p_value: float | None  # Benjamini–Hochberg adjusted across the columns tested together
+    p_value: float | None  # Benjamini–Hochberg adjusted across the tests run together (the column's smallest)
     drifted: bool
+    role: str = "feature"  # feature, target, prediction or score
+    # what made the column drift: its method's score, or (numeric columns with few values) the change in its
+    # value frequencies — Jensen–Shannon distance ``frequency_score`` of at least ``frequency_threshold``
+    decided_by: Literal["score", "frequencies"] | None = None
+    frequency_score: float | None = None
+    frequency_threshold: float | None = None
     scores: dict[str, float] = field(default_factory=dict)
     unseen_categories: list[str] = field(default_factory=list)
     unseen_share: float = 0.0
@@ -40,12 +46,14 @@ class ColumnDrift:
     def to_dict(self) -> dict[str, Any]:
         return {
             "column": self.column,
+            "role": self.role,
             "kind": self.kind,
             "method": self.method,
             "score": finite_or_none(self.score),
             "threshold": finite_or_none(self.threshold),
             "p_value": finite_or_none(self.p_value),
             "drifted": self.drifted,
+            "decided_by": self.decided_by,
             "scores": {k: finite_or_none(v) for k, v in self.scores.items()},
             "unseen_categories": self.unseen_categories[:20],
             "reference_count": self.reference_count,
@@ -57,14 +65,7 @@ class ColumnDrift:
         """A finding when the column drifted or could not be compared."""
         if not self.drifted and self.note is None:
             return None
-        if self.drifted:
-            p = f", p={self.p_value:.2g}" if self.p_value is not None else ""
-            message = (
-                f"{self.column}: {METHOD_LABELS.get(self.method, self.method)} {self.score:.3g} "
-                f"≥ {self.threshold:.3g}{p}"
-            )
-        else:
-            message = f"{self.column}: {self.note}"
+        message = f"{self.column}: {self.drift_reason() if self.drifted else self.note}"
         return Finding(
             check="drift",
             severity=self.severity if self.drifted else Severity.INFO,
@@ -72,18 +73,37 @@ class ColumnDrift:
             column=self.column,
             value=finite_or_none(self.score),
             threshold=self.threshold,
-            evidence={"method": self.method, "p_value": finite_or_none(self.p_value), "note": self.note},
+            evidence={
+                "method": self.method,
+                "role": self.role,
+                "p_value": finite_or_none(self.p_value),
+                "decided_by": self.decided_by,
+                "note": self.note,
+            },
         )
+
+    def drift_reason(self) -> str:
+        """Why the column drifted, every comparison stated the right way round."""
+        p = f" (adjusted p-value {self.p_value:.2g})" if self.p_value is not None else ""
+        if self.method == "chi2":
+            return f"chi-square p-value {self.score:.2g} < {self.threshold:.2g}"
+        if self.decided_by == "frequencies":
+            return (
+                f"value frequencies changed: Jensen–Shannon distance {self.frequency_score:.3g} "
+                f"≥ {self.frequency_threshold:.3g}{p}"
+            )
+        return f"{METHOD_LABELS.get(self.method, self.method)} {self.score:.3g} ≥ {self.threshold:.3g}{p}"
 
 
 @dataclass(slots=True)
 class MultivariateDrift:
     """Domain-classifier verdict on the joint distribution of the sampled rows."""
 
-    score: float | None  # cross-validated ROC AUC
+    score: float | None  # cross-validated ROC AUC (mean over the folds)
     threshold: float
     drifted: bool
     p_value: float | None = None
+    alpha: float = 0.01
     n_reference: int = 0
     n_current: int = 0
     method: str = "domain_classifier"
@@ -96,6 +116,7 @@ class MultivariateDrift:
             "threshold": self.threshold,
             "drifted": self.drifted,
             "p_value": finite_or_none(self.p_value),
+            "alpha": self.alpha,
             "n_reference": self.n_reference,
             "n_current": self.n_current,
             "note": self.note,
@@ -113,6 +134,28 @@ class DriftResult:
     @property
     def drifted_columns(self) -> list[str]:
         return [c.column for c in self.columns if c.drifted]
+
+    def of_role(self, *roles: str) -> list[ColumnDrift]:
+        """The entries of columns with one of ``roles`` (feature, target, prediction, score)."""
+        return [c for c in self.columns if c.role in roles]
+
+    @property
+    def features(self) -> list[ColumnDrift]:
+        return self.of_role("feature")
+
+    @property
+    def target(self) -> list[ColumnDrift]:
+        """The target column's entry (a list: empty when no target was named)."""
+        return self.of_role("target")
+
+    @property
+    def outputs(self) -> list[ColumnDrift]:
+        """Prediction and score columns: the model's output drift."""
+        return self.of_role("prediction", "score")
+
+    @property
+    def drifted_features(self) -> list[str]:
+        return [c.column for c in self.features if c.drifted]
 
     @property
     def share_drifted(self) -> float:
@@ -165,7 +208,7 @@ class DriftResult:
                 check=f"{check}.multivariate",
                 severity=Severity.WARNING,
                 message=f"a classifier tells {current} rows from {reference} rows: ROC AUC {mv.score:.3f} "
-                f"≥ {mv.threshold} (p={mv.p_value:.2g})",
+                f"≥ {mv.threshold}, p-value {mv.p_value:.2g} < {mv.alpha}",
                 value=mv.score,
                 threshold=mv.threshold,
                 evidence={
@@ -180,6 +223,7 @@ class DriftResult:
         return {
             "columns": [c.to_dict() for c in self.columns],
             "drifted_columns": self.drifted_columns,
+            "drifted_features": self.drifted_features,
             "share_drifted": self.share_drifted,
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
         }

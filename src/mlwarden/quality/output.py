@@ -1,27 +1,33 @@
 """Output sanity: is the model emitting well-formed garbage?
 
 Constant predictions, scores stuck at one value, scores that are NaN/inf or outside [0, 1], and a predicted
-class balance outside the band the reference allows. All from profiles of the output columns.
+class balance outside the band the reference allows. All from profiles of the output columns. As in
+:mod:`mlwarden.quality.data_quality`, every check but the range check has a chance guard: an exact p-value
+under "reference and current rows are exchangeable" below ``OutputConfig.alpha`` (divided by the number of
+classes for the class balance). A score outside [0, 1] when every reference score was inside is not chance.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from scipy.stats import hypergeom
 
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import ColumnProfile, DatasetProfile
-from mlwarden.quality.data_quality import std_ratio
+from mlwarden.quality.data_quality import collapsed, excess_p_value
 
 
 @dataclass(frozen=True, slots=True)
 class OutputConfig:
     """Thresholds of the output checks."""
 
+    # Chance of a false finding per check (see the module docstring).
+    alpha: float = 0.001
     # Scores/predictions whose current std is below this fraction of the reference's are stuck.
     stuck_ratio: float = 0.01
-    # A predicted class's share may move this much (absolute) from its reference share, or 4 standard
-    # errors of a proportion, whichever is larger, before the balance is out of bounds.
+    # A predicted class's share must move at least this much (absolute) from its reference share, and
+    # beyond chance (Fisher's exact test, two-sided), before the balance is out of bounds.
     class_share_tolerance: float = 0.15
     min_rows: int = 20
 
@@ -52,12 +58,15 @@ def _constant_prediction(ref: ColumnProfile, cur: ColumnProfile, config: OutputC
     if cur.count < config.min_rows:
         return []
     if ref.is_numeric:
-        ratio = std_ratio(ref, cur, config.min_rows)
-        stuck = ratio is not None and ratio < config.stuck_ratio
+        stuck = collapsed(ref, cur, config.stuck_ratio, config.min_rows, config.alpha)
         value = f"{cur.mean:.4g}"
     else:
-        stuck = len(ref.categories) > 1 and len(cur.categories) == 1 and not cur.other
         value = next(iter(cur.categories), "")
+        single = len(ref.categories) > 1 and len(cur.categories) == 1 and not cur.other
+        chance = len(ref.categories) * excess_p_value(
+            ref.categories.get(value, 0), ref.count, cur.count, cur.count
+        )
+        stuck = single and chance < config.alpha
     if not stuck:
         return []
     return [
@@ -76,22 +85,33 @@ def _class_balance(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig)
     if cur.count < config.min_rows or not ref.count:
         return []
     out = []
-    for name in sorted(set(ref.categories) | set(cur.categories)):
-        p, q = ref.categories.get(name, 0) / ref.count, cur.categories.get(name, 0) / cur.count
-        bound = max(config.class_share_tolerance, 4 * math.sqrt(max(p * (1 - p), 1e-6) / cur.count))
-        if abs(q - p) > bound:
-            out.append(
-                Finding(
-                    check="output.class_balance",
-                    severity=Severity.WARNING,
-                    message=f"{ref.name}: class {name!r} predicted for {q:.1%} of rows (reference {p:.1%})",
-                    column=ref.name,
-                    segment=name,
-                    value=q,
-                    threshold=bound,
-                    evidence={"reference_share": p, "class": name},
-                )
+    names = sorted(set(ref.categories) | set(cur.categories))
+    level = config.alpha / max(len(names), 1)
+    total = ref.count + cur.count
+    for name in names:
+        r, c = ref.categories.get(name, 0), cur.categories.get(name, 0)
+        p, q = r / ref.count, c / cur.count
+        if abs(q - p) < config.class_share_tolerance:
+            continue
+        # Fisher's exact test, two-sided as twice the smaller tail: the current's count of this class among
+        # all rows of the class is hypergeometric when the rows are exchangeable.
+        tails = hypergeom.sf(c - 1, total, r + c, cur.count), hypergeom.cdf(c, total, r + c, cur.count)
+        chance = min(1.0, 2 * float(min(tails)))
+        if chance >= level:
+            continue
+        out.append(
+            Finding(
+                check="output.class_balance",
+                severity=Severity.WARNING,
+                message=f"{ref.name}: class {name!r} predicted for {q:.1%} of rows (reference {p:.1%}; "
+                f"p-value {chance:.2g} < {level:.2g})",
+                column=ref.name,
+                segment=name,
+                value=q,
+                threshold=config.class_share_tolerance,
+                evidence={"reference_share": p, "class": name, "p_value": chance},
             )
+        )
     return out
 
 
@@ -110,13 +130,15 @@ def _score(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig) -> list
     bad = cur.missing + cur.nonfinite
     if bad and cur.total:
         share = bad / cur.total
-        ref_share = (ref.missing + ref.nonfinite) / ref.total if ref.total else 0.0
-        if share > ref_share:
+        ref_bad = ref.missing + ref.nonfinite
+        ref_share = ref_bad / ref.total if ref.total else 0.0
+        if share > ref_share and excess_p_value(ref_bad, ref.total, bad, cur.total) < config.alpha:
             out.append(
                 Finding(
                     check="output.score_nonfinite",
                     severity=Severity.CRITICAL,
-                    message=f"{name}: {bad:,} scores are NaN or infinite ({share:.1%} of rows)",
+                    message=f"{name}: {bad:,} scores are NaN or infinite ({share:.1%} of rows; "
+                    f"reference {ref_share:.1%})",
                     column=name,
                     value=share,
                     threshold=ref_share,
@@ -134,15 +156,15 @@ def _score(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig) -> list
                 threshold=1.0 if cur.max > 1 else 0.0,
             )
         )
-    ratio = std_ratio(ref, cur, config.min_rows)
-    if ratio is not None and ratio < config.stuck_ratio:
+    if collapsed(ref, cur, config.stuck_ratio, config.min_rows, config.alpha):
         out.append(
             Finding(
                 check="output.score_stuck",
                 severity=Severity.CRITICAL,
-                message=f"{name}: scores stuck at {cur.mean:.4g} (std {cur.std:.3g}, was {ref.std:.3g})",
+                message=f"{name}: scores stuck at {cur.mean:.4g} "
+                f"(std {cur.std:.3g} < {config.stuck_ratio:g} × reference {ref.std:.3g})",
                 column=name,
-                value=ratio,
+                value=cur.std / ref.std,
                 threshold=config.stuck_ratio,
             )
         )
