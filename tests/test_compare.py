@@ -103,7 +103,7 @@ def test_current_without_labels_yet_estimates_and_raises_nothing_critical():
     report = mw.compare(ref, cur, mapping=MAPPING)
     assert report.exit_code == 0
     assert [f for f in report.findings if f.severity != "info"] == []
-    assert report.target_drift == [] and report.performance["realized"] == {}
+    assert report.drift.target == [] and report.performance["realized"] == {}
     assert 0.5 < report.performance["estimated"]["roc_auc"] < 1
     assert any("target drift not tested" in n for n in report.notes)
 
@@ -126,8 +126,8 @@ def test_empty_reference_is_bad_input():
 def test_columns_limits_the_features_not_the_roles():
     ref, cur = churn_like(2_000, seed=10), churn_like(2_000, seed=11, shift=0.8)
     report = mw.compare(ref, cur, mapping=MAPPING, columns=["plan"])
-    assert [c.column for c in report.feature_drift] == ["plan"]
-    assert [c.column for c in report.output_drift] == ["pred", "p_churn"]
+    assert [c.column for c in report.drift.features] == ["plan"]
+    assert [c.column for c in report.drift.outputs] == ["pred", "p_churn"]
 
 
 def numpy_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,8 +154,8 @@ def test_integer_column_names_in_roles():
     cur[4] = (cur[0] > 0).astype(int)
     report = mw.compare(ref, cur, target=4)
     assert report.mapping.target == "4"
-    assert [c.column for c in report.target_drift] == ["4"]
-    assert "4" not in report.drifted_features
+    assert [c.column for c in report.drift.target] == ["4"]
+    assert "4" not in report.drift.drifted_features
 
 
 def test_names_clashing_as_text_are_bad_input():

@@ -166,9 +166,9 @@ def print_report(report: Report, console: Console | None = None) -> None:
     console = console or text_console()
     console.print(report.summary())
     for title, entries in (
-        ("feature drift", report.feature_drift),
-        ("target drift", report.target_drift),
-        ("prediction and score drift", report.output_drift),
+        ("feature drift", report.drift.features),
+        ("target drift", report.drift.target),
+        ("prediction and score drift", report.drift.outputs),
     ):
         if entries:
             console.print(_drift_table(title, entries))

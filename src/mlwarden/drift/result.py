@@ -159,8 +159,9 @@ class DriftResult:
 
     @property
     def share_drifted(self) -> float:
-        tested = [c for c in self.columns if c.score is not None]
-        return len(self.drifted_columns) / len(tested) if tested else 0.0
+        """Drifted features over features tested (0 when none was tested)."""
+        tested = [c for c in self.features if c.score is not None]
+        return len(self.drifted_features) / len(tested) if tested else 0.0
 
     def __getitem__(self, column: str) -> ColumnDrift:
         for c in self.columns:
@@ -221,9 +222,10 @@ class DriftResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "columns": [c.to_dict() for c in self.columns],
-            "drifted_columns": self.drifted_columns,
-            "drifted_features": self.drifted_features,
+            "columns": [c.to_dict() for c in self.features],
+            "drifted_columns": self.drifted_features,
             "share_drifted": self.share_drifted,
+            "target": [c.to_dict() for c in self.target],
+            "outputs": [c.to_dict() for c in self.outputs],
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
         }

@@ -36,9 +36,9 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def render_html(report: Report) -> str:
     """The report as an HTML document: findings, performance, then feature, target and output drift."""
     sections = [
-        ("Feature drift", _cards(report, report.feature_drift)),
-        ("Target drift", _cards(report, report.target_drift)),
-        ("Prediction and score drift", _cards(report, report.output_drift)),
+        ("Feature drift", _cards(report, report.drift.features)),
+        ("Target drift", _cards(report, report.drift.target)),
+        ("Prediction and score drift", _cards(report, report.drift.outputs)),
     ]
     metric_names, count_names = report.performance_names()
     return _env.get_template("report.html.j2").render(

@@ -44,28 +44,6 @@ class Report:
         """The CLI's exit code: 1 when any finding is critical, else 0."""
         return int(any(f.severity is Severity.CRITICAL for f in self.findings))
 
-    @property
-    def feature_drift(self) -> list[ColumnDrift]:
-        """Drift verdicts of the feature columns (every column without a role), in data order."""
-        return [c for c in self.drift.columns if c.column not in self.mapping.roles]
-
-    @property
-    def target_drift(self) -> list[ColumnDrift]:
-        """Drift of the label column (tested only when current data holds labels)."""
-        return [c for c in self.drift.columns if c.column == self.mapping.target]
-
-    @property
-    def output_drift(self) -> list[ColumnDrift]:
-        """Drift of the model's outputs: the prediction column, then the score columns."""
-        outputs = self.mapping.outputs
-        return sorted(
-            (c for c in self.drift.columns if c.column in outputs), key=lambda c: outputs.index(c.column)
-        )
-
-    @property
-    def drifted_features(self) -> list[str]:
-        return [c.column for c in self.feature_drift if c.drifted]
-
     def performance_names(self) -> tuple[list[str], list[str]]:
         """``(metrics, counts)``: the metric names and the row-count names (``n``, ``n_*``) of either side,
         in order of appearance; the ``_lower``/``_upper`` band entries are left to their metric."""
@@ -88,7 +66,7 @@ class Report:
             "reference": {"source": self.reference.source, "rows": self.reference.rows},
             "current": {"source": self.current.source, "rows": self.current.rows},
             "mapping": self.mapping.model_dump(mode="json", exclude_defaults=True),
-            "drift": self._drift_dict(),
+            "drift": self.drift.to_dict(),
             "performance": {
                 kind: {name: finite_or_none(v) for name, v in metrics.items()}
                 for kind, metrics in self.performance.items()
@@ -97,18 +75,6 @@ class Report:
             "summary": self.counts(),
             "notes": self.notes,
             "created_at": self.created_at.isoformat(),
-        }
-
-    def _drift_dict(self) -> dict[str, Any]:
-        features = self.feature_drift
-        tested = sum(c.score is not None for c in features)
-        return {
-            **self.drift.to_dict(),
-            "columns": [c.to_dict() for c in features],
-            "drifted_columns": self.drifted_features,
-            "share_drifted": len(self.drifted_features) / tested if tested else 0.0,
-            "target": [c.to_dict() for c in self.target_drift],
-            "outputs": [c.to_dict() for c in self.output_drift],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
