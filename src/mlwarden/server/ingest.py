@@ -108,7 +108,7 @@ def ingest_predictions(
         part = profile(
             profiled if rows is None else profiled.iloc[rows],
             reference=reference,
-            sample_size=BATCH_SAMPLE_SIZE,
+            sample_rows=BATCH_SAMPLE_SIZE,
             sketch=reference is None,
         )
         parts.append((start, part))
