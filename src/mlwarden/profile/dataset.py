@@ -131,11 +131,12 @@ def profile(
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"duplicate column names: {', '.join(dupes)}")
-    mapping = mapping or ColumnMapping()
-    ignored = set(mapping.ignore)
-    positions = [i for i, name in enumerate(names) if name not in ignored]
-    names = [names[i] for i in positions]
-    overrides = {name: mapping.kind_override(name) for name in names}
+    positions = list(range(len(names)))
+    overrides: dict[str, str] = {}
+    if mapping is not None:
+        positions = [i for i in positions if names[i] not in mapping.ignore]
+        names = [names[i] for i in positions]
+        overrides = {name: kind for name in names if (kind := mapping.kind_override(name))}
 
     n = len(data)
     rng = np.random.default_rng(seed)
@@ -146,13 +147,13 @@ def profile(
     profiles: dict[str, ColumnProfile] = {}
     sample: dict[str, np.ndarray] = {}
     if reference is not None and 0 < n <= SMALL_BLOCK_ROWS and not sketch:
-        plain = [(p, name) for p, name in zip(positions, names, strict=True) if overrides[name] is None]
+        plain = [(p, name) for p, name in zip(positions, names, strict=True) if name not in overrides]
         profiles, sample = _profile_float_block(data, plain, reference, picked)
     for position, name in zip(positions, names, strict=True):
         if name not in profiles:  # else profiled in the block
             ref = reference.columns.get(name) if reference is not None else None
             series = data.iloc[:, position]
-            kind, values = _kind_and_values(series, name, overrides[name])
+            kind, values = _kind_and_values(series, name, overrides.get(name))
             if kind in NUMERIC_KINDS:
                 edges = ref.edges if ref is not None and ref.is_numeric else None
                 col = summarise_numeric(name, kind, values, edges=edges, bins=bins, sketch=sketch)
@@ -226,12 +227,12 @@ def _profile_float_block(
     """Profiles and sample rows of the all-finite float64 columns (``(position, name)`` pairs) binned on
     reference edges, computed as one block (small data only); the other columns are left to the general
     path."""
-    dtypes = data.dtypes
+    dtypes = data.dtypes.tolist()
     candidates = []
     for position, name in columns:
         ref = reference.columns.get(name)
         binned = ref is not None and ref.kind == "numeric" and ref.edges is not None
-        if binned and dtypes.iloc[position] == np.float64:
+        if binned and dtypes[position] == np.float64:
             candidates.append((position, name))
     if not candidates:
         return {}, {}
