@@ -66,20 +66,20 @@ def test_constant_empty_and_all_nan_columns():
     df = pd.DataFrame({"c": [3.0] * 10, "n": [np.nan] * 10, "inf": [1.0, np.inf, -np.inf] + [2.0] * 7})
     p = mw.profile(df)
     assert p["c"].variance == 0 and list(p["c"].edges) == [3.0] and p["c"].hist.sum() == 10
-    assert p["n"].missing == 10 and p["n"].count == 0 and p["n"].hist is None and np.isnan(p["n"].mean)
+    assert p["n"].kind == "empty" and p["n"].missing == 10 and p["n"].count == 0 and np.isnan(p["n"].mean)
     assert p["inf"].nonfinite == 2 and p["inf"].count == 10 and p["inf"].hist.sum() == 8
     empty = mw.profile(df.iloc[:0])
-    assert empty.rows == 0 and empty["c"].count == 0 and len(empty.sample) == 0
+    assert empty.rows == 0 and empty["c"].kind == "empty" and empty["c"].count == 0 and len(empty.sample) == 0
     assert np.isnan(empty["c"].quantiles(0.5)).all()
 
 
 def test_sample_is_bounded_and_row_aligned(frame):
     frame = frame.assign(y=frame["x"] * 2)
-    p = mw.profile(frame, sample_size=100, seed=1)
+    p = mw.profile(frame, sample_rows=100, seed=1)
     assert len(p.sample) == 100
     ok = p.sample["x"].notna()
     assert np.allclose(p.sample.loc[ok, "y"], 2 * p.sample.loc[ok, "x"])  # whole rows, not columns
-    small = mw.profile(frame.iloc[:10], sample_size=100)
+    small = mw.profile(frame.iloc[:10], sample_rows=100)
     assert len(small.sample) == 10
 
 
@@ -94,14 +94,23 @@ def test_merge_matches_concat_and_handles_missing_columns(frame):
     assert merged["x"].variance == pytest.approx(whole["x"].variance)
 
 
-def test_merge_with_different_edges_keeps_sketch_quantiles():
+def test_merge_with_different_edges_keeps_histogram_and_sketch_quantiles():
     rng = np.random.default_rng(3)
-    a = pd.DataFrame({"x": rng.normal(0, 1, 20_000)})
-    b = pd.DataFrame({"x": rng.normal(5, 1, 20_000)})
-    m = mw.profile(a, sketch=True).merge(mw.profile(b, sketch=True))
-    assert m["x"].hist is None  # different binnings cannot add exactly
-    assert m["x"].quantiles(0.5)[0] == pytest.approx(2.5, abs=0.3)
-    assert mw.profile(a).merge(mw.profile(b))["x"].sketch is None
+    a, b = rng.normal(0, 1, 20_000), rng.normal(5, 1, 20_000)
+    m = mw.profile(pd.DataFrame({"x": a}), sketch=True).merge(mw.profile(pd.DataFrame({"x": b}), sketch=True))
+    both = np.concatenate([a, b])
+    # the histogram survives (rebinned); its quantiles are within one merged bin's mass (1 %) of the data's
+    ranks = (both[:, None] <= m["x"].quantiles([0.1, 0.25, 0.5, 0.75, 0.9])[None, :]).mean(axis=0)
+    assert m["x"].hist.sum() == both.size
+    assert np.allclose(ranks, [0.1, 0.25, 0.5, 0.75, 0.9], atol=0.01)
+    assert mw.profile(pd.DataFrame({"x": a})).merge(mw.profile(pd.DataFrame({"x": b})))["x"].sketch is None
+    # KLL compacts at random above k=200 values; below that it keeps every value, so this is deterministic
+    small = [pd.DataFrame({"x": x[:90]}) for x in (a, b)]
+    exact = mw.profile(small[0], sketch=True).merge(mw.profile(small[1], sketch=True))
+    sketch, values = exact["x"].sketch, np.concatenate([a[:90], b[:90]])
+    median = sketch.get_quantile(0.5)
+    assert not sketch.is_estimation_mode() and sketch.n == 180
+    assert median in values and (values < median).mean() <= 0.5 <= (values <= median).mean()
 
 
 def test_kind_mismatch_in_merge_is_a_clear_error():
@@ -196,9 +205,9 @@ def test_small_float_block_path_equals_column_by_column(monkeypatch):
             "k": rng.integers(0, 3, 700),  # integers: general path
         }
     )
-    block = mw.profile(cur, reference=ref, seed=1, sample_size=100)
+    block = mw.profile(cur, reference=ref, seed=1, sample_rows=100)
     monkeypatch.setattr(dataset, "SMALL_BLOCK_ROWS", 0)
-    plain = mw.profile(cur, reference=ref, seed=1, sample_size=100)
+    plain = mw.profile(cur, reference=ref, seed=1, sample_rows=100)
     assert list(block.columns) == list(plain.columns) == list(cur.columns)
     for name in cur.columns:
         a, b = block[name], plain[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 DEFAULT_CAP = 1_000  # distinct categories counted exactly per column
@@ -31,8 +32,24 @@ def cap_categories(counts: dict[str, int], cap: int) -> tuple[dict[str, int], in
     return kept, sum(c for _, c in ranked[cap:])
 
 
-def merge_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    merged = dict(a)
-    for key, count in b.items():
-        merged[key] = merged.get(key, 0) + count
+def merge_counts(parts: list[dict[str, int]]) -> dict[str, int]:
+    merged = dict(parts[0])
+    for counts in parts[1:]:
+        for key, count in counts.items():
+            merged[key] = merged.get(key, 0) + count
     return merged
+
+
+def as_labels(series: pd.Series) -> pd.Series:
+    """A numeric column declared categorical, in the form its labels are taken from: floats that are all
+    whole numbers become integers, so that code ``1`` is label ``"1"`` whether or not a batch had a missing
+    value (which makes pandas store the codes as floats, ``"1.0"``)."""
+    dtype = series.dtype
+    if not pd.api.types.is_float_dtype(dtype):
+        return series
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    present = values[~np.isnan(values)]
+    whole = np.isfinite(present) & (present == np.trunc(present)) & (np.abs(present) < 2**53)
+    if present.size and whole.all():
+        return pd.Series(values, index=series.index, name=series.name).astype("Int64")
+    return series

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -11,14 +12,20 @@ from datasketches import kll_doubles_sketch
 
 from mlwarden.errors import InputError
 from mlwarden.profile import categorical, numeric
+from mlwarden.profile.rebin import merge_binnings
 
-Kind = Literal["numeric", "categorical", "boolean", "datetime"]
+Kind = Literal["numeric", "categorical", "boolean", "datetime", "empty"]
+KINDS: tuple[Kind, ...] = ("numeric", "categorical", "boolean", "datetime", "empty")
 NUMERIC_KINDS = ("numeric", "datetime")
 
 
 @dataclass(slots=True)
 class ColumnProfile:
-    """Mergeable summary of one column; see ``mlwarden.profile`` for the meaning of each field."""
+    """Mergeable summary of one column; see ``mlwarden.profile`` for the meaning of each field.
+
+    Kind ``"empty"``: the column held no values at all (every value missing, or no rows) — it has only
+    ``missing``; merged with a profile of another kind it takes that kind.
+    """
 
     name: str
     kind: Kind
@@ -44,6 +51,10 @@ class ColumnProfile:
         return self.kind in NUMERIC_KINDS
 
     @property
+    def is_empty(self) -> bool:
+        return self.kind == "empty"
+
+    @property
     def total(self) -> int:
         return self.count + self.missing
 
@@ -58,11 +69,12 @@ class ColumnProfile:
     @property
     def variance(self) -> float:
         """Population variance (ddof=0) of the finite values; NaN when there are none."""
-        return self.moments.m2 / self.moments.n if self.moments.n else float("nan")
+        return self.moments.variance
 
     @property
     def std(self) -> float:
-        return float(np.sqrt(self.variance))
+        """Population standard deviation (ddof=0) of the finite values; NaN when there are none."""
+        return self.moments.std
 
     @property
     def distinct(self) -> int:
@@ -70,8 +82,9 @@ class ColumnProfile:
         return len(self.categories)
 
     def quantiles(self, qs: float | list[float] | np.ndarray) -> np.ndarray:
-        """Quantiles of the finite values: from the KLL sketch when present, else from the histogram."""
-        if not self.is_numeric:
+        """Quantiles of the finite values: from the KLL sketch when present, else from the histogram
+        (NaN for a column without finite values, an empty column included)."""
+        if not (self.is_numeric or self.is_empty):
             raise InputError(f"column '{self.name}' is {self.kind}; quantiles need a numeric column")
         q = np.atleast_1d(np.asarray(qs, dtype=float))
         if np.any((q < 0) | (q > 1)):
@@ -85,87 +98,78 @@ class ColumnProfile:
         return np.full(q.shape, np.nan)
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
-        """The profile of both columns' values together (associative and commutative)."""
-        if other.name != self.name:
-            raise InputError(f"cannot merge profiles of different columns '{self.name}' and '{other.name}'")
-        if other.kind != self.kind:
-            raise InputError(
-                f"column '{self.name}' is {self.kind} in one profile and {other.kind} in the other; "
-                "profiles of the same column must have the same kind to merge"
-            )
-        merged = replace(self, count=self.count + other.count, missing=self.missing + other.missing)
-        if self.is_numeric:
-            merged.nonfinite = self.nonfinite + other.nonfinite
-            merged.min = float(np.fmin(self.min, other.min))
-            merged.max = float(np.fmax(self.max, other.max))
-            merged.moments = self.moments.merge(other.moments)
-            same_edges = (
-                self.edges is not None and other.edges is not None and np.array_equal(self.edges, other.edges)
-            )
-            if same_edges:
-                merged.hist = _add(self.hist, other.hist)
-                merged.bin_sums = _add(self.bin_sums, other.bin_sums)
-            else:
-                merged.edges, merged.hist, merged.bin_sums = _binning_of_one_side_only(self, other)
-            merged.sketch = numeric.merge_sketches(self.sketch, other.sketch)
-        else:
-            counts = categorical.merge_counts(self.categories, other.categories)
-            merged.cap = min(self.cap, other.cap)
-            kept, folded = categorical.cap_categories(counts, merged.cap)
-            merged.categories = kept
-            merged.other = self.other + other.other + folded
-            merged.capped = self.capped or other.capped or folded > 0
-        return merged
-
-    def with_missing(self, rows: int) -> ColumnProfile:
-        """This column's profile with ``rows`` more missing values (the column was absent from a batch)."""
-        return replace(self, missing=self.missing + rows)
+        """The profile of both columns' values together (commutative; see :func:`merge_columns`)."""
+        return merge_columns([self, other])
 
     @classmethod
-    def empty_like(cls, other: ColumnProfile, rows: int) -> ColumnProfile:
-        """A profile of ``rows`` missing values, of ``other``'s kind and binning."""
-        hist = None if other.hist is None else np.zeros_like(other.hist)
-        sums = None if other.bin_sums is None else np.zeros_like(other.bin_sums)
-        sketch = None if other.sketch is None else numeric.new_sketch(np.empty(0))
-        return cls(
-            name=other.name,
-            kind=other.kind,
-            missing=rows,
-            edges=other.edges,
-            hist=hist,
-            bin_sums=sums,
-            sketch=sketch,
-            cap=other.cap,
+    def absent(cls, name: str, rows: int) -> ColumnProfile:
+        """The profile of a column with ``rows`` missing values (or absent from a batch of ``rows`` rows)."""
+        return cls(name=name, kind="empty", missing=rows)
+
+
+def merge_columns(parts: list[ColumnProfile]) -> ColumnProfile:
+    """The profile of all ``parts``' values together — profiles of one column from different data.
+
+    Counts, missing and non-finite counts, min/max, moments and category counts (below the cap) are exact.
+    Histograms on equal edges add exactly; on different edges they are merged as described in
+    :mod:`mlwarden.profile.rebin` (error at most one part-bin's mass). Empty parts only add missing values.
+    Raises :class:`InputError` for different column names or kinds.
+    """
+    first = parts[0]
+    names = {p.name for p in parts}
+    if len(names) > 1:
+        a, b = sorted(names)[:2]
+        raise InputError(f"cannot merge profiles of different columns '{a}' and '{b}'")
+    kinds = list(dict.fromkeys(p.kind for p in parts if not p.is_empty))
+    if len(kinds) > 1:
+        raise InputError(
+            f"column '{first.name}' is {kinds[0]} in one profile and {kinds[1]} in the other; "
+            "profiles of the same column must have the same kind to merge"
         )
+    missing = sum(p.missing for p in parts)
+    if not kinds:
+        return ColumnProfile.absent(first.name, missing)
+    typed = [p for p in parts if not p.is_empty]
+    merged = replace(typed[0], count=sum(p.count for p in typed), missing=missing)
+    if merged.is_numeric:
+        merged.nonfinite = sum(p.nonfinite for p in typed)
+        merged.min = float(np.fmin.reduce([p.min for p in typed]))
+        merged.max = float(np.fmax.reduce([p.max for p in typed]))
+        merged.moments = functools.reduce(numeric.Moments.merge, [p.moments for p in typed])
+        max_edges = max([MIN_MERGED_EDGES, *(p.edges.size for p in typed if p.edges is not None)])
+        merged.edges, merged.hist, merged.bin_sums = merge_binnings(typed, max_edges)
+        merged.sketch = numeric.merge_sketches([p.sketch for p in typed])
+    else:
+        counts = categorical.merge_counts([p.categories for p in typed])
+        merged.cap = min(p.cap for p in typed)
+        kept, folded = categorical.cap_categories(counts, merged.cap)
+        merged.categories = kept
+        merged.other = sum(p.other for p in typed) + folded
+        merged.capped = any(p.capped for p in typed) or folded > 0
+    return merged
 
 
-def _add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-    return None if a is None or b is None else a + b
-
-
-def _binning_of_one_side_only(a: ColumnProfile, b: ColumnProfile) -> tuple[Any, Any, Any]:
-    """Different binnings cannot add exactly: keep a side's histogram only if the other side has no values."""
-    for mine, theirs in ((a, b), (b, a)):
-        if theirs.moments.n == 0 and theirs.nonfinite == 0 and mine.hist is not None:
-            sums = None if mine.bin_sums is None else mine.bin_sums.copy()
-            return mine.edges, mine.hist.copy(), sums
-    return None, None, None
+MIN_MERGED_EDGES = numeric.DEFAULT_BINS + 1  # a merged histogram may keep this many edges, or more if a
+# part has more: enough for parts of a discrete column that each hold different values
 
 
 def summarise_numeric(
     name: str, kind: Kind, values: np.ndarray, *, edges: np.ndarray | None, bins: int, sketch: bool
 ) -> ColumnProfile:
-    """Profile a float64 array (NaN = missing) in one vectorised pass per statistic."""
+    """Profile a float64 array (NaN = missing) in one vectorised pass per statistic; a column without any
+    value (all NaN, or no rows) is ``"empty"``."""
     nan = np.isnan(values)
     missing = int(np.count_nonzero(nan))
+    if missing == values.size:
+        return ColumnProfile.absent(name, missing)
     present = values[~nan] if missing else values
     inf = np.isinf(present)
     nonfinite = int(np.count_nonzero(inf))
     finite = present[~inf] if nonfinite else present
     col = ColumnProfile(name=name, kind=kind, count=int(present.size), missing=missing, nonfinite=nonfinite)
-    col.moments = numeric.Moments.of(finite)
     if finite.size:
         col.min, col.max = float(finite.min()), float(finite.max())
+    col.moments = numeric.Moments.of(finite, col.min, col.max)
     if edges is None and finite.size:
         edges = numeric.quantile_edges(finite, bins, col.min, col.max)
     if edges is not None:
@@ -188,9 +192,10 @@ def summarise_float_block(
     n = block.shape[1]
     ordered = np.sort(block, axis=1)
     out = []
-    for j, (name, moments) in enumerate(zip(names, numeric.Moments.of_rows(block), strict=True)):
+    lo, hi = ordered[:, 0], ordered[:, -1]
+    for j, (name, moments) in enumerate(zip(names, numeric.Moments.of_rows(block, lo, hi), strict=True)):
         col = ColumnProfile(name=name, kind="numeric", count=n, missing=0, nonfinite=0, moments=moments)
-        col.min, col.max = float(ordered[j, 0]), float(ordered[j, -1])
+        col.min, col.max = float(lo[j]), float(hi[j])
         col.edges = edges[j]
         col.hist, col.bin_sums = numeric.histogram_of_sorted(ordered[j], edges[j])
         out.append(col)
@@ -198,9 +203,11 @@ def summarise_float_block(
 
 
 def summarise_categorical(name: str, kind: Kind, values: pd.Series, *, cap: int) -> ColumnProfile:
-    """Profile a column of labels: counts per category (capped), missing values."""
+    """Profile a column of labels: counts per category (capped), missing values; ``"empty"`` without any."""
     counts = categorical.count_categories(values)
     present = int(counts.sum())
+    if present == 0:
+        return ColumnProfile.absent(name, int(values.size))
     kept, folded = categorical.cap_categories(
         dict(zip(counts.index, counts.to_numpy().tolist(), strict=True)), cap
     )

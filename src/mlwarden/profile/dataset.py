@@ -1,4 +1,4 @@
-"""Dataset profiles: one pass over a DataFrame, mergeable, with a uniform reservoir of whole rows."""
+"""Dataset profiles: one pass over a DataFrame, mergeable, with a uniform sample of whole rows."""
 
 from __future__ import annotations
 
@@ -10,78 +10,62 @@ import numpy as np
 import pandas as pd
 
 from mlwarden.errors import InputError
+from mlwarden.profile import categorical
 from mlwarden.profile.categorical import DEFAULT_CAP
 from mlwarden.profile.column import (
+    NUMERIC_KINDS,
     SMALL_BLOCK_ROWS,
     ColumnProfile,
     Kind,
+    merge_columns,
     summarise_categorical,
     summarise_float_block,
     summarise_numeric,
 )
 from mlwarden.profile.io import read_table
+from mlwarden.profile.numeric import DEFAULT_BINS
+from mlwarden.schema.mapping import ColumnMapping
 
-DEFAULT_BINS = 100
-DEFAULT_SAMPLE_SIZE = 2_000
+DEFAULT_SAMPLE_ROWS = 2_000
+_MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})  # text that means "no value"
 
 
 @dataclass(slots=True)
 class DatasetProfile:
-    """Mergeable summary of a table: per-column profiles and a reservoir sample of whole rows.
+    """Mergeable summary of a table: per-column profiles and a uniform sample of whole rows.
 
-    The sample is a uniform random sample without replacement: every row gets a random key and the rows with
-    the ``sample_size`` smallest keys are kept, so merging two samples (keep the smallest keys of both) is
-    again a uniform sample of the union.
+    The sample (at most ``sample_rows`` rows; none when 0) is a uniform random sample without replacement:
+    every row gets a random key and the rows with the smallest keys are kept, so merging two samples (keep
+    the smallest keys of both) is again a uniform sample of the union. It holds raw values — see
+    docs/profiles.md on privacy.
     """
 
     rows: int
     columns: dict[str, ColumnProfile]
     sample: pd.DataFrame
     sample_keys: np.ndarray
-    sample_size: int = DEFAULT_SAMPLE_SIZE
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
     source: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
 
-    def __getitem__(self, name: str) -> ColumnProfile:
+    def __getitem__(self, name: object) -> ColumnProfile:
         try:
-            return self.columns[name]
+            return self.columns[str(name)]
         except KeyError:
             raise InputError(
                 f"no column '{name}' in the profile; it has: {', '.join(self.columns)}"
             ) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self.columns
+        return str(name) in self.columns
 
     @property
     def column_names(self) -> list[str]:
         return list(self.columns)
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
-        """The profile of both tables' rows together. Associative and commutative.
-
-        A column present on one side only counts the other side's rows as missing.
-        """
-        columns: dict[str, ColumnProfile] = {}
-        for name in dict.fromkeys([*self.columns, *other.columns]):
-            mine, theirs = self.columns.get(name), other.columns.get(name)
-            if mine is None:
-                mine = ColumnProfile.empty_like(theirs, self.rows)
-            if theirs is None:
-                theirs = ColumnProfile.empty_like(mine, other.rows)
-            columns[name] = mine.merge(theirs)
-        size = min(self.sample_size, other.sample_size)
-        sample, keys = _merge_samples(self.sample, self.sample_keys, other.sample, other.sample_keys, size)
-        sources = [s for s in (self.source, other.source) if s]
-        return DatasetProfile(
-            rows=self.rows + other.rows,
-            columns=columns,
-            sample=sample,
-            sample_keys=keys,
-            sample_size=size,
-            source=" + ".join(dict.fromkeys(sources)) or None,
-            meta={**other.meta, **self.meta},
-        )
+        """The profile of both tables' rows together (commutative); see :func:`merge`."""
+        return merge(self, other)
 
     def to_bytes(self) -> bytes:
         from mlwarden.profile.serialize import dumps
@@ -105,10 +89,11 @@ class DatasetProfile:
 def profile(
     data: pd.DataFrame | str | Path,
     *,
+    mapping: ColumnMapping | None = None,
     reference: DatasetProfile | None = None,
     columns: list[str] | None = None,
     bins: int = DEFAULT_BINS,
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
     category_cap: int = DEFAULT_CAP,
     seed: int | None = None,
     sketch: bool = False,
@@ -117,59 +102,68 @@ def profile(
 ) -> DatasetProfile:
     """Profile a DataFrame or a CSV/Parquet file in one vectorised pass per column.
 
+    Column names become strings (a frame built from a numpy array has columns ``"0"``, ``"1"``, …). The
+    ``mapping``'s ``ignore`` columns are left out; its ``categorical`` columns are profiled as labels (whole
+    numbers as integers: ``1.0`` is label ``"1"``) and its ``numeric`` columns as numbers (text parsed as
+    decimal numbers; text that is not a number raises :class:`InputError` naming the column). Otherwise the
+    kind follows the dtype (``Decimal`` objects are numeric); a column without any value is ``"empty"``.
+
     With ``reference``, numeric columns are binned on the reference's edges so that the two histograms are
     comparable bin by bin (and current profiles merge exactly); without it each numeric column gets
     ``bins`` equal-mass quantile bins of its own data — itself a quantile summary accurate to one bin.
-    ``sketch=True`` adds a KLL quantile sketch per numeric column (about 40 ms per million values), needed
-    only where profiles with *different* edges will be merged and still queried for quantiles: batches
-    profiled before any reference exists, or partitions profiled independently. ``on_column`` is called
-    after each column (progress reporting).
+    ``sample_rows`` rows (default 2,000; 0 keeps none) are kept as a uniform sample of whole rows, drawn
+    with ``seed``. ``sketch=True`` adds a KLL quantile sketch per numeric column (about 40 ms per million
+    values); merges no longer need it (differently binned histograms merge, see :func:`merge`).
+    ``on_column`` is called after each column (progress reporting).
     """
     if bins < 1:
         raise InputError(f"bins must be at least 1, got {bins}")
-    if sample_size < 0:
-        raise InputError(f"sample_size must be non-negative, got {sample_size}")
+    if sample_rows < 0:
+        raise InputError(f"sample_rows must be non-negative, got {sample_rows}")
     if category_cap < 1:
         raise InputError(f"category_cap must be at least 1, got {category_cap}")
     if not isinstance(data, pd.DataFrame):
         source = source or str(data)
         data = read_table(data, columns=columns)
     elif columns is not None:
-        missing = [c for c in columns if c not in data.columns]
-        if missing:
-            raise InputError(f"columns not in the data: {', '.join(map(str, missing))}")
-        data = data[columns]
+        data = _select(data, columns)
     names = [str(c) for c in data.columns]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"duplicate column names: {', '.join(dupes)}")
+    positions = list(range(len(names)))
+    overrides: dict[str, str] = {}
+    if mapping is not None:
+        positions = [i for i in positions if names[i] not in mapping.ignore]
+        names = [names[i] for i in positions]
+        overrides = {name: kind for name in names if (kind := mapping.kind_override(name))}
 
     n = len(data)
     rng = np.random.default_rng(seed)
-    keys = rng.random(n)
-    picked = _smallest(keys, sample_size)
+    keys = rng.random(n) if sample_rows else np.empty(0)
+    picked = _smallest(keys, sample_rows)
     picked.sort()  # keep the sample in data order
 
     profiles: dict[str, ColumnProfile] = {}
     sample: dict[str, np.ndarray] = {}
     if reference is not None and 0 < n <= SMALL_BLOCK_ROWS and not sketch:
-        profiles, sample = _profile_float_block(data, names, reference, picked)
-    for position, name in enumerate(names):
-        if name in profiles:  # profiled in the block
-            if on_column is not None:
-                on_column(name)
-            continue
-        series = data.iloc[:, position]
-        kind = column_kind(series, name)
-        if kind in ("numeric", "datetime"):
-            values = numeric_values(series, kind)
+        plain = [(p, name) for p, name in zip(positions, names, strict=True) if name not in overrides]
+        profiles, sample = _profile_float_block(data, plain, reference, picked)
+    for position, name in zip(positions, names, strict=True):
+        if name not in profiles:  # else profiled in the block
             ref = reference.columns.get(name) if reference is not None else None
-            edges = ref.edges if ref is not None and ref.is_numeric else None
-            profiles[name] = summarise_numeric(name, kind, values, edges=edges, bins=bins, sketch=sketch)
-            sample[name] = values[picked].astype("float64", copy=False)
-        else:
-            profiles[name] = summarise_categorical(name, kind, series, cap=category_cap)
-            sample[name] = np.asarray(label_values(series.iloc[picked]), dtype=object)
+            series = data.iloc[:, position]
+            kind, values = _kind_and_values(series, name, overrides.get(name))
+            if kind in NUMERIC_KINDS:
+                edges = ref.edges if ref is not None and ref.is_numeric else None
+                col = summarise_numeric(name, kind, values, edges=edges, bins=bins, sketch=sketch)
+                sample[name] = values[picked].astype("float64", copy=False)
+            else:
+                col = summarise_categorical(name, kind, values, cap=category_cap)
+                sample[name] = np.asarray(label_values(values.iloc[picked]), dtype=object)
+            if col.is_empty:  # no values: the sample holds NaN, which merges with any kind
+                sample[name] = np.full(picked.size, np.nan)
+            profiles[name] = col
         if on_column is not None:
             on_column(name)
     return DatasetProfile(
@@ -177,29 +171,74 @@ def profile(
         columns={name: profiles[name] for name in names},
         sample=_sample_frame(sample, names),
         sample_keys=keys[picked],
-        sample_size=sample_size,
+        sample_rows=sample_rows,
         source=source,
     )
 
 
+def _select(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``data``'s ``columns``, found by their string form (so "0" selects an integer-named column 0)."""
+    position = {str(c): i for i, c in enumerate(data.columns)}
+    missing = [c for c in columns if str(c) not in position]
+    if missing:
+        raise InputError(f"columns not in the data: {', '.join(map(str, missing))}")
+    return data.iloc[:, [position[str(c)] for c in columns]]
+
+
+def _kind_and_values(
+    series: pd.Series, name: str, override: str | None
+) -> tuple[Kind, np.ndarray | pd.Series]:
+    """The kind a column is profiled as, and its values in that kind's form: float64 (NaN missing) for
+    numeric kinds, the series itself (as labels) for the others."""
+    natural = column_kind(series, name)
+    if override == "categorical":
+        return "categorical", categorical.as_labels(series) if natural == "numeric" else series
+    if natural in NUMERIC_KINDS:
+        kind: Kind = "numeric" if override == "numeric" else natural
+        return kind, numeric_values(series, natural)
+    if override == "numeric":
+        return "numeric", parsed_numbers(series, name)
+    return natural, series
+
+
+def parsed_numbers(series: pd.Series, name: str) -> np.ndarray:
+    """A column declared numeric as float64 (NaN for missing): booleans as 0/1, text parsed as numbers.
+
+    Raises :class:`InputError` naming the column and the first value that is not a number (text such as
+    "", "NA" or "null" counts as missing).
+    """
+    parsed = pd.to_numeric(series, errors="coerce")
+    values = np.asarray(parsed.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
+    unparsed = np.isnan(values) & series.notna().to_numpy()
+    if unparsed.any():
+        text = series[unparsed].astype(str)
+        bad = text[~text.str.strip().str.lower().isin(_MISSING_TEXT)]
+        if len(bad):
+            raise InputError(f"column '{name}' is declared numeric, but holds {bad.iloc[0]!r}, not a number")
+    return values
+
+
 def _profile_float_block(
     data: pd.DataFrame,
-    names: list[str],
+    columns: list[tuple[int, str]],
     reference: DatasetProfile,
     picked: np.ndarray,
 ) -> tuple[dict[str, ColumnProfile], dict[str, np.ndarray]]:
-    """Profiles and sample rows of the all-finite float64 columns binned on reference edges, computed as
-    one block (small data only); the other columns are left to the general path."""
+    """Profiles and sample rows of the all-finite float64 columns (``(position, name)`` pairs) binned on
+    reference edges, computed as one block (small data only); the other columns are left to the general
+    path."""
+    dtypes = data.dtypes.tolist()
     candidates = []
-    for name, dtype in zip(names, data.dtypes, strict=True):
+    for position, name in columns:
         ref = reference.columns.get(name)
-        if dtype == np.float64 and ref is not None and ref.kind == "numeric" and ref.edges is not None:
-            candidates.append(name)
+        binned = ref is not None and ref.kind == "numeric" and ref.edges is not None
+        if binned and dtypes[position] == np.float64:
+            candidates.append((position, name))
     if not candidates:
         return {}, {}
-    block = data[candidates].to_numpy(dtype="float64").T  # one row per column
+    block = data.iloc[:, [p for p, _ in candidates]].to_numpy(dtype="float64").T  # one row per column
     finite = np.isfinite(block).all(axis=1)  # a column with NaN or inf takes the general path
-    chosen = [name for name, ok in zip(candidates, finite, strict=True) if ok]
+    chosen = [name for (_, name), ok in zip(candidates, finite, strict=True) if ok]
     block = np.ascontiguousarray(block[finite])
     edges = [reference.columns[name].edges for name in chosen]
     profiles = {col.name: col for col in summarise_float_block(chosen, block, edges)}
@@ -218,20 +257,47 @@ def _sample_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFr
 
 
 def merge(*profiles: DatasetProfile | Iterable[DatasetProfile]) -> DatasetProfile:
-    """Merge any number of profiles (given as arguments or one iterable) into one."""
+    """Merge any number of profiles (given as arguments or one iterable) into one — commutative.
+
+    Columns merge with :func:`mlwarden.profile.column.merge_columns`: counts, moments, min/max and category
+    counts exactly; histograms exactly when the parts share edges (current data binned on one reference),
+    else rebinned onto merged edges with an error of at most one part-bin's mass (see
+    :mod:`mlwarden.profile.rebin`) — merging all parts in one call rebins once. A column absent from a part
+    counts that part's rows as missing. The row sample is the smallest-key rows of all parts' samples, at
+    most the smallest ``sample_rows`` of the parts. Raises :class:`InputError` without profiles, or when a
+    column's kinds differ.
+    """
     items: list[DatasetProfile] = []
     for p in profiles:
         items.extend([p] if isinstance(p, DatasetProfile) else p)
     if not items:
         raise InputError("merge needs at least one profile")
-    result = items[0]
-    for p in items[1:]:
-        result = result.merge(p)
-    return result
+    if len(items) == 1:
+        return items[0]
+    columns: dict[str, ColumnProfile] = {}
+    for name in dict.fromkeys(name for p in items for name in p.columns):
+        parts = [p.columns.get(name) or ColumnProfile.absent(name, p.rows) for p in items]
+        columns[name] = merge_columns(parts)
+    size = min(p.sample_rows for p in items)
+    sample, keys = _merge_samples([p.sample for p in items], [p.sample_keys for p in items], size)
+    sources = [p.source for p in items if p.source]
+    meta: dict[str, str] = {}
+    for p in reversed(items):  # the first profile's entries win
+        meta.update(p.meta)
+    return DatasetProfile(
+        rows=sum(p.rows for p in items),
+        columns=columns,
+        sample=sample,
+        sample_keys=keys,
+        sample_rows=size,
+        source=" + ".join(dict.fromkeys(sources)) or None,
+        meta=meta,
+    )
 
 
 def column_kind(series: pd.Series, name: str) -> Kind:
-    """How a column is profiled, from its dtype (object columns holding only booleans are boolean)."""
+    """How a column is profiled, from its dtype; an object column holding only booleans is boolean, one
+    holding only numbers (``Decimal``, ``int``, ``float``) is numeric."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"
@@ -241,13 +307,21 @@ def column_kind(series: pd.Series, name: str) -> Kind:
         return "numeric"
     if pd.api.types.is_complex_dtype(dtype):
         raise InputError(f"column '{name}' holds complex numbers; expected numeric, categorical or datetime")
-    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) == "boolean":
-        return "boolean"
+    if pd.api.types.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred == "boolean":
+            return "boolean"
+        if inferred in _NUMBER_OBJECTS:
+            return "numeric"
     return "categorical"
 
 
+_NUMBER_OBJECTS = ("decimal", "integer", "floating", "mixed-integer-float")  # pandas' infer_dtype names
+
+
 def numeric_values(series: pd.Series, kind: Kind) -> np.ndarray:
-    """The column as float64 with NaN for missing; datetimes as UTC epoch seconds, timedeltas as seconds."""
+    """The column as float64 with NaN for missing; datetimes as UTC epoch seconds, timedeltas as seconds,
+    ``Decimal`` objects and Arrow decimals converted to the nearest float."""
     if kind == "datetime":
         if getattr(series.dtype, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -276,14 +350,14 @@ def _smallest(keys: np.ndarray, k: int) -> np.ndarray:
 
 
 def _merge_samples(
-    a: pd.DataFrame, ka: np.ndarray, b: pd.DataFrame, kb: np.ndarray, size: int
+    samples: list[pd.DataFrame], keys: list[np.ndarray], size: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    both = pd.concat([a, b], ignore_index=True, sort=False)
-    keys = np.concatenate([ka, kb])
-    picked = _smallest(keys, size)
-    picked = picked[np.argsort(keys[picked], kind="stable")]
-    sample = both.iloc[picked].reset_index(drop=True)
+    every = pd.concat(samples, ignore_index=True, sort=False)
+    all_keys = np.concatenate(keys)
+    picked = _smallest(all_keys, size)
+    picked = picked[np.argsort(all_keys[picked], kind="stable")]
+    sample = every.iloc[picked].reset_index(drop=True)
     for name in sample.columns:  # columns absent on one side come back as NaN: labels use None
         if sample[name].dtype == object:
             sample[name] = sample[name].where(sample[name].notna(), None)
-    return sample, keys[picked]
+    return sample, all_keys[picked]

@@ -2,57 +2,118 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 from datasketches import kll_doubles_sketch
 
+DEFAULT_BINS = 100  # equal-mass histogram bins per numeric column
 KLL_K = 200  # KLL accuracy parameter: ~1.3 % normalised rank error, a few KB per sketch
 EDGE_SAMPLE = 65_536  # quantile edges are taken from an evenly strided subsample of at most this many values
 
 
+SAFE_EXPONENT = 256  # values within 2**±256 in magnitude: squared deviations cannot over- or underflow
+
+
+def scale_exponent(lo: float, hi: float) -> int:
+    """The power of two that moments of values in ``[lo, hi]`` are computed at: 0 (unscaled) for everyday
+    magnitudes, else the binary exponent of the largest magnitude (columns of values near 1e±300)."""
+    largest = max(abs(lo), abs(hi))
+    if not math.isfinite(largest) or largest == 0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
+        return 0
+    return math.frexp(largest)[1]
+
+
 @dataclass(slots=True)
 class Moments:
-    """Count, mean and sum of squared deviations of the finite values — merged with Chan's formula."""
+    """Count, mean and sum of squared deviations (M2) of the finite values — merged with Chan's formula
+    (Chan, Golub & LeVeque, "Algorithms for computing the sample variance", The American Statistician, 1983).
+
+    M2 is held as ``scaled_m2 · 4**exponent``: values of magnitude near 1e±300 have squared deviations far
+    outside the float range, so their moments are computed on the values divided by ``2**exponent`` (exact:
+    a power of two) and a merge rescales both sides to the larger exponent before Chan's formula. Everyday
+    data has ``exponent`` 0, where ``scaled_m2`` is M2 itself.
+    """
 
     n: int = 0
     mean: float = float("nan")
-    m2: float = 0.0
+    scaled_m2: float = 0.0
+    exponent: int = 0
 
     @classmethod
-    def of(cls, finite: np.ndarray) -> Moments:
+    def of(cls, finite: np.ndarray, lo: float | None = None, hi: float | None = None) -> Moments:
+        """Moments of an array of finite values; ``lo``/``hi`` (its min and max) pick the scale if given."""
         n = int(finite.size)
         if n == 0:
             return cls()
-        mean = float(finite.mean())
+        if lo is None or hi is None:
+            lo, hi = float(finite.min()), float(finite.max())
+        exponent = scale_exponent(lo, hi)
+        x = finite if exponent == 0 else np.ldexp(finite, -exponent)
+        mean = float(x.mean())
         if n > 1:
-            deviations = finite - mean
+            deviations = x - mean
             m2 = float(np.dot(deviations, deviations))
         else:
             m2 = 0.0
-        return cls(n, mean, m2)
+        return cls(n, math.ldexp(mean, exponent), m2, exponent)
 
     @classmethod
-    def of_rows(cls, block: np.ndarray) -> list[Moments]:
-        """:meth:`of` for each row of a 2-D block of finite values, in one vectorised pass."""
+    def of_rows(cls, block: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[Moments]:
+        """:meth:`of` for each row of a 2-D block of finite values (row minima ``lo``, maxima ``hi``), in one
+        vectorised pass; rows of extreme magnitude are done one by one."""
         n = block.shape[1]
         if n == 0:
             return [cls() for _ in range(block.shape[0])]
         means = block.mean(axis=1)
         deviations = block - means[:, None]
         m2 = np.einsum("ij,ij->i", deviations, deviations)
-        return [cls(n, float(mean), float(sq)) for mean, sq in zip(means, m2, strict=True)]
+        out = [cls(n, float(mean), float(sq)) for mean, sq in zip(means, m2, strict=True)]
+        largest = np.maximum(np.abs(lo), np.abs(hi))
+        extreme = (largest > 2.0**SAFE_EXPONENT) | ((largest < 2.0**-SAFE_EXPONENT) & (largest > 0))
+        for row in np.flatnonzero(extreme):
+            out[row] = cls.of(block[row], float(lo[row]), float(hi[row]))
+        return out
+
+    @property
+    def m2(self) -> float:
+        """The sum of squared deviations (``inf`` when it exceeds the float range)."""
+        return _ldexp(self.scaled_m2, 2 * self.exponent)
+
+    @property
+    def variance(self) -> float:
+        """Population variance (ddof=0); NaN without values, ``inf`` beyond the float range."""
+        return _ldexp(self.scaled_m2 / self.n, 2 * self.exponent) if self.n else float("nan")
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation (ddof=0), computed in the scaled form; NaN without values."""
+        return _ldexp(math.sqrt(self.scaled_m2 / self.n), self.exponent) if self.n else float("nan")
 
     def merge(self, other: Moments) -> Moments:
         if self.n == 0:
-            return Moments(other.n, other.mean, other.m2)
+            return replace(other)
         if other.n == 0:
-            return Moments(self.n, self.mean, self.m2)
+            return replace(self)
         n = self.n + other.n
-        delta = other.mean - self.mean
-        mean = self.mean + delta * other.n / n
-        m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
-        return Moments(n, mean, m2)
+        exponent = max(self.exponent, other.exponent)  # rescaling only shrinks: no overflow
+        mine, theirs = math.ldexp(self.mean, -exponent), math.ldexp(other.mean, -exponent)
+        delta = theirs - mine
+        mean = mine + delta * other.n / n
+        m2 = (
+            math.ldexp(self.scaled_m2, 2 * (self.exponent - exponent))
+            + math.ldexp(other.scaled_m2, 2 * (other.exponent - exponent))
+            + delta * delta * self.n * other.n / n
+        )
+        return Moments(n, math.ldexp(mean, exponent), m2, exponent)
+
+
+def _ldexp(x: float, exponent: int) -> float:
+    try:
+        return math.ldexp(x, exponent)
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
@@ -70,7 +131,7 @@ def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.nd
     if 1 < edges.size <= bins // 2:
         # Few distinct edges: a discrete column, whose values sit *on* the edges. Midpoints between them give
         # every value a bin of its own; otherwise 0 and 1 would share the closed last bin [0, 1].
-        edges = np.unique(np.concatenate((edges, (edges[:-1] + edges[1:]) / 2)))
+        edges = np.unique(np.concatenate((edges, edges[:-1] / 2 + edges[1:] / 2)))  # halves: no overflow
     return edges
 
 
@@ -90,14 +151,17 @@ def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nda
         return _histogram_by_sort(finite, edges)
     lo, hi = float(edges[0]), float(edges[-1])
     cells = _CELLS_PER_BIN * k
-    scale = cells / (hi - lo)
+    with np.errstate(over="ignore", divide="ignore"):
+        scale = cells / (hi - lo)  # edges spanning more than the float range, or very close: no grid
+    if not 0 < scale < np.inf:
+        return _histogram_by_sort(finite, edges)
     # first_bin[c + 1]: edges <= left boundary of cell c; cell -1 is underflow, cell `cells` overflow
     first_bin = np.empty(cells + 2, dtype=np.intp)
     first_bin[0] = 0
     first_bin[1:] = np.searchsorted(edges, lo + np.arange(cells + 1) / scale, side="right")
     first_bin[-1] = k
     steps = int(np.diff(first_bin[1:]).max()) + 1
-    if steps > _MAX_FIXUP_STEPS or not np.isfinite(scale):
+    if steps > _MAX_FIXUP_STEPS:
         return _histogram_by_sort(finite, edges)
     upper = np.append(edges, np.inf)  # upper[b]: first value that belongs to a bin after b
     lower = np.append(-np.inf, edges)  # lower[b]: first value that belongs to bin b
@@ -159,12 +223,13 @@ def new_sketch(finite: np.ndarray) -> kll_doubles_sketch:
     return sketch
 
 
-def merge_sketches(a: kll_doubles_sketch | None, b: kll_doubles_sketch | None) -> kll_doubles_sketch | None:
-    """A new sketch holding both inputs (``None`` when either side has none: its data would be missing)."""
-    if a is None or b is None:
+def merge_sketches(sketches: list[kll_doubles_sketch | None]) -> kll_doubles_sketch | None:
+    """A new sketch holding all inputs (``None`` when any part has none: its data would be missing)."""
+    if any(s is None for s in sketches):
         return None
-    merged = kll_doubles_sketch.deserialize(a.serialize())
-    merged.merge(b)
+    merged = kll_doubles_sketch.deserialize(sketches[0].serialize())
+    for sketch in sketches[1:]:
+        merged.merge(sketch)
     return merged
 
 

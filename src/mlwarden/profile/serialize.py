@@ -2,11 +2,14 @@
 
 Layout: ``MAGIC`` (8 bytes) | format version (u16) | header length (u32) | header (UTF-8 JSON) | blobs |
 CRC-32 of everything before it (u32). The header describes each column and where its arrays (edges,
-histogram, KLL sketch) lie in the blob section. Version 2 stores the row sample's float64 columns as one
-raw little-endian blob (column after column) and its keys as another, the other sample columns (labels) as
-an Arrow IPC stream blob, and the sample's column order; version 1 (still read) kept the whole sample and
-its keys in one Arrow IPC stream. Any truncation, foreign file or corruption is reported as an
-:class:`InputError`, never a crash.
+histogram, KLL sketch) lie in the blob section. The row sample's float64 columns are one raw little-endian
+blob (column after column) and its keys another, the other sample columns (labels) an Arrow IPC stream
+blob, with the sample's column order.
+
+Version 3 adds the kind ``"empty"`` and the moments' power-of-two scale (``m2_exponent``: M2 is
+``m2 · 4**m2_exponent``); versions 2 (the same without those) and 1 (the whole sample and its keys in one
+Arrow IPC stream) are still read. Any truncation, foreign file or corruption is reported as
+an :class:`InputError`, never a crash.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ import pyarrow as pa
 from datasketches import kll_doubles_sketch
 
 from mlwarden.errors import InputError
-from mlwarden.profile.column import ColumnProfile
+from mlwarden.profile.column import KINDS, ColumnProfile
 from mlwarden.profile.dataset import DatasetProfile
 from mlwarden.profile.numeric import Moments
 
 MAGIC = b"MLWPROF\x00"
-VERSION = 2
+VERSION = 3
 _PREFIX = struct.Struct("<8sHI")
 _CRC = struct.Struct("<I")
 
@@ -57,7 +60,7 @@ def dumps(profile: DatasetProfile) -> bytes:
     block = (sample if labels is None else sample[floats]).to_numpy(dtype="<f8")
     header = {
         "rows": profile.rows,
-        "sample_size": profile.sample_size,
+        "sample_size": profile.sample_rows,  # the profile's sample_rows setting ("sample_rows": rows held)
         "source": profile.source,
         "meta": profile.meta,
         "columns": columns,
@@ -107,14 +110,14 @@ def loads(data: bytes) -> DatasetProfile:
     except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"profile is malformed: {exc}") from exc
     for name, col in columns.items():
-        if name in sample and not col.is_numeric:
+        if name in sample and col.kind in ("categorical", "boolean"):
             sample[name] = sample[name].astype(object).where(sample[name].notna(), None)
     return DatasetProfile(
         rows=int(header["rows"]),
         columns=columns,
         sample=sample,
         sample_keys=keys,
-        sample_size=int(header["sample_size"]),
+        sample_rows=int(header["sample_size"]),
         source=header.get("source"),
         meta=dict(header.get("meta") or {}),
     )
@@ -167,13 +170,14 @@ def _column_header(col: ColumnProfile, blobs: _Blobs) -> dict[str, Any]:
             max=col.max,
             n=col.moments.n,
             mean=col.moments.mean,
-            m2=col.moments.m2,
+            m2=col.moments.scaled_m2,
+            m2_exponent=col.moments.exponent,
             edges=blobs.add(_raw(col.edges, "<f8")),
             hist=blobs.add(_raw(col.hist, "<i8")),
             bin_sums=blobs.add(_raw(col.bin_sums, "<f8")),
             sketch=blobs.add(None if col.sketch is None else col.sketch.serialize()),
         )
-    else:
+    elif not col.is_empty:
         head.update(categories=col.categories, other=col.other, capped=col.capped, cap=col.cap)
     return head
 
@@ -183,13 +187,18 @@ def _raw(array: np.ndarray | None, dtype: str) -> bytes | None:
 
 
 def _column_from_header(head: dict[str, Any], blob: Any) -> ColumnProfile:
+    if head["kind"] not in KINDS:
+        raise ValueError(f"column {head['name']!r} has unknown kind {head['kind']!r}")
     col = ColumnProfile(
         name=head["name"], kind=head["kind"], count=int(head["count"]), missing=int(head["missing"])
     )
+    if col.is_empty:
+        return col
     if col.is_numeric:
         col.nonfinite = int(head["nonfinite"])
         col.min, col.max = float(head["min"]), float(head["max"])
-        col.moments = Moments(int(head["n"]), float(head["mean"]), float(head["m2"]))
+        scale = int(head.get("m2_exponent", 0))
+        col.moments = Moments(int(head["n"]), float(head["mean"]), float(head["m2"]), scale)
         edges, hist, sketch = blob(head["edges"]), blob(head["hist"]), blob(head["sketch"])
         col.edges = None if edges is None else np.frombuffer(edges, dtype="<f8").copy()
         col.hist = None if hist is None else np.frombuffer(hist, dtype="<i8").astype(np.int64)
