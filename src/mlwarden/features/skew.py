@@ -14,7 +14,7 @@ import pandas as pd
 
 from mlwarden.drift.config import DEFAULT_THRESHOLDS, DriftConfig
 from mlwarden.drift.engine import detect_drift
-from mlwarden.drift.result import METHOD_LABELS, ColumnDrift, DriftResult
+from mlwarden.drift.result import ColumnDrift, DriftResult
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity, finite_or_none
 from mlwarden.profile import DatasetProfile, profile
@@ -31,7 +31,7 @@ class SkewConfig:
     """How distributional skew is decided.
 
     A column is skewed when the drift decision rule holds with ``thresholds`` (half of drift's effect-size
-    thresholds; chi2 is a p-value and keeps drift's 0.05): Benjamini–Hochberg-adjusted p-value below
+    thresholds; chi2 is a p-value and keeps drift's level): Benjamini–Hochberg-adjusted p-value below
     ``alpha`` and effect size at least the threshold. It is critical when its effect size is at least
     ``critical_factor`` × its threshold (wasserstein: 0.1 sd), else a warning. The multivariate
     domain classifier flags skew at a cross-validated ROC AUC of ``multivariate_threshold``.
@@ -97,12 +97,10 @@ def skew_result(
 def _column_finding(entry: ColumnDrift, config: SkewConfig) -> Finding:
     assert entry.score is not None
     critical = entry.method != "chi2" and entry.score >= config.critical_factor * entry.threshold
-    label = METHOD_LABELS.get(entry.method, entry.method)
     return Finding(
         check="skew",
         severity=Severity.CRITICAL if critical else Severity.WARNING,
-        message=f"{entry.column}: serving differs from training, {label} {entry.score:.3g} "
-        f"≥ {entry.threshold:.3g}",
+        message=f"{entry.column}: serving differs from training, {entry.drift_reason()}",
         column=entry.column,
         value=finite_or_none(entry.score),
         threshold=entry.threshold,

@@ -25,7 +25,7 @@ from mlwarden.profile import DatasetProfile, column_kind, is_profile_file, profi
 from mlwarden.profile.dataset import numeric_values
 
 FORMAT_VERSION = 1
-KINDS = ("numeric", "categorical", "boolean", "datetime")
+KINDS = ("numeric", "categorical", "boolean", "datetime", "empty")  # empty: no value seen, any kind
 RANGED_KINDS = ("numeric", "datetime")
 EXAMPLES = 5
 # Range and category violations by fewer than this share of a batch's rows are info, not warnings: an
@@ -350,7 +350,7 @@ def _check_column(name: str, rule: ColumnRule, values: pd.Series, rows: int) -> 
     missing = np.asarray(pd.isna(array))
     nulls = int(np.count_nonzero(missing))
     out = [_nullable(name, nulls, rows)] if nulls and not rule.nullable else []
-    if nulls == rows:
+    if nulls == rows or rule.kind == "empty":  # a column the reference never filled has no kind to keep
         return out
     kind, given = column_kind(values, name), values
     if kind != rule.kind:

@@ -117,7 +117,7 @@ def _class_balance(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig)
 
 def _score(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig) -> list[Finding]:
     name = ref.name
-    if not cur.is_numeric:
+    if not cur.is_numeric and cur.kind != "empty":  # all-missing scores are judged as non-finite below
         return [
             Finding(
                 check="output.score_type",

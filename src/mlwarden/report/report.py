@@ -92,15 +92,15 @@ class Report:
     def summary(self) -> str:
         """A few lines for humans."""
         counts = self.counts()
-        drifted = self.drifted_features
-        tested = sum(c.score is not None for c in self.feature_drift)
+        drifted = self.drift.drifted_features
+        tested = sum(c.score is not None for c in self.drift.features)
         lines = [
             f"reference: {self.reference.source or 'DataFrame'} ({self.reference.rows:,} rows); "
             f"current: {self.current.source or 'DataFrame'} ({self.current.rows:,} rows)",
             f"feature drift: {len(drifted)} of {tested} columns drifted"
             + (f" ({', '.join(drifted)})" if drifted else ""),
         ]
-        for title, entries in (("target drift", self.target_drift), ("output drift", self.output_drift)):
+        for title, entries in (("target drift", self.drift.target), ("output drift", self.drift.outputs)):
             if entries:
                 shown = ", ".join(f"{c.column} {verdict(c)}" for c in entries)
                 lines.append(f"{title}: {shown}")

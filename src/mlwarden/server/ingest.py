@@ -198,7 +198,7 @@ def _align_kinds(frame: pd.DataFrame, reference: DatasetProfile) -> pd.DataFrame
     changed: dict[str, pd.Series] = {}
     for name, dtype in frame.dtypes.items():
         ref = reference.columns.get(name)
-        if ref is None or (ref.kind == "numeric" and dtype.kind in "fiu"):
+        if ref is None or ref.kind == "empty" or (ref.kind == "numeric" and dtype.kind in "fiu"):
             continue  # the common case, decided from the dtype alone
         if column_kind(frame[name], name) == ref.kind:
             continue
