@@ -221,3 +221,13 @@ def test_small_float_block_path_equals_column_by_column(monkeypatch):
         assert a.moments.n == b.moments.n and np.isclose(a.mean, b.mean) and np.isclose(a.m2, b.m2, atol=1e-9)
         assert np.array_equal(a.hist, b.hist) and np.allclose(a.bin_sums, b.bin_sums)
     pd.testing.assert_frame_equal(block.sample, plain.sample)
+
+
+def test_the_same_data_gives_the_same_row_sample_and_same_sized_batches_different_keys():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.normal(size=5_000), "c": rng.choice(["a", "b"], 5_000)})
+    first, again = mw.profile(frame), mw.profile(frame)
+    assert np.array_equal(first.sample_keys, again.sample_keys)
+    assert first.sample.equals(again.sample)
+    other = mw.profile(frame.iloc[::-1].reset_index(drop=True))  # same size, other rows in each position
+    assert not np.array_equal(first.sample_keys, other.sample_keys)
