@@ -115,7 +115,8 @@ def profile(
     ``sample_rows`` rows (default 2,000; 0 keeps none) are kept as a uniform sample of whole rows, drawn
     with ``seed`` — by default one derived from the data, so the same data always gives the same profile
     (reproducible reports) while batches of the same size still draw different keys. ``sketch=True`` adds a
-    KLL quantile sketch per numeric column (about 40 ms per million values); merges no longer need it (differently binned histograms merge, see :func:`merge`).
+    KLL quantile sketch per numeric column (about 40 ms per million values); merges no longer need it
+    (differently binned histograms merge, see :func:`merge`).
     ``on_column`` is called after each column (progress reporting).
     """
     if bins < 1:
