@@ -335,3 +335,27 @@ def test_windows_are_checked_for_skew_against_the_champions_training_profile(api
     found = api.get("/v1/models/churn/findings").json()
     assert {f["column"] for f in found if f["check"] == "skew"} == {"x2"}
     assert not {f["column"] for f in found if f["check"] == "drift"} & {"x2"}
+
+
+def test_integer_predictions_with_a_missing_value_are_stored_as_integer_labels(
+    api: TestClient, store: Store
+) -> None:
+    """An Arrow body's int column with a null arrives as floats: the stored label must still read "1"."""
+    from sqlalchemy import select
+
+    from mlwarden.store.schema import Prediction
+
+    upload_reference(api)
+    body = io.BytesIO()
+    table = pa.table({"id": ["p0", "p1"], "x1": [0.5, 1.5], "prediction": pa.array([1, None], pa.int64())})
+    with pyarrow.ipc.new_stream(body, table.schema) as writer:
+        writer.write_table(table)
+    response = api.post(
+        "/v1/models/churn/batches?batch_id=ints",
+        content=body.getvalue(),
+        headers={"Content-Type": "application/vnd.apache.arrow.stream"},
+    )
+    assert response.status_code == 200, response.text
+    with store.engine.connect() as connection:
+        stored = connection.execute(select(Prediction.prediction).order_by(Prediction.id)).scalars().all()
+    assert stored == ["1", None]

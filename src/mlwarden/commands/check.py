@@ -149,7 +149,7 @@ def profile_command(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file to profile.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the profile.")],
     sketch: Annotated[
-        bool, typer.Option(help="Add KLL quantile sketches (for merging differently binned profiles).")
+        bool, typer.Option(help="Add KLL quantile sketches (merging does not need them).")
     ] = False,
 ) -> None:
     """Save a mergeable profile of DATA; `mlwarden check` accepts it in place of the data."""
