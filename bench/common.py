@@ -1,4 +1,4 @@
-"""Shared by the benchmarks and the peers' runner: the PEERS.md data set and an RSS high-water sampler.
+"""Shared by the benchmarks and the peers' runner: the drift benchmark's data and an RSS high-water sampler.
 
 Kept free of mlwarden imports so the peers' own virtual environment can import it.
 """
@@ -24,8 +24,8 @@ def shifted_columns() -> set[str]:
 
 
 def make_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PEERS.md's data: 20 normal numeric and 5 categorical columns; 8 numeric shifted by 0.1–0.5 sd and 2
-    categorical with a fifth of their categories 1.5× more frequent; the other 15 unshifted."""
+    """The benchmark's data: 20 normal numeric and 5 categorical columns; 8 numeric shifted by 0.1–0.5 sd,
+    2 categorical with a fifth of their categories 1.5× more frequent; the other 15 unshifted."""
     rng = np.random.default_rng(seed)
 
     def frame(shifted: bool) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Drift benchmark: mlwarden vs a plain-numpy floor and the peer tools, on PEERS.md's data set.
+"""Drift benchmark: mlwarden vs a plain-numpy floor and the peer tools, on `make_frames` (bench/common.py).
 
     .venv/bin/python bench/drift_bench.py                 # 100k and 1M rows; peers too if .venv-peers exists
     .venv/bin/python bench/drift_bench.py --rows 100000 --no-peers
@@ -85,7 +85,10 @@ def main() -> None:
         return
     peers = [] if args.no_peers or not PEERS_PYTHON.exists() else list(PEERS)
     if not peers and not args.no_peers:
-        print(f"peers not installed ({PEERS_PYTHON} missing): see PEERS.md; running without them\n")
+        print(
+            f"peers not installed ({PEERS_PYTHON} missing): install them as README.md's Benchmarks section "
+            "says; running without them\n"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             ref_path, cur_path = write_frames(rows, Path(tmp))

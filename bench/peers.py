@@ -2,7 +2,7 @@
 
 Runs inside the peers' own virtual environment (``.venv-peers``), called by drift_bench.py:
     .venv-peers/bin/python bench/peers.py evidently ref.parquet cur.parquet
-Each tool is called with its defaults, as PEERS.md describes.
+Each tool is called with its defaults, as README.md's Benchmarks section describes.
 """
 
 from __future__ import annotations

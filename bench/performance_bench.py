@@ -346,7 +346,10 @@ def main() -> None:
     args = parser.parse_args()
     peers = not args.no_peers and PEERS_PYTHON.exists()
     if not peers and not args.no_peers:
-        print(f"NannyML not installed ({PEERS_PYTHON} missing): see PEERS.md; running without it")
+        print(
+            f"NannyML not installed ({PEERS_PYTHON} missing): install it as README.md's Benchmarks section "
+            "says; running without it"
+        )
     started = time.perf_counter()
     cases = classification_cases(args)
     with tempfile.TemporaryDirectory() as tmp:
