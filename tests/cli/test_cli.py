@@ -85,12 +85,17 @@ def test_profile_then_check_against_the_saved_profile(files, tmp_path):
     assert r.returncode == 2 and "truncated or corrupted" in r.stderr
 
 
-def test_current_without_labels_yet_exits_0_with_an_estimate(files, tmp_path):
-    rng = np.random.default_rng(3)
+def labelled_reference(files, tmp_path, rng: np.random.Generator) -> pd.DataFrame:
+    """The shared reference with a calibrated score of ``x`` and labels drawn from it, as ref.parquet."""
     ref = pd.read_parquet(files / "ref.parquet")
     ref["score"] = 1 / (1 + np.exp(-2 * ref["x"]))
     ref["y"] = (rng.random(len(ref)) < ref["score"]).astype(int)
     ref.to_parquet(tmp_path / "ref.parquet")
+    return ref
+
+
+def test_current_without_labels_yet_exits_0_with_an_estimate(files, tmp_path):
+    ref = labelled_reference(files, tmp_path, np.random.default_rng(3))
     ref.drop(columns="y").sample(frac=0.5, random_state=2).to_csv(tmp_path / "unlabelled.csv", index=False)
     r = mlwarden(
         "check", tmp_path / "ref.parquet", tmp_path / "unlabelled.csv", "--target", "y", "--score", "score"
@@ -116,10 +121,7 @@ def test_current_without_labels_yet_exits_0_with_an_estimate(files, tmp_path):
 
 def test_slo_makes_a_performance_collapse_critical(files, tmp_path):
     rng = np.random.default_rng(4)
-    ref = pd.read_parquet(files / "ref.parquet")
-    ref["score"] = 1 / (1 + np.exp(-2 * ref["x"]))
-    ref["y"] = (rng.random(len(ref)) < ref["score"]).astype(int)
-    ref.to_parquet(tmp_path / "ref.parquet")
+    ref = labelled_reference(files, tmp_path, rng)
     cur = ref.sample(frac=0.5, random_state=3)
     cur["y"] = rng.integers(0, 2, len(cur))  # labels no longer follow the score: the model is useless
     cur.to_csv(tmp_path / "cur.csv", index=False)
