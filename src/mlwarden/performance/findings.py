@@ -40,7 +40,8 @@ def performance_findings(
                 Finding(
                     check=f"performance.{kind}",
                     severity=Severity.CRITICAL,
-                    message=f"{kind} {name} {value:.3f} breaches the SLO ({'≥' if higher else '≤'} {limit})",
+                    message=f"{kind} {name} {value:.3f} {'<' if higher else '>'} {limit}: breaches the SLO "
+                    f"({name} {'≥' if higher else '≤'} {limit})",
                     value=value,
                     threshold=limit,
                     evidence={"metric": name},
