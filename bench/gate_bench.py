@@ -11,7 +11,8 @@ values (slices of about 10 % of the rows each).
    accuracy: McNemar, f1: the paired stratified bootstrap of 2 000 draws), best of ``--repeat`` runs;
 2. **false promotions**: ``--pairs`` pairs of *equal* models — the same risk with independent noise of the
    same scale (so equally good in expectation, never identical columns) — each on fresh rows; any
-   ``promote`` is a false promotion (target: at most 1 − confidence); ``reject`` here is a false rejection;
+   ``promote`` is a false promotion (target: at most 1 − confidence); ``reject`` here is a false rejection
+   ("slice regressed": the share of pairs with a slice called regressed);
 3. **power**: the same with a challenger whose noise is ``--better`` times the champion's (a real
    improvement, its true size printed in the table), the share promoted.
 """
@@ -79,12 +80,15 @@ def timing(rows: int, repeat: int, confidence: float) -> None:
 
 
 def decisions(pairs: int, rows: int, noise: float, confidence: float, seed: int) -> dict[str, Counter]:
+    """Per metric: how many pairs were promoted, held, rejected, and had a slice called regressed."""
     rng = np.random.default_rng(seed)
     tally = {metric: Counter() for metric in METRICS}
     for _ in range(pairs):
         frame = pair(rows, rng, challenger_noise=noise)
         for metric in METRICS:
-            tally[metric][run_gate(frame, metric, confidence).decision] += 1
+            result = run_gate(frame, metric, confidence)
+            tally[metric][result.decision] += 1
+            tally[metric]["slice regressed"] += any(s.regressed for s in result.slices)
     return tally
 
 
@@ -114,15 +118,16 @@ def main() -> None:
         f"decisions over {args.pairs} pairs of {args.pair_rows:,} rows, {len(SEGMENTS)} slices, "
         f"confidence {args.confidence}"
     )
-    print(f"{'metric':<10} {'pairs':<34} {'promote':>8} {'hold':>6} {'reject':>7}")
+    columns = ("promote", "hold", "reject", "slice regressed")
+    print(f"{'metric':<10} {'pairs':<34} {'promote':>8} {'hold':>6} {'reject':>7} {'slice regressed':>16}")
     for label, noise in (
         ("equal (independent noise)", 1.0),
         (f"better (noise ×{args.better}, AUC +{gain:.3f})", args.better),
     ):
         tally = decisions(args.pairs, args.pair_rows, noise, args.confidence, args.seed)
         for metric, counts in tally.items():
-            shown = [f"{counts[d] / args.pairs:.1%}" for d in ("promote", "hold", "reject")]
-            print(f"{metric:<10} {label:<34} {shown[0]:>8} {shown[1]:>6} {shown[2]:>7}")
+            shown = [f"{counts[c] / args.pairs:.1%}" for c in columns]
+            print(f"{metric:<10} {label:<34} {shown[0]:>8} {shown[1]:>6} {shown[2]:>7} {shown[3]:>16}")
     print(
         f"(false promotions: the 'equal' rows' promote column, target ≤ {1 - args.confidence:.0%}; "
         f"{time.perf_counter() - start:.0f} s)"

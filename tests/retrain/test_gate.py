@@ -301,3 +301,34 @@ def test_a_csv_or_parquet_path_is_read(tmp_path):
     expected = run(frame, "f1", slices=["country"]).to_dict()
     assert run(tmp_path / "scored.parquet", "f1", slices=["country"]).to_dict() == expected
     assert run(str(tmp_path / "scored.csv"), "f1", slices=["country"]).to_dict() == expected
+
+
+def test_a_slice_where_the_test_is_impossible_is_not_judged():
+    frame = scored(n=4000, challenger_noise=0.6)
+    frame["plan"] = "basic"
+    only_negatives = frame.index[frame["churned"] == 0][:300]
+    one_positive = np.r_[frame.index[frame["churned"] == 0][300:600], frame.index[frame["churned"] == 1][:1]]
+    frame.loc[only_negatives, "plan"] = "trial"  # ROC AUC undefined
+    frame.loc[one_positive, "plan"] = "legacy"  # AUC defined, DeLong's variance not
+    result = run(frame, slices=["plan"])
+    verdicts = {s.value: (s.n, s.regressed, s.ci is None) for s in result.slices}
+    assert verdicts["trial"] == (300, None, True) and verdicts["legacy"] == (301, None, True)
+    assert verdicts["basic"][1] is False
+    assert result.settings["judged_slices"] == 1 and result.settings["slice_confidence"] == pytest.approx(
+        0.95
+    )
+    assert "1 slice value judged" in result.reasons[-1] and "2 reported, not judged" in result.reasons[-1]
+    accuracy = run(frame, "accuracy", slices=["plan"])  # accuracy is defined on one class: judged
+    assert all(s.regressed is not None for s in accuracy.slices)
+
+
+def test_too_few_rows_of_a_class_overall_hold_with_the_reason():
+    frame = pd.DataFrame(
+        {"y": [0, 1, 0, 0, 0, 0], "a": [0.1, 0.9, 0.2, 0.3, 0.4, 0.2], "b": [0.2, 0.8, 0.1, 0.5, 0.6, 0.3]}
+    )
+    result = gate(frame, target="y", champion="a", challenger="b")
+    assert result.decision == "hold" and result.ci is None and result.p_value is None
+    assert result.reasons[0] == "no delong interval: too few rows of a class to compare the models"
+    undefined = gate(frame.assign(b=0.0), target="y", champion="a", challenger="b", metric="precision")
+    assert undefined.decision == "hold" and undefined.challenger is None
+    assert undefined.reasons[0] == "precision is undefined on these rows for the challenger"

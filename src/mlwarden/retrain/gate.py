@@ -144,35 +144,11 @@ def _judge(
     champion, challenger = _values(spec, outputs)
     overall = paired_test(spec, outputs, confidence, np.random.default_rng([seed, 0]))
     delta = None if champion is None or challenger is None else challenger - champion
-
-    sliced = [(column, value, rows, *_values(spec, outputs.subset(rows))) for column, value, rows in groups]
-    judged = sum(
-        len(rows) >= settings["min_slice_rows"] and a is not None and b is not None
-        for _, _, rows, a, b in sliced
-    )
-    slice_level = 1.0 - alpha / max(judged, 1)
-    slices = []
-    for i, (column, value, rows, a, b) in enumerate(sliced, start=1):
-        test = paired_test(spec, outputs.subset(rows), slice_level, np.random.default_rng([seed, i]))
-        is_judged = len(rows) >= settings["min_slice_rows"] and a is not None and b is not None
-        regressed = None
-        if is_judged and test.ci is not None:
-            regressed = bool(_improvement(spec, test.ci)[1] < -settings["max_slice_regression"])
-        slices.append(
-            SliceResult(
-                column=column,
-                value=value,
-                n=len(rows),
-                champion=a,
-                challenger=b,
-                delta=None if a is None or b is None else b - a,
-                ci=test.ci,
-                regressed=regressed,
-            )
-        )
+    slices, slice_level, judged = _judge_slices(spec, outputs, groups, settings, seed)
     settings = {**settings, "slice_confidence": slice_level, "judged_slices": judged}
 
-    reasons: list[str] = []
+    regressed = [s for s in slices if s.regressed]
+    reasons = [_regression_reason(s, slice_level, settings) for s in regressed]  # decisive ones first
     better = worse = False
     if np.array_equal(outputs.champion, outputs.challenger):
         reasons.append("champion and challenger give the same output on every row")
@@ -187,14 +163,6 @@ def _judge(
         worse = significant and high < 0
         reasons.append(
             _overall_reason(spec, champion, challenger, overall, confidence, better, worse, settings)
-        )
-    regressed = [s for s in slices if s.regressed]
-    for s in regressed:
-        assert s.delta is not None and s.ci is not None
-        reasons.append(
-            f"challenger is worse on {s.column}={s.value} by {abs(s.delta):.3g} "
-            f"(limit {settings['max_slice_regression']:g}; {_pct(slice_level)} CI of the difference "
-            f"{s.ci[0]:+.3g} to {s.ci[1]:+.3g})"
         )
     if groups:
         reasons.append(_slices_reason(slices, judged, regressed, slice_level, settings))
@@ -215,6 +183,55 @@ def _judge(
     )
 
 
+def _judge_slices(
+    spec: Metric,
+    outputs: PairedOutputs,
+    groups: list[tuple[str, object, np.ndarray]],
+    settings: dict,
+    seed: int,
+) -> tuple[list[SliceResult], float, int]:
+    """Every slice value with both models' metric and its interval at the Bonferroni level
+    ``1 − alpha / m``, ``m`` the judged slice values: those with at least ``min_slice_rows`` rows, the
+    metric defined for both models and the test possible (DeLong: two rows of each class). Only judged
+    ones get ``regressed``. Returns the slices, the level and ``m``."""
+    subsets = [outputs.subset(rows) for _, _, rows in groups]
+    values = [_values(spec, subset) for subset in subsets]
+    judgeable = [
+        len(subset.truth) >= settings["min_slice_rows"] and None not in pair and _testable(spec, subset)
+        for subset, pair in zip(subsets, values, strict=True)
+    ]
+    m = sum(judgeable)
+    level = 1.0 - (1.0 - settings["confidence"]) / max(m, 1)
+    slices = []
+    for i, ((column, value, rows), subset, (a, b), judge) in enumerate(
+        zip(groups, subsets, values, judgeable, strict=True), start=1
+    ):
+        test = paired_test(spec, subset, level, np.random.default_rng([seed, i]))
+        regressed = None
+        if judge and test.ci is not None:
+            regressed = bool(_improvement(spec, test.ci)[1] < -settings["max_slice_regression"])
+        delta = None if a is None or b is None else b - a
+        slices.append(SliceResult(column, value, len(rows), a, b, delta, test.ci, regressed))
+    return slices, level, m
+
+
+def _regression_reason(s: SliceResult, level: float, settings: dict) -> str:
+    assert s.delta is not None and s.ci is not None
+    return (
+        f"challenger is worse on {s.column}={s.value} by {abs(s.delta):.3g} "
+        f"(limit {settings['max_slice_regression']:g}; {_pct(level)} CI of the difference "
+        f"{s.ci[0]:+.3g} to {s.ci[1]:+.3g})"
+    )
+
+
+def _testable(spec: Metric, outputs: PairedOutputs) -> bool:
+    """Whether the paired test has what it needs: DeLong's variance needs two rows of each class."""
+    if spec.test != "delong":
+        return True
+    positives = int(np.count_nonzero(outputs.truth == outputs.positive))
+    return min(positives, len(outputs.truth) - positives) >= 2
+
+
 def paired_test(
     spec: Metric, outputs: PairedOutputs, confidence: float, rng: np.random.Generator
 ) -> PairedTest:
@@ -224,10 +241,9 @@ def paired_test(
     a, b = outputs.champion, outputs.challenger
     assert a is not None
     if spec.test == "delong":
-        positive = outputs.truth == outputs.positive
-        if min(positive.sum(), (~positive).sum()) < 2:
+        if not _testable(spec, outputs):
             return PairedTest(None, None, "delong")
-        result = delong(positive, a, b)
+        result = delong(outputs.truth == outputs.positive, a, b)
         difference = result.aucs[1] - result.aucs[0]
         return PairedTest(*_normal_test(difference, result.variance, confidence), "delong")
     if spec.test == "mcnemar":
@@ -308,9 +324,9 @@ def _overall_reason(
     )
     minimum = settings["min_improvement"]
     if better:
-        return f"challenger is better ({evidence}), above the minimum improvement {minimum:g}"
+        return f"challenger is better overall ({evidence}), above the minimum improvement {minimum:g}"
     if worse:
-        return f"challenger is worse ({evidence})"
+        return f"challenger is worse overall ({evidence})"
     if test.p_value >= 1.0 - confidence:
         return f"improvement not proven: no significant difference ({evidence})"
     return f"improvement not proven: its lower bound is not above the minimum {minimum:g} ({evidence})"
@@ -328,7 +344,7 @@ def _slices_reason(
     if unjudged:
         text += (
             f"; {unjudged} reported, not judged (under {settings['min_slice_rows']} rows, the metric "
-            "undefined or too few rows of a class)"
+            "undefined or, for DeLong, fewer than two rows of a class)"
         )
     return text
 
