@@ -5,9 +5,9 @@ import pytest
 from sklearn import metrics as skm
 
 from mlwarden.retrain.bootstrap import DRAWS, percentile_interval, table_draws
-from mlwarden.retrain.gate import paired_test
 from mlwarden.retrain.metrics import METRICS, finish, row_losses, table_metric
 from mlwarden.retrain.outputs import PairedOutputs
+from mlwarden.retrain.paired import paired_test
 
 
 def observed_table(truth, predicted, k):

@@ -6,9 +6,9 @@ from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
 from mlwarden.retrain.delong import delong
-from mlwarden.retrain.gate import paired_test
 from mlwarden.retrain.metrics import METRICS
 from mlwarden.retrain.outputs import PairedOutputs
+from mlwarden.retrain.paired import paired_test
 
 
 def slow_delong(positive, score_a, score_b):

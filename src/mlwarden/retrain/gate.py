@@ -11,50 +11,30 @@ metrics, where lower is better):
   improvement below 0) or any slice regressed;
 - **hold** otherwise: the improvement is not proven.
 
-A slice value is *judged* when it has at least ``min_slice_rows`` rows and the metric is defined for both
-models on them. Each judged slice gets a Bonferroni interval at level ``1 − alpha / m`` (``m`` judged slice
-values over all slice columns), and **regressed** means the whole interval of the improvement lies below
-``−max_slice_regression``: the challenger is worse on that slice by more than the limit *with confidence*,
-so a slice whose point estimate is worse by noise does not reject. Two models with the same outputs are
+A slice value is *judged* when it has at least ``min_slice_rows`` rows, the metric is defined for both
+models on them and the test is possible (DeLong: two rows of each class). Each judged slice gets a
+Bonferroni interval at level ``1 − alpha / m`` (``m`` judged slice values over all slice columns), and
+**regressed** means the whole interval of the improvement lies below ``−max_slice_regression``: the
+challenger is worse on that slice by more than the limit *with confidence*, so a slice whose point
+estimate is worse by noise does not reject. Two models with the same outputs are
 never promoted: every interval of a zero difference contains 0 and every p-value is 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from mlwarden.errors import InputError
-from mlwarden.retrain.bootstrap import DRAWS, mean_draws, percentile_interval, table_draws
-from mlwarden.retrain.delong import delong
-from mlwarden.retrain.mcnemar import mcnemar
-from mlwarden.retrain.metrics import (
-    METRICS,
-    TABLE_METRICS,
-    Metric,
-    finish,
-    metric_value,
-    row_losses,
-    table_metric,
-)
+from mlwarden.retrain.bootstrap import DRAWS
+from mlwarden.retrain.metrics import METRICS, Metric
 from mlwarden.retrain.outputs import Model, PairedOutputs, labelled, paired_outputs
+from mlwarden.retrain.paired import PairedTest, metric_values, paired_test, testable
 from mlwarden.retrain.result import GateResult, SliceResult
-
-MAX_SLICE_VALUES = 100  # a slice column with more distinct values is an identifier, not a segment
-
-
-@dataclass(frozen=True)
-class PairedTest:
-    """A paired test's interval of challenger − champion, its two-sided p-value and the test's name."""
-
-    ci: tuple[float, float] | None
-    p_value: float | None
-    test: str
+from mlwarden.retrain.slices import slice_groups
 
 
 def gate(
@@ -104,7 +84,7 @@ def gate(
 
         frame = read_table(frame)
     rows, unlabelled = labelled(frame, target)
-    groups = _slice_groups(rows, slices, target)
+    groups = slice_groups(rows, slices, target)
     outputs = paired_outputs(
         rows,
         target=target,
@@ -141,7 +121,7 @@ def _judge(
 ) -> GateResult:
     confidence = settings["confidence"]
     alpha = 1.0 - confidence
-    champion, challenger = _values(spec, outputs)
+    champion, challenger = metric_values(spec, outputs)
     overall = paired_test(spec, outputs, confidence, np.random.default_rng([seed, 0]))
     delta = None if champion is None or challenger is None else challenger - champion
     slices, slice_level, judged = _judge_slices(spec, outputs, groups, settings, seed)
@@ -195,9 +175,9 @@ def _judge_slices(
     metric defined for both models and the test possible (DeLong: two rows of each class). Only judged
     ones get ``regressed``. Returns the slices, the level and ``m``."""
     subsets = [outputs.subset(rows) for _, _, rows in groups]
-    values = [_values(spec, subset) for subset in subsets]
+    values = [metric_values(spec, subset) for subset in subsets]
     judgeable = [
-        len(subset.truth) >= settings["min_slice_rows"] and None not in pair and _testable(spec, subset)
+        len(subset.truth) >= settings["min_slice_rows"] and None not in pair and testable(spec, subset)
         for subset, pair in zip(subsets, values, strict=True)
     ]
     m = sum(judgeable)
@@ -222,82 +202,6 @@ def _regression_reason(s: SliceResult, level: float, settings: dict) -> str:
         f"(limit {settings['max_slice_regression']:g}; {_pct(level)} CI of the difference "
         f"{s.ci[0]:+.3g} to {s.ci[1]:+.3g})"
     )
-
-
-def _testable(spec: Metric, outputs: PairedOutputs) -> bool:
-    """Whether the paired test has what it needs: DeLong's variance needs two rows of each class."""
-    if spec.test != "delong":
-        return True
-    positives = int(np.count_nonzero(outputs.truth == outputs.positive))
-    return min(positives, len(outputs.truth) - positives) >= 2
-
-
-def paired_test(
-    spec: Metric, outputs: PairedOutputs, confidence: float, rng: np.random.Generator
-) -> PairedTest:
-    """The interval (two-sided, level ``confidence``) of challenger − champion and the p-value of "no
-    difference", by ``spec``'s paired test. ``ci``/``p_value`` are ``None`` when the test is impossible (a
-    class with fewer than two rows for DeLong, the metric undefined on most bootstrap resamples)."""
-    a, b = outputs.champion, outputs.challenger
-    assert a is not None
-    if spec.test == "delong":
-        if not _testable(spec, outputs):
-            return PairedTest(None, None, "delong")
-        result = delong(outputs.truth == outputs.positive, a, b)
-        difference = result.aucs[1] - result.aucs[0]
-        return PairedTest(*_normal_test(difference, result.variance, confidence), "delong")
-    if spec.test == "mcnemar":
-        result = mcnemar(outputs.truth == a, outputs.truth == b)
-        return PairedTest(
-            result.interval(confidence), result.p_value, "mcnemar_exact" if result.exact else "mcnemar"
-        )
-    differences = _bootstrap_differences(spec, outputs, rng)
-    summary = percentile_interval(differences, confidence)
-    return PairedTest(*(summary or (None, None)), "bootstrap")
-
-
-def _normal_test(
-    difference: float, variance: float, confidence: float
-) -> tuple[tuple[float, float] | None, float | None]:
-    if not np.isfinite(variance):
-        return None, None
-    se = float(np.sqrt(variance))
-    if se == 0.0:  # identical rankings, or both perfect: no uncertainty about a difference of exactly 0
-        return (difference, difference), 1.0 if difference == 0 else 0.0
-    z = float(norm.ppf(0.5 + confidence / 2))
-    return (difference - z * se, difference + z * se), float(2 * norm.sf(abs(difference) / se))
-
-
-def _bootstrap_differences(spec: Metric, outputs: PairedOutputs, rng: np.random.Generator) -> np.ndarray:
-    """``DRAWS`` resampled values of challenger − champion (``NaN`` where a resample leaves it undefined)."""
-    a, b, truth = outputs.champion, outputs.challenger, outputs.truth
-    assert a is not None
-    if spec.name in TABLE_METRICS:
-        table_a, table_b = table_draws(truth, a, b, outputs.k, DRAWS, rng)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return table_metric(spec.name, table_b, outputs.positive) - table_metric(
-                spec.name, table_a, outputs.positive
-            )
-    loss_a = row_losses(spec.name, truth, a, outputs.positive)
-    loss_b = row_losses(spec.name, truth, b, outputs.positive)
-    if spec.task == "classification":
-        strata = [rows for rows in (np.flatnonzero(truth == c) for c in range(outputs.k)) if rows.size]
-    else:
-        strata = [np.arange(truth.size)]
-    if spec.name == "rmse":  # not a mean of per-row differences: resample both means
-        means = finish(spec.name, mean_draws([loss_a, loss_b], strata, DRAWS, rng))
-        return means[:, 1] - means[:, 0]
-    return mean_draws([loss_b - loss_a], strata, DRAWS, rng)[:, 0]
-
-
-def _values(spec: Metric, outputs: PairedOutputs) -> tuple[float | None, float | None]:
-    def value(predicted: np.ndarray | None) -> float | None:
-        if predicted is None:
-            return None
-        v = metric_value(spec.name, outputs.truth, predicted, outputs.k, outputs.positive)
-        return v if np.isfinite(v) else None
-
-    return value(outputs.champion), value(outputs.challenger)
 
 
 def _improvement(spec: Metric, ci: tuple[float, float]) -> tuple[float, float]:
@@ -357,9 +261,11 @@ def _rubber_stamp(
     settings: dict,
 ) -> GateResult:
     """The explicit acceptance of a first model: its metric, overall and per slice, without comparison."""
-    _, challenger = _values(spec, outputs)
+    _, challenger = metric_values(spec, outputs)
     slices = tuple(
-        SliceResult(column, value, len(rows), None, _values(spec, outputs.subset(rows))[1], None, None, None)
+        SliceResult(
+            column, value, len(rows), None, metric_values(spec, outputs.subset(rows))[1], None, None, None
+        )
         for column, value, rows in groups
     )
     shown = "undefined" if challenger is None else f"{challenger:.4g}"
@@ -381,46 +287,6 @@ def _rubber_stamp(
         reasons=(reason, *notes),
         settings=settings,
     )
-
-
-def _slice_groups(
-    rows: pd.DataFrame, slices: tuple[str, ...], target: str
-) -> list[tuple[str, object, np.ndarray]]:
-    """(column, value, row numbers) for every value of every slice column, values in sorted order, a
-    missing value (``None``) last."""
-    groups = []
-    for column in dict.fromkeys(slices):
-        if column not in rows.columns:
-            raise InputError(f"slice: no column {column!r} in the data")
-        if column == target:
-            raise InputError(f"slice {column!r}: is the target; slice by a feature or segment column")
-        series = rows[column]
-        try:
-            codes, uniques = pd.factorize(series, sort=True)
-        except TypeError:  # values of mixed types have no order
-            codes, uniques = pd.factorize(series)
-        if len(uniques) > MAX_SLICE_VALUES:
-            raise InputError(
-                f"slice {column!r}: {len(uniques):,} distinct values; slice by a column with at most "
-                f"{MAX_SLICE_VALUES}"
-            )
-        codes = np.where(codes < 0, len(uniques), codes)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.cumsum(np.bincount(codes, minlength=len(uniques) + 1))
-        values = [*(_plain(u) for u in uniques), None]
-        for code, rows_of_value in enumerate(np.split(order, bounds[:-1])):
-            if rows_of_value.size:
-                groups.append((column, values[code], rows_of_value))
-    return groups
-
-
-def _plain(value: object) -> object:
-    """A slice value as JSON shows it: a Python scalar, a timestamp as ISO text."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 def _metric(name: str) -> Metric:
