@@ -82,7 +82,7 @@ def paired_outputs(
     for column in named:
         if column not in rows.columns:
             raise InputError(f"{_role(column, champion)}: no column {column!r} in the data")
-    features = rows.drop(columns=list(dict.fromkeys([target, *slices, *named])))
+    excluded = list(dict.fromkeys([target, *slices, *named]))  # the rest are the estimators' features
     if metric.task == "regression":
         truth = _numbers(rows[target], f"target {target!r}")
         classes: tuple[str, ...] = ()
@@ -94,7 +94,7 @@ def paired_outputs(
     def resolve(model: Model, role: str) -> np.ndarray:
         if isinstance(model, str):
             return _from_column(rows[model], f"{role} column {model!r}", metric, classes, positive)
-        return _from_estimator(model, features, role, metric, classes, positive)
+        return _from_estimator(model, rows.drop(columns=excluded), role, metric, classes, positive)
 
     return PairedOutputs(
         truth=truth,
