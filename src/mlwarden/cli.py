@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.contract",
     "mlwarden.commands.demo",
     "mlwarden.commands.features",
+    "mlwarden.commands.retrain",
     "mlwarden.commands.service",
 ]
 
