@@ -44,7 +44,13 @@ __all__ = [
 ]
 
 
+# Subpackages reachable as attributes without an import of their own (``mw.retrain.gate(...)``).
+_SUBPACKAGES = ("retrain",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return import_module(f"mlwarden.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mlwarden' has no attribute {name!r}")
