@@ -126,11 +126,12 @@ def create_app(
     evaluate_every: float | None = 10.0,
     max_body: int = DEFAULT_MAX_BODY,
     metrics_token: str | None = None,
+    cache_items: int = CACHE_ITEMS,
 ) -> FastAPI:
     """The API over ``store``. ``auth=False`` serves without tokens (local use only);
     ``evaluate_every`` runs the window scheduler in-process (``None``: ``mlwarden worker`` does it);
     ``metrics_token``, when set, is a secret that lets a scraper read every team's series on ``/metrics``
-    (a team's read token reads its own team's)."""
+    (a team's read token reads its own team's); ``cache_items`` bounds each lookup cache."""
     registry = Registry(store)
     metrics = ServiceMetrics(store)
 
@@ -150,8 +151,8 @@ def create_app(
     for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
         app.add_exception_handler(error, _handler(status))
 
-    actors, models = TTLCache(CACHE_SECONDS, CACHE_ITEMS), TTLCache(CACHE_SECONDS, CACHE_ITEMS)
-    references, teams = TTLCache(CACHE_SECONDS, CACHE_ITEMS), TTLCache(CACHE_SECONDS, CACHE_ITEMS)
+    actors, models = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
+    references, teams = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
     profiles = TTLCache(float("inf"), PROFILE_CACHE_ITEMS)  # a stored reference never changes
     app.state.caches = {
         "actors": actors,
