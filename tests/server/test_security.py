@@ -298,6 +298,15 @@ def test_the_check_filter_matches_literally(teams: Teams, store: Store) -> None:
     assert found("drift") == ["drift"]
 
 
+def test_evaluate_now_touches_only_the_callers_team(teams: Teams) -> None:
+    batch = {"batch_id": "e", "records": records(reference_frame(50), past_window(), prefix="e")}
+    growth = teams.as_(teams.growth_admin)
+    teams.client.post("/v1/models/churn/batches", json=batch, headers=growth).raise_for_status()
+    assert teams.client.post("/v1/evaluate", headers=teams.as_(teams.risk_admin)).json() == {"evaluated": 0}
+    assert teams.client.get("/v1/models/churn/windows", headers=growth).json()[0]["status"] == "open"
+    assert teams.client.post("/v1/evaluate", headers=growth).json() == {"evaluated": 1}
+
+
 def test_caches_stay_bounded_under_random_tokens_and_names(store: Store) -> None:
     app = create_app(store, evaluate_every=None, cache_items=20)
     admin = create_token(store, team="growth", name="admin", scopes=["admin"])

@@ -8,6 +8,7 @@ What the service guarantees (team isolation, no file reads, bounded caches) is i
 import hmac
 import json
 import logging
+import os
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -130,8 +131,11 @@ def create_app(
 ) -> FastAPI:
     """The API over ``store``. ``auth=False`` serves without tokens (local use only);
     ``evaluate_every`` runs the window scheduler in-process (``None``: ``mlwarden worker`` does it);
-    ``metrics_token``, when set, is a secret that lets a scraper read every team's series on ``/metrics``
-    (a team's read token reads its own team's); ``cache_items`` bounds each lookup cache."""
+    ``metrics_token`` (default: ``$MLWARDEN_METRICS_TOKEN``), when set, is a secret that lets a scraper read
+    every team's series on ``/metrics`` (a team's read token reads its own team's); ``cache_items`` bounds
+    each lookup cache."""
+    if metrics_token is None:
+        metrics_token = os.environ.get("MLWARDEN_METRICS_TOKEN") or None
     registry = Registry(store)
     metrics = ServiceMetrics(store)
 
@@ -176,19 +180,19 @@ def create_app(
 
     Caller = Annotated[Actor, Depends(actor)]
 
-    def load_model(caller: Actor, name: str) -> Model | NotFoundError:
+    def load_model(caller: Actor, name: str) -> Model | None:
         with store.session() as session:
             try:
                 return find_model(session, caller, name)
-            except NotFoundError as exc:  # cached too: a flood of unknown names costs one query each per TTL
-                return exc
+            except NotFoundError:  # cached too: a flood of unknown names costs one query each per TTL
+                return None
 
     def model_row(caller: Actor, name: str, scope: str) -> Model:
         """The caller's model ``name`` (404 for another team's, as for none), once ``scope`` is held."""
         caller.require(scope)
         found = models.get((caller.team_id, name), lambda: load_model(caller, name))
-        if isinstance(found, NotFoundError):
-            raise found
+        if found is None:
+            raise NotFoundError(f"no model named {name!r}")
         return found
 
     def forget_model(caller: Actor, name: str) -> None:
