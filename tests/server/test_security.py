@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from mlwarden.errors import InputError
 from mlwarden.registry import Actor, Registry, create_token
 from mlwarden.server import create_app
+from mlwarden.server.windows import evaluate_due
 from mlwarden.store import Store
 from mlwarden.store.schema import AuditEntry, Model, StoredFinding
 
@@ -137,11 +138,15 @@ def test_a_read_token_cannot_write(teams: Teams, method: str, path: str) -> None
 
 @pytest.mark.parametrize(("method", "path"), TEAM_WIDE_READS)
 def test_team_wide_reads_never_show_another_teams_models(teams: Teams, method: str, path: str) -> None:
+    drifted = reference_frame(300, seed=1)
+    drifted["x1"] += 3
     teams.client.post(
         "/v1/models/churn/batches",
-        json={"batch_id": "b", "records": records(reference_frame(50), past_window(), prefix="b")},
+        json={"batch_id": "b", "records": records(drifted, past_window(), prefix="b")},
         headers=teams.as_(teams.growth_admin),
     ).raise_for_status()
+    assert evaluate_due(teams.store) == 1  # growth now has findings, alerts and drift gauges
+    assert teams.client.get("/v1/alerts", headers=teams.as_(teams.growth_read)).json() != []
     response = teams.request(method, path, teams.risk_admin)
     assert response.status_code in (200, 403), (method, path, response.text)  # /v1/audit: operator only
     assert "churn" not in response.text and "growth" not in response.text
