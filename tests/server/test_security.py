@@ -330,3 +330,23 @@ def test_caches_stay_bounded_under_random_tokens_and_names(store: Store) -> None
         assert sizes["actors"] == 20 and sizes["models"] == 20
         scrape = client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
         assert "random-" not in scrape.text  # no series per unknown name either
+
+
+def test_error_bodies_match_the_published_schema(teams: Teams) -> None:
+    """422s from our validation (a string) and from FastAPI's (a list of fields) are both published."""
+    paths = teams.client.get("/openapi.json").json()["paths"]
+    for method, path in ROUTES:
+        if path == "/metrics":
+            continue  # not in the schema (Prometheus text)
+        responses = paths[path][method.lower()]["responses"]
+        assert {"401", "403", "404", "422"} <= set(responses), (method, path)
+        alternatives = responses["422"]["content"]["application/json"]["schema"]["anyOf"]
+        assert {a["$ref"].rsplit("/", 1)[1] for a in alternatives} == {"ErrorOut", "ValidationErrorOut"}
+    growth = teams.as_(teams.growth_admin)
+    ours = teams.client.post("/v1/models/churn/batches", json={"records": []}, headers=growth)
+    fastapis = teams.client.post("/v1/models/churn/labels", json={"batch_id": ""}, headers=growth)
+    assert ours.status_code == fastapis.status_code == 422
+    assert isinstance(ours.json()["detail"], str) and set(ours.json()) == {"detail"}
+    assert {"loc", "msg", "type"} <= set(fastapis.json()["detail"][0])
+    for response in (teams.client.get("/v1/models/unused", headers=growth), teams.client.get("/v1/models")):
+        assert set(response.json()) == {"detail"} and isinstance(response.json()["detail"], str)

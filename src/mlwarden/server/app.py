@@ -62,6 +62,34 @@ WINDOW_FIELD = Field(ge=WINDOW_SECONDS[0], le=WINDOW_SECONDS[1], description="wi
 GRACE_FIELD = Field(ge=GRACE_SECONDS[0], le=GRACE_SECONDS[1], description="seconds to wait for late data")
 
 
+class ErrorOut(BaseModel):
+    """Every error but FastAPI's own request validation: one line naming the field and what was expected."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """FastAPI's request validation error: a list of the fields that failed."""
+
+    detail: list[FieldError]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "the token lacks the scope"},
+    404: {"model": ErrorOut, "description": "no such model in the caller's team"},
+    409: {"model": ErrorOut, "description": "conflict (the name is taken in the team)"},
+    413: {"model": ErrorOut, "description": "body above the size limit"},
+    422: {"model": ErrorOut | ValidationErrorOut, "description": "invalid input, the field named"},
+}
+
+
 class ModelIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^/]+$")
     team: str | None = Field(default=None, description="defaults to the token's team")
@@ -148,7 +176,7 @@ def create_app(
         if scheduler:
             scheduler.stop()
 
-    app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan)
+    app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan, responses=ERROR_RESPONSES)
     app.state.store, app.state.metrics = store, metrics
     app.add_middleware(LatencyMiddleware, metrics=metrics, logger=logging.getLogger("mlwarden.access"))
 
