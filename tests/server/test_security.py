@@ -279,6 +279,8 @@ def test_model_names_are_per_team_so_registering_one_leaks_nothing(teams: Teams,
         assert session.scalar(select(func.count()).select_from(Model).where(Model.name == "churn")) == 2
     with pytest.raises(InputError, match="several teams"):  # the operator (CLI) must say which team
         Registry(store).get_model(Actor.operator(), "churn")
+    assert Registry(store).get_model(Actor.operator(), "risk/churn")["description"] == "risk's"
+    assert teams.client.get("/v1/models/risk%2Fchurn", headers=growth).status_code == 404
 
 
 def test_the_check_filter_matches_literally(teams: Teams, store: Store) -> None:

@@ -104,17 +104,21 @@ def validate_settings(values: dict[str, Any]) -> None:
 
 
 def find_model(session: Session, actor: Actor, name: str) -> Model:
-    """The model named ``name`` in the actor's team (names are unique per team). Another team's model does
-    not exist for a team's token: :class:`NotFoundError`, exactly as for a name nobody uses. The operator
-    (no team) sees every team's models; a name several teams use is then ambiguous (:class:`InputError`)."""
-    query = select(Model).where(Model.name == name)
+    """The model named ``name`` in the actor's team (names are unique per team, and hold no ``/``). Another
+    team's model does not exist for a team's token: :class:`NotFoundError`, exactly as for a name nobody
+    uses. The operator (no team) sees every team's models: a name several teams use is ambiguous
+    (:class:`InputError`) unless given as ``team/name``."""
+    team, _, bare = name.rpartition("/")
+    query = select(Model).where(Model.name == bare)
+    if team:
+        query = query.join(Team, Team.id == Model.team_id).where(Team.name == team)
     if actor.team_id is not None:
         query = query.where(Model.team_id == actor.team_id)
     found = session.scalars(query.limit(2)).all()
     if not found:
         raise NotFoundError(f"no model named {name!r}")
     if len(found) > 1:
-        raise InputError(f"model {name!r}: several teams use this name; act with a token of the owning team")
+        raise InputError(f"model {name!r}: several teams use this name; give it as TEAM/{name}")
     return found[0]
 
 
