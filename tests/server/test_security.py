@@ -168,6 +168,8 @@ def test_a_contract_body_naming_a_file_is_never_opened(teams: Teams, tmp_path) -
                 other = teams.client.put(f"/v1/models/{name}/contract", content=str(path), headers=risk)
                 assert other.status_code == 404 and "SECRET" not in other.text
     assert opened == []
+    huge = teams.client.put("/v1/models/churn/contract", content=b"#" * (1024 * 1024 + 1), headers=growth)
+    assert huge.status_code == 413
     contract = teams.client.get("/v1/models/churn/contract", headers=growth).text
     assert "x1" in contract and str(valid) not in contract  # the inferred contract is still in force
 

@@ -46,6 +46,7 @@ from mlwarden.store.schema import (
 
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
+MAX_CONTRACT = 1024 * 1024  # a contract's YAML (parsed contracts are cached: their size is bounded too)
 SEVERITIES = ("info", "warning", "critical")
 UPLOAD_TYPES = {
     "parquet": "application/vnd.apache.parquet",
@@ -333,7 +334,7 @@ def create_app(
         from mlwarden.quality import Contract
 
         model_row(caller, name, "admin")  # another team's model, or none: 404 before the body is read
-        body, _ = await _read_body(request, max_body)
+        body, _ = await _read_body(request, min(max_body, MAX_CONTRACT))
         text = body.decode("utf-8", errors="replace")
         contract = Contract.from_yaml_text(text)  # rejects invalid YAML with the offending key named
         updated = registry.update_model(caller, name, contract=text)
