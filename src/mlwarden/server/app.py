@@ -609,8 +609,6 @@ def _json(body: bytes) -> Any:
 
 
 def _team_of(store: Store, caller: Actor) -> str:
-    from mlwarden.store.schema import Team
-
     if caller.team_id is None:
         raise InputError("team: required when registering without a team token")
     with store.session() as session:
