@@ -31,7 +31,7 @@ def test_demo_runs_the_service_end_to_end(tmp_path):
     assert "open alerts (GET /v1/alerts)" in text
     assert re.search(r"critical\s*│\s*quality\.constant\s*│\s*tenure_months", text)
     assert "page Ada Lovelace <ada@example.com> via pagerduty:churn-model" in text
-    assert 'mlwarden_drift_score{column="tenure_months",model="churn"}' in text
+    assert 'mlwarden_drift_score{column="tenure_months",model="churn",team="growth"}' in text
     assert "next (not in this build yet)" in text
     assert (out / "report.html").stat().st_size > 10_000
     report = json.loads((out / "report.json").read_text())

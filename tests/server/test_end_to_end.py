@@ -76,9 +76,10 @@ def test_sdk_to_findings_on_a_real_server(store: Store, tmp_path, wire: str) -> 
         drift = api.get("/v1/models/churn/findings", params={"check": "drift"}).json()
         assert [f["column"] for f in drift] == ["x2"]
         metrics = api.get("/metrics").text
-        assert 'mlwarden_drift_score{column="x2",model="churn"}' in metrics
-        assert 'mlwarden_ingested_rows_total{kind="predictions",model="churn"} 3000.0' in metrics
-        assert 'mlwarden_open_alerts{model="churn",severity="warning"}' in metrics
+        assert 'mlwarden_drift_score{column="x2",model="churn",team="growth"}' in metrics
+        rows = 'mlwarden_ingested_rows_total{kind="predictions",model="churn",team="growth"} 3000.0'
+        assert rows in metrics
+        assert 'mlwarden_open_alerts{model="churn",severity="warning",team="growth"}' in metrics
 
 
 def test_mlwarden_serve_on_the_embedded_default(tmp_path) -> None:

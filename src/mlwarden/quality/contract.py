@@ -114,14 +114,19 @@ class Contract:
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> Contract:
-        """Read a contract from a YAML file path or YAML text; errors name the offending key."""
+        """Read a contract from a YAML file path or YAML text; errors name the offending key. Text from
+        outside (a request body) goes to :meth:`from_yaml_text`, which never opens a file."""
         if _is_path(source):
             path = Path(source)
             if not path.is_file():
                 raise InputError(f"{path}: no such contract file")
-            text = path.read_text(encoding="utf-8")
-        else:
-            text = str(source)
+            return cls.from_yaml_text(path.read_text(encoding="utf-8"))
+        return cls.from_yaml_text(str(source))
+
+    @classmethod
+    def from_yaml_text(cls, text: str) -> Contract:
+        """Parse a contract from YAML text only (a path is just text here, and invalid); errors name the
+        offending key."""
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -2,7 +2,7 @@
 
 from mlwarden.registry.actor import SCOPES, Actor
 from mlwarden.registry.columns import SERVICE_DEFAULTS, model_mapping, service_mapping
-from mlwarden.registry.registry import STAGES, ModelSpec, Registry
+from mlwarden.registry.registry import STAGES, ModelSpec, Registry, find_model
 from mlwarden.registry.tokens import authenticate, create_token, revoke_token
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Registry",
     "authenticate",
     "create_token",
+    "find_model",
     "model_mapping",
     "revoke_token",
     "service_mapping",

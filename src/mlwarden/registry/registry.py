@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
@@ -20,6 +21,11 @@ STAGES = ("shadow", "challenger", "champion", "retired")
 OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
 SETTABLE = (*OWNER_FIELDS, "description", "slos", "columns", "window_seconds", "grace_seconds", "contract")
 SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
+# a window from a minute to a month, a grace of up to a week: beyond these a window never closes in time to
+# matter, and datetime arithmetic on the seconds would overflow
+WINDOW_SECONDS = (60, 31 * 86_400)
+GRACE_SECONDS = (0, 7 * 86_400)
+BOUNDS = {"window_seconds": WINDOW_SECONDS, "grace_seconds": GRACE_SECONDS}
 
 
 @dataclass(slots=True)
@@ -81,18 +87,39 @@ def _editable(model: Model) -> dict[str, Any]:
 
 
 def validate_settings(values: dict[str, Any]) -> None:
-    """Reject SLOs on unknown metrics, non-numeric bounds and windows that are not positive."""
+    """Reject SLOs on unknown metrics, non-numeric bounds, and window or grace seconds outside
+    :data:`BOUNDS` (``window_seconds: expected a whole number of seconds from 60 to 2678400, got 1``)."""
     for metric, bound in (values.get("slos") or {}).items():
         if metric not in SLO_METRICS:
             raise InputError(f"slos: unknown metric {metric!r}; expected one of {', '.join(SLO_METRICS)}")
         if not isinstance(bound, int | float) or isinstance(bound, bool):
             raise InputError(f"slos.{metric}: expected a number, got {bound!r}")
-    for name in ("window_seconds", "grace_seconds"):
+    for name, (low, high) in BOUNDS.items():
         value = values.get(name)
         if value is not None and (
-            not isinstance(value, int) or value < (1 if name == "window_seconds" else 0)
+            not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high
         ):
-            raise InputError(f"{name}: expected a positive whole number of seconds, got {value!r}")
+            expected = f"a whole number of seconds from {low} to {high}"
+            raise InputError(f"{name}: expected {expected}, got {value!r}")
+
+
+def find_model(session: Session, actor: Actor, name: str) -> Model:
+    """The model named ``name`` in the actor's team (names are unique per team, and hold no ``/``). Another
+    team's model does not exist for a team's token: :class:`NotFoundError`, exactly as for a name nobody
+    uses. The operator (no team) sees every team's models: a name several teams use is ambiguous
+    (:class:`InputError`) unless given as ``team/name``."""
+    team, _, bare = name.rpartition("/")
+    query = select(Model).where(Model.name == bare)
+    if team:
+        query = query.join(Team, Team.id == Model.team_id).where(Team.name == team)
+    if actor.team_id is not None:
+        query = query.where(Model.team_id == actor.team_id)
+    found = session.scalars(query.limit(2)).all()
+    if not found:
+        raise NotFoundError(f"no model named {name!r}")
+    if len(found) > 1:
+        raise InputError(f"model {name!r}: several teams use this name; give it as TEAM/{name}")
+    return found[0]
 
 
 class Registry:
@@ -101,24 +128,21 @@ class Registry:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _model(self, session: Session, actor: Actor, name: str) -> Model:
-        model = session.scalar(select(Model).where(Model.name == name))
-        if model is None or not actor.sees(model.team_id):
-            raise NotFoundError(f"no model named {name!r}")  # another team's model does not exist for you
-        return model
-
     def create_model(self, actor: Actor, spec: ModelSpec) -> dict[str, Any]:
         actor.require("admin")
         if not spec.name or "/" in spec.name:
             raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
-        validate_settings({"slos": spec.slos, "window_seconds": spec.window_seconds})
+        validate_settings(
+            {"slos": spec.slos, "window_seconds": spec.window_seconds, "grace_seconds": spec.grace_seconds}
+        )
         columns = stored_columns(service_mapping(spec.columns))
         with self.store.session() as session:
-            if session.scalar(select(Model.id).where(Model.name == spec.name)) is not None:
-                raise ConflictError(f"a model named {spec.name!r} already exists")
             team = get_or_create_team(session, spec.team)
             if actor.team_id is not None and team.id != actor.team_id:
                 raise AccessDenied(f"a token of another team cannot register models for team {spec.team!r}")
+            taken = select(Model.id).where(Model.team_id == team.id, Model.name == spec.name)
+            if session.scalar(taken) is not None:  # names are per team: another team's names are not seen
+                raise ConflictError(f"team {spec.team!r} already has a model named {spec.name!r}")
             model = Model(
                 name=spec.name,
                 team_id=team.id,
@@ -133,7 +157,10 @@ class Registry:
                 grace_seconds=spec.grace_seconds,
             )
             session.add(model)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:  # registered by a concurrent request a moment ago
+                raise ConflictError(f"team {spec.team!r} already has a model named {spec.name!r}") from None
             out = model_dict(model, team, [])
             record(session, actor=actor.name, action="model.create", entity=f"model:{spec.name}", after=out)
         return out
@@ -149,7 +176,7 @@ class Registry:
     def get_model(self, actor: Actor, name: str) -> dict[str, Any]:
         actor.require("read")
         with self.store.session() as session:
-            model = self._model(session, actor, name)
+            model = find_model(session, actor, name)
             versions = session.scalars(
                 select(ModelVersion).where(ModelVersion.model_id == model.id).order_by(ModelVersion.id)
             ).all()
@@ -167,7 +194,7 @@ class Registry:
         if "columns" in changes:
             changes["columns"] = stored_columns(service_mapping(changes["columns"]))
         with self.store.session() as session:
-            model = self._model(session, actor, name)
+            model = find_model(session, actor, name)
             before = _editable(model)
             for key, value in changes.items():
                 setattr(model, key, value)
@@ -203,7 +230,7 @@ class Registry:
         if not version:
             raise InputError("version: expected a non-empty version label")
         with self.store.session() as session:
-            model = self._model(session, actor, name)
+            model = find_model(session, actor, name)
             exists = session.scalar(
                 select(ModelVersion.id).where(
                     ModelVersion.model_id == model.id, ModelVersion.version == version
@@ -240,7 +267,7 @@ class Registry:
         if stage not in STAGES:
             raise InputError(f"stage: expected one of {', '.join(STAGES)}, got {stage!r}")
         with self.store.session() as session:
-            model = self._model(session, actor, name)
+            model = find_model(session, actor, name)
             row = session.scalar(
                 select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.version == version)
             )
@@ -264,7 +291,7 @@ class Registry:
         """Attach the profile of a version's training data (replacing any earlier one; audited)."""
         actor.require("admin")
         with self.store.session() as session:
-            model = self._model(session, actor, name)
+            model = find_model(session, actor, name)
             row = session.scalar(
                 select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.version == version)
             )

@@ -1,13 +1,16 @@
 """The HTTP API (FastAPI): registry, references, ingestion, findings, alerts, /metrics and /healthz.
 
 Stateless: every request reads and writes the store, so any number of replicas can share one PostgreSQL.
+What the service guarantees (team isolation, no file reads, bounded caches) is in docs/service.md,
+"Guarantees and limits", with the test proving each.
 """
 
+import hmac
 import json
 import logging
+import os
 from contextlib import asynccontextmanager
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -20,19 +23,30 @@ from sqlalchemy import select, text
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
 from mlwarden.profile import DatasetProfile, merge, profile
-from mlwarden.registry import Actor, ModelSpec, Registry, authenticate, model_mapping
+from mlwarden.registry import Actor, ModelSpec, Registry, authenticate, find_model, model_mapping
+from mlwarden.registry.registry import GRACE_SECONDS, WINDOW_SECONDS
 from mlwarden.registry.tokens import digest
 from mlwarden.server import batches
 from mlwarden.server.cache import TTLCache
 from mlwarden.server.ingest import ingest_labels, ingest_predictions, latest_reference_id_in
-from mlwarden.server.metrics import LatencyMiddleware, ServiceMetrics
+from mlwarden.server.metrics import LatencyMiddleware, ServiceMetrics, TeamView
 from mlwarden.server.reference import read_reference, store_reference
 from mlwarden.server.windows import Scheduler, evaluate_due
 from mlwarden.store import Store
-from mlwarden.store.schema import Alert, AuditEntry, Model, PartialProfile, StoredFinding, Window
+from mlwarden.store.schema import (
+    Alert,
+    AuditEntry,
+    Model,
+    PartialProfile,
+    Reference,
+    StoredFinding,
+    Team,
+    Window,
+)
 
 log = logging.getLogger("mlwarden.server")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
+MAX_CONTRACT = 1024 * 1024  # a contract's YAML (parsed contracts are cached: their size is bounded too)
 SEVERITIES = ("info", "warning", "critical")
 UPLOAD_TYPES = {
     "parquet": "application/vnd.apache.parquet",
@@ -43,6 +57,38 @@ UPLOAD_TYPES = {
     "mlwprof": "application/octet-stream",
 }
 CACHE_SECONDS = 5.0  # how long a model/reference change or a token revocation may take to reach a replica
+CACHE_ITEMS = 10_000  # entries per cache (tokens, models, references, teams): random ones cannot grow it
+PROFILE_CACHE_ITEMS = 64  # decoded reference profiles (the largest entries: up to a few MB each)
+WINDOW_FIELD = Field(ge=WINDOW_SECONDS[0], le=WINDOW_SECONDS[1], description="window length in seconds")
+GRACE_FIELD = Field(ge=GRACE_SECONDS[0], le=GRACE_SECONDS[1], description="seconds to wait for late data")
+
+
+class ErrorOut(BaseModel):
+    """Every error but FastAPI's own request validation: one line naming the field and what was expected."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """FastAPI's request validation error: a list of the fields that failed."""
+
+    detail: list[FieldError]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "the token lacks the scope"},
+    404: {"model": ErrorOut, "description": "no such model in the caller's team"},
+    409: {"model": ErrorOut, "description": "conflict (the name is taken in the team)"},
+    413: {"model": ErrorOut, "description": "body above the size limit"},
+    422: {"model": ErrorOut | ValidationErrorOut, "description": "invalid input, the field named"},
+}
 
 
 class ModelIn(BaseModel):
@@ -62,8 +108,8 @@ class ModelIn(BaseModel):
             "segments, drift; roles left out default to id, timestamp, prediction, score and label"
         ),
     )
-    window_seconds: int = Field(default=3600, ge=1)
-    grace_seconds: int = Field(default=60, ge=0)
+    window_seconds: Annotated[int, WINDOW_FIELD] = 3600
+    grace_seconds: Annotated[int, GRACE_FIELD] = 60
 
 
 class ModelUpdate(BaseModel):
@@ -76,8 +122,8 @@ class ModelUpdate(BaseModel):
     columns: dict[str, Any] | None = Field(
         default=None, description="a new column mapping, replacing the old one (as in registration)"
     )
-    window_seconds: int | None = Field(default=None, ge=1)
-    grace_seconds: int | None = Field(default=None, ge=0)
+    window_seconds: Annotated[int, WINDOW_FIELD] | None = None
+    grace_seconds: Annotated[int, GRACE_FIELD] | None = None
 
 
 class VersionIn(BaseModel):
@@ -109,9 +155,16 @@ def create_app(
     auth: bool = True,
     evaluate_every: float | None = 10.0,
     max_body: int = DEFAULT_MAX_BODY,
+    metrics_token: str | None = None,
+    cache_items: int = CACHE_ITEMS,
 ) -> FastAPI:
     """The API over ``store``. ``auth=False`` serves without tokens (local use only);
-    ``evaluate_every`` runs the window scheduler in-process (``None``: ``mlwarden worker`` does it)."""
+    ``evaluate_every`` runs the window scheduler in-process (``None``: ``mlwarden worker`` does it);
+    ``metrics_token`` (default: ``$MLWARDEN_METRICS_TOKEN``), when set, is a secret that lets a scraper read
+    every team's series on ``/metrics`` (a team's read token reads its own team's); ``cache_items`` bounds
+    each lookup cache."""
+    if metrics_token is None:
+        metrics_token = os.environ.get("MLWARDEN_METRICS_TOKEN") or None
     registry = Registry(store)
     metrics = ServiceMetrics(store)
 
@@ -124,14 +177,23 @@ def create_app(
         if scheduler:
             scheduler.stop()
 
-    app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan)
+    app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan, responses=ERROR_RESPONSES)
     app.state.store, app.state.metrics = store, metrics
     app.add_middleware(LatencyMiddleware, metrics=metrics, logger=logging.getLogger("mlwarden.access"))
 
     for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
         app.add_exception_handler(error, _handler(status))
 
-    models, references, actors = TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS), TTLCache(CACHE_SECONDS)
+    actors, models = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
+    references, teams = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
+    profiles = TTLCache(float("inf"), PROFILE_CACHE_ITEMS)  # a stored reference never changes
+    app.state.caches = {
+        "actors": actors,
+        "models": models,
+        "references": references,
+        "teams": teams,
+        "profiles": profiles,
+    }
 
     def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
         if not auth:
@@ -147,23 +209,45 @@ def create_app(
 
     Caller = Annotated[Actor, Depends(actor)]
 
-    def load_model(name: str) -> Model | None:
+    def load_model(caller: Actor, name: str) -> Model | None:
         with store.session() as session:
-            return session.scalar(select(Model).where(Model.name == name))
+            try:
+                return find_model(session, caller, name)
+            except NotFoundError:  # cached too: a flood of unknown names costs one query each per TTL
+                return None
 
     def model_row(caller: Actor, name: str, scope: str) -> Model:
+        """The caller's model ``name`` (404 for another team's, as for none), once ``scope`` is held."""
         caller.require(scope)
-        model = models.get(name, lambda: load_model(name))
-        if model is None or not caller.sees(model.team_id):
+        found = models.get((caller.team_id, name), lambda: load_model(caller, name))
+        if found is None:
             raise NotFoundError(f"no model named {name!r}")
-        return model
+        return found
 
-    @lru_cache(maxsize=64)
-    def reference_profile(reference_id: int) -> DatasetProfile:
-        with store.session() as session:
-            from mlwarden.store.schema import Reference
+    def forget_model(caller: Actor, name: str) -> None:
+        models.forget((caller.team_id, name))
 
-            return DatasetProfile.from_bytes(session.get(Reference, reference_id).profile)
+    def team_name(team_id: int) -> str:
+        def load() -> str:
+            with store.session() as session:
+                return session.get(Team, team_id).name
+
+        return teams.get(team_id, load)
+
+    def reference_profile(reference_id: int) -> DatasetProfile | None:
+        """The decoded reference, or None when its stored blob is corrupt (logged; batches are still
+        stored, profiled without it, and window evaluation reports it as a critical ``data.corrupt``)."""
+
+        def load() -> DatasetProfile | None:
+            with store.session() as session:
+                blob = session.get(Reference, reference_id).profile
+            try:
+                return DatasetProfile.from_bytes(blob)
+            except InputError:
+                log.exception("stored reference is corrupt", extra={"reference_id": reference_id})
+                return None
+
+        return profiles.get(reference_id, load)
 
     def latest_reference_id(model_id: int) -> int | None:
         with store.session() as session:
@@ -173,21 +257,41 @@ def create_app(
         ref_id = references.get(model.id, lambda: latest_reference_id(model.id))
         return reference_profile(ref_id) if ref_id is not None else None
 
+    def count_batch(model: Model, kind: str, result: Any) -> None:
+        team = team_name(model.team_id)
+        metrics.batches.labels(team, model.name, kind, "duplicate" if result.duplicate else "stored").inc()
+        if not result.duplicate:
+            metrics.rows.labels(team, model.name, kind).inc(result.rows)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         with store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "store": store.backend}
 
+    def scraper(authorization: Annotated[str | None, Header()] = None) -> str | None:
+        """Whose series a /metrics request may read: a team's name, or None for every team's (the
+        configured ``metrics_token``, or a server without auth)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        given, wanted = token.strip().encode(), (metrics_token or "").encode()
+        if wanted and scheme.lower() == "bearer" and hmac.compare_digest(given, wanted):
+            return None
+        caller = actor(authorization)
+        caller.require("read")
+        return None if caller.team_id is None else team_name(caller.team_id)
+
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    def prometheus(team: Annotated[str | None, Depends(scraper)]) -> Response:
+        """Prometheus metrics: a team's token reads its own team's series; ``metrics_token`` every team's."""
+        return Response(generate_latest(TeamView(metrics.registry, team)), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/models", status_code=201)
     def create_model(body: ModelIn, caller: Caller) -> dict[str, Any]:
         team = body.team or _team_of(store, caller)
         spec = ModelSpec(**{**body.model_dump(exclude={"team"}), "team": team})
-        return registry.create_model(caller, spec)
+        created = registry.create_model(caller, spec)
+        forget_model(caller, body.name)  # a 404 cached a moment ago
+        return created
 
     @app.get("/v1/models")
     def list_models(caller: Caller) -> list[dict[str, Any]]:
@@ -200,7 +304,7 @@ def create_app(
     @app.patch("/v1/models/{name}")
     def update_model(name: str, body: ModelUpdate, caller: Caller) -> dict[str, Any]:
         updated = registry.update_model(caller, name, **body.model_dump(exclude_none=True))
-        models.forget(name)
+        forget_model(caller, name)
         return updated
 
     @app.post("/v1/models/{name}/versions", status_code=201)
@@ -225,15 +329,16 @@ def create_app(
 
     @app.put("/v1/models/{name}/contract")
     async def put_contract(name: str, request: Request, caller: Caller) -> dict[str, Any]:
-        """Replace the contract with an edited YAML; every later batch is validated against it."""
+        """Replace the contract with an edited YAML; every later batch is validated against it. The body
+        is YAML text, never a path: the server opens no file a request names."""
         from mlwarden.quality import Contract
 
-        caller.require("admin")
-        body, _ = await _read_body(request, max_body)
+        model_row(caller, name, "admin")  # another team's model, or none: 404 before the body is read
+        body, _ = await _read_body(request, min(max_body, MAX_CONTRACT))
         text = body.decode("utf-8", errors="replace")
-        contract = Contract.from_yaml(text)  # rejects invalid YAML with the offending key named
+        contract = Contract.from_yaml_text(text)  # rejects invalid YAML with the offending key named
         updated = registry.update_model(caller, name, contract=text)
-        models.forget(name)
+        forget_model(caller, name)
         return {"name": updated["name"], "columns": len(contract.columns)}
 
     @app.post("/v1/models/{name}/reference", status_code=201)
@@ -245,7 +350,7 @@ def create_app(
         data = await run_in_threadpool(read_reference, body, content_type)
         stored = await run_in_threadpool(store_reference, store, model, data)
         references.forget(model.id)
-        models.forget(name)
+        forget_model(caller, name)
         return stored
 
     @app.put("/v1/models/{name}/versions/{version}/training-profile")
@@ -304,10 +409,7 @@ def create_app(
                     "application/vnd.apache.parquet or application/vnd.apache.arrow.stream"
                 )
             result = ingest_predictions(store, model, batch, current_reference(model))
-            outcome = "duplicate" if result.duplicate else "stored"
-            metrics.batches.labels(model.name, "predictions", outcome).inc()
-            if not result.duplicate:
-                metrics.rows.labels(model.name, "predictions").inc(result.rows)
+            count_batch(model, "predictions", result)
             return result.to_dict()
 
         return await run_in_threadpool(work)
@@ -325,9 +427,7 @@ def create_app(
             }
         )
         result = ingest_labels(store, model, body.batch_id, frame)
-        metrics.batches.labels(model.name, "labels", "duplicate" if result.duplicate else "stored").inc()
-        if not result.duplicate:
-            metrics.rows.labels(model.name, "labels").inc(result.rows)
+        count_batch(model, "labels", result)
         return result.to_dict()
 
     @app.get("/v1/models/{name}/findings")
@@ -336,7 +436,9 @@ def create_app(
         caller: Caller,
         since: datetime | None = None,
         until: datetime | None = None,
-        check: str | None = Query(default=None, description="exact check, or a prefix ending in '.'"),
+        check: str | None = Query(
+            default=None, description="exact check, or a prefix ending in '.' (literally: no wildcards)"
+        ),
         severity: str | None = Query(default=None, description="minimum severity"),
         limit: int = Query(default=500, ge=1, le=10_000),
     ) -> list[dict[str, Any]]:
@@ -348,7 +450,9 @@ def create_app(
             query = query.where(StoredFinding.window_start < until)
         if check is not None:
             query = query.where(
-                StoredFinding.check.startswith(check) if check.endswith(".") else StoredFinding.check == check
+                StoredFinding.check.startswith(check, autoescape=True)
+                if check.endswith(".")
+                else StoredFinding.check == check
             )
         if severity is not None:
             if severity not in SEVERITIES:
@@ -403,9 +507,10 @@ def create_app(
 
     @app.post("/v1/evaluate")
     def evaluate_now(caller: Caller) -> dict[str, int]:
-        """Evaluate every due window now (the scheduler does this on its own every few seconds)."""
+        """Evaluate every due window of the caller's team now (the scheduler does this on its own every few
+        seconds, for every team)."""
         caller.require("admin")
-        return {"evaluated": evaluate_due(store)}
+        return {"evaluated": evaluate_due(store, team_id=caller.team_id)}
 
     @app.get("/v1/alerts")
     def get_alerts(
@@ -504,8 +609,6 @@ def _json(body: bytes) -> Any:
 
 
 def _team_of(store: Store, caller: Actor) -> str:
-    from mlwarden.store.schema import Team
-
     if caller.team_id is None:
         raise InputError("team: required when registering without a team token")
     with store.session() as session:

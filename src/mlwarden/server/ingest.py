@@ -178,7 +178,7 @@ def ingest_predictions(
 
 @lru_cache(maxsize=256)
 def parsed_contract(text: str) -> Contract:
-    return Contract.from_yaml(text)
+    return Contract.from_yaml_text(text)
 
 
 def contract_findings(model: Model, frame: pd.DataFrame, mapping: ColumnMapping) -> list[Finding]:

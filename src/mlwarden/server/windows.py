@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
@@ -24,6 +25,7 @@ from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
 from mlwarden.registry.columns import model_mapping
+from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
 from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
@@ -44,8 +46,28 @@ log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
 
 
-def due_windows(store: Store, now: datetime | None = None) -> list[tuple[int, int]]:
-    """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first."""
+class CorruptBlob(Exception):
+    """A stored profile (a window's partial, the reference, a training profile) that cannot be read back."""
+
+
+def _decoded(blob: bytes, what: str) -> DatasetProfile:
+    try:
+        return DatasetProfile.from_bytes(blob)
+    except InputError as exc:
+        raise CorruptBlob(f"{what} is unreadable ({exc})") from None
+
+
+def _grace(seconds: int) -> timedelta:
+    """A model's grace, within the bounds registration enforces (rows written before it did may exceed
+    them: 10**15 seconds would overflow a datetime and stop every team's windows)."""
+    return timedelta(seconds=min(max(seconds, GRACE_SECONDS[0]), GRACE_SECONDS[1]))
+
+
+def due_windows(
+    store: Store, now: datetime | None = None, team_id: int | None = None
+) -> list[tuple[int, int]]:
+    """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first (of one team's models
+    when ``team_id`` is given)."""
     now = now or datetime.now(UTC)
     late = exists().where(
         PartialProfile.model_id == Window.model_id,
@@ -59,10 +81,11 @@ def due_windows(store: Store, now: datetime | None = None) -> list[tuple[int, in
             .where(
                 or_(Window.claimed_until.is_(None), Window.claimed_until < now),
                 or_(late, Window.labels_arrived),
+                Model.team_id == team_id if team_id is not None else True,
             )
             .order_by(Window.start)
         ).all()
-    return [(m, w) for m, w, end, grace in rows if end + timedelta(seconds=grace) <= now]
+    return [(m, w) for m, w, end, grace in rows if end + _grace(grace) <= now]
 
 
 def claim(store: Store, window_id: int, now: datetime) -> bool:
@@ -75,24 +98,59 @@ def claim(store: Store, window_id: int, now: datetime) -> bool:
         return result.rowcount == 1
 
 
-def evaluate_due(store: Store, now: datetime | None = None) -> int:
-    """Evaluate every due window; returns how many were evaluated. Failures are logged, never raised."""
+def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None = None) -> int:
+    """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
+    evaluated. One window's failure is logged and recorded on it, never raised: the others go on."""
     count = 0
-    for model_id, window_id in due_windows(store, now):
-        if not claim(store, window_id, datetime.now(UTC)):
-            continue
+    for model_id, window_id in due_windows(store, now, team_id):
+        extra = {"model_id": model_id, "window_id": window_id}
         try:
+            if not claim(store, window_id, datetime.now(UTC)):
+                continue
             evaluate_window(store, model_id, window_id)
             count += 1
-        except Exception:
-            log.exception("evaluating window failed", extra={"model_id": model_id, "window_id": window_id})
-            with store.session() as session:  # give it back, to be retried at the next tick
-                session.execute(
-                    update(Window)
-                    .where(Window.id == window_id)
-                    .values(claimed_until=None, labels_arrived=True)
-                )
+        except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
+            log.exception("evaluating window failed; retrying at the next tick", extra=extra)
+            _give_back(store, window_id)
+        except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
+            log.exception("evaluating window failed; window marked failed", extra=extra)
+            _fail(store, model_id, window_id, exc)
     return count
+
+
+def _give_back(store: Store, window_id: int) -> None:
+    try:
+        with store.session() as session:
+            session.execute(
+                update(Window).where(Window.id == window_id).values(claimed_until=None, labels_arrived=True)
+            )
+    except DBAPIError:  # still away: the claim expires on its own after CLAIM
+        log.exception("giving a window back failed", extra={"window_id": window_id})
+
+
+def _fail(store: Store, model_id: int, window_id: int, exc: Exception) -> None:
+    """Record a window that cannot be evaluated: a critical finding naming the cause and an alert, status
+    ``failed``, every partial profile so far counted as seen (new data or labels make it due again)."""
+    check = "data.corrupt" if isinstance(exc, CorruptBlob) else "evaluation.failed"
+    try:
+        with store.session() as session:
+            model = session.get(Model, model_id)
+            window = session.get(Window, window_id)
+            upto = session.scalar(
+                select(func.max(PartialProfile.id)).where(
+                    PartialProfile.model_id == model_id, PartialProfile.window_start == window.start
+                )
+            )
+        finding = Finding(
+            check=check,
+            severity=Severity.CRITICAL,
+            model=model.name,
+            message=f"window not evaluated: {exc}",
+        )
+        summary = {"rows": None, "evaluated": False, "error": str(exc)}
+        _store_results(store, model, window, [finding], summary, upto or 0, lambda _: False, status="failed")
+    except Exception:  # the failure cannot even be recorded: let the claim expire, the log has it
+        log.exception("recording a failed window failed", extra={"window_id": window_id})
 
 
 def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
@@ -113,7 +171,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         outputs = _outputs(session, model, window, mapping)
         training = _champion_training_profile(session, model_id)
     upto = max(pid for pid, _ in partials)
-    current = merge(DatasetProfile.from_bytes(blob) for _, blob in partials)
+    current = merge(_decoded(blob, f"partial profile {pid}") for pid, blob in partials)
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
@@ -142,7 +200,7 @@ def _checked(
     from mlwarden.comparison import evaluate
     from mlwarden.quality import check_ids
 
-    ref_profile = DatasetProfile.from_bytes(reference.profile)
+    ref_profile = _decoded(reference.profile, f"reference {reference.id} (upload it again)")
     ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
     if ref_rows is not None:
         ref_rows = typed_frame(ref_rows, mapping)
@@ -198,7 +256,7 @@ def _champion_training_profile(session: Session, model_id: int) -> DatasetProfil
             ModelVersion.training_profile.is_not(None),
         )
     )
-    return DatasetProfile.from_bytes(blob) if blob is not None else None
+    return _decoded(blob, "the champion's training profile") if blob is not None else None
 
 
 def _training_skew(
@@ -276,6 +334,7 @@ def _store_results(
     summary: dict,
     upto: int,
     judged: Callable[[str], bool],
+    status: str = "evaluated",
 ) -> None:
     now = datetime.now(UTC)
     with store.session() as session:
@@ -285,9 +344,7 @@ def _store_results(
         session.execute(
             update(Window)
             .where(Window.id == window.id)
-            .values(
-                status="evaluated", evaluated_at=now, evaluated_upto=upto, claimed_until=None, summary=summary
-            )
+            .values(status=status, evaluated_at=now, evaluated_upto=upto, claimed_until=None, summary=summary)
         )
 
 

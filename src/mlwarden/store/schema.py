@@ -80,9 +80,12 @@ class Token(Base):
 
 
 class Model(Base):
+    """A registered model; names are unique within a team (teams never learn each other's names)."""
+
     __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="uq_models_team_name"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     description: Mapped[str] = mapped_column(Text, default="")
     owner_name: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -193,7 +196,7 @@ class Window(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
     start: Mapped[datetime]
     end: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | evaluated
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | evaluated | failed
     evaluated_upto: Mapped[int] = mapped_column(Id, default=0)  # last partial profile included
     labels_arrived: Mapped[bool] = mapped_column(Boolean, default=False)  # since the last evaluation
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # an evaluator is working on it
