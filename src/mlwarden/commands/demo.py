@@ -17,7 +17,7 @@ import typer
 
 NEXT = (
     "alert routing to the owner's notifiers (webhook, Slack, email)",
-    "retrain triggers and the champion/challenger gate",
+    "retrain triggers, shadow traffic and the ledger (the gate is built: mlwarden retrain evaluate)",
     "the web dashboard",
 )
 
