@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from mlwarden.errors import InputError
 
@@ -34,9 +35,12 @@ class DLE:
         self.features = list(features.columns)
         x = self._design(features[ok], y_pred[ok])
         err = y_pred[ok] - y_true[ok]
-        for name, target in (("abs", np.abs(err)), ("sq", err * err)):
-            model = HistGradientBoostingRegressor(max_iter=150, learning_rate=0.1, random_state=self.seed)
-            self._models[name] = model.fit(x, target)
+        # One OpenMP thread, as for the domain classifier: under CPU contention (a server ingesting, a CI run)
+        # OpenMP's spin-waiting stalled these fits 15-fold; on one thread they take about as long unloaded.
+        with threadpool_limits(limits=1):
+            for name, target in (("abs", np.abs(err)), ("sq", err * err)):
+                model = HistGradientBoostingRegressor(max_iter=150, learning_rate=0.1, random_state=self.seed)
+                self._models[name] = model.fit(x, target)
         return self
 
     def estimate(self, features: pd.DataFrame, y_pred: np.ndarray) -> dict[str, float | None]:
@@ -48,8 +52,9 @@ class DLE:
         x = self._design(features[self.features], np.asarray(y_pred, dtype=float))
         if x.shape[0] == 0:
             return {"n": 0.0}
-        abs_err = np.clip(self._models["abs"].predict(x), 0, None)
-        sq_err = np.clip(self._models["sq"].predict(x), 0, None)
+        with threadpool_limits(limits=1):
+            abs_err = np.clip(self._models["abs"].predict(x), 0, None)
+            sq_err = np.clip(self._models["sq"].predict(x), 0, None)
         return {"n": float(x.shape[0]), "mae": float(abs_err.mean()), "rmse": float(np.sqrt(sq_err.mean()))}
 
     def _design(self, features: pd.DataFrame, y_pred: np.ndarray) -> np.ndarray:
