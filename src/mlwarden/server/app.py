@@ -3,14 +3,12 @@
 Stateless: every request reads and writes the store, so any number of replicas can share one PostgreSQL.
 """
 
-import json
 import logging
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -297,7 +295,7 @@ def create_app(
                     model_version=model_version,
                 )
             elif content_type in batches.JSON_TYPES:
-                batch = batches.from_json(_json(body), mapping)
+                batch = batches.from_json(batches.parse_json(body), mapping)
             else:
                 raise InputError(
                     f"Content-Type {content_type!r} not supported: use application/json, "
@@ -488,19 +486,6 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, str]:
         request.headers.get("content-type", "application/octet-stream").split(";")[0].strip().lower()
     )
     return b"".join(chunks), content_type
-
-
-def _json(body: bytes) -> Any:
-    """Parse a JSON body: orjson (5× faster than the standard library on 1,000 records), falling back to
-    ``json`` for what only it accepts (``NaN`` and ``Infinity`` literals, sent by some clients)."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"body: not valid JSON: {exc}") from None
 
 
 def _team_of(store: Store, caller: Actor) -> str:
