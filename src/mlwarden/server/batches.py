@@ -38,7 +38,6 @@ JSON_TYPES = ("application/json",)
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "application/parquet")
 ARROW_TYPES = ("application/vnd.apache.arrow.stream", "application/vnd.apache.arrow.file")
 TABLE_TYPES = (*PARQUET_TYPES, *ARROW_TYPES)
-INT64 = (-(2**63), 2**63 - 1)
 
 
 STAMP = pa.timestamp("us", tz="UTC")  # how prediction times are stored
@@ -87,25 +86,26 @@ def check_meta(fingerprint: Any = None, model_version: Any = None) -> dict[str, 
 
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body: orjson (5× faster than the standard library on 1,000 records), falling back to
-    ``json`` for what only it accepts (``NaN`` and ``Infinity`` literals, sent by some clients). Refuses
-    nesting deeper than the parsers' recursion limits and integers outside the 64-bit range."""
+    ``json`` for what only it accepts (``NaN`` and ``Infinity`` literals, sent by some clients) — reading
+    integers past 64 bits as floats, as orjson does. Refuses nesting deeper than the parsers' recursion
+    limits."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body, parse_int=_int64)
+        return json.loads(body, parse_int=_integer)
     except RecursionError:
         raise InputError("body: JSON nested too deeply (at most about 1,000 levels parse)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"body: not valid JSON: {exc}") from None
 
 
-def _int64(text: str) -> int:
-    value = int(text)
-    if not INT64[0] <= value <= INT64[1]:
-        raise InputError(f"body: the integer {text[:30]}… is outside the 64-bit range (send it as text)")
-    return value
+def _integer(text: str) -> int | float:
+    """An integer as orjson reads it: exact within [-2**63, 2**64), else a float (never a 5,000-digit int)."""
+    if len(text) <= 21 and -(2**63) <= (value := int(text)) < 2**64:
+        return value
+    return float(text)
 
 
 def from_json(payload: Any, mapping: ColumnMapping, *, max_columns: int | None = None) -> Batch:
@@ -255,40 +255,48 @@ def _read_table(body: bytes, content_type: str, layout: str, max_columns: int) -
     try:
         if content_type in PARQUET_TYPES:
             reader = pq.ParquetFile(io.BytesIO(body))
+            limits.check_column_count(reader.metadata.num_columns, max_columns, "body")  # leaf columns
             _check_schema(reader.schema_arrow, layout, max_columns)
             rows = reader.metadata.num_rows
             if rows > MAX_ROWS:
                 raise InputError(f"body: at most {MAX_ROWS:,} rows per batch, got {rows:,}")
-            return reader.read()
-        if content_type == "application/vnd.apache.arrow.file":
-            reader = pyarrow.ipc.open_file(pa.BufferReader(body))
+            table = reader.read()
         else:
-            reader = pyarrow.ipc.open_stream(pa.BufferReader(body))
-        _check_schema(reader.schema, layout, max_columns)
-        return reader.read_all()
+            if content_type == "application/vnd.apache.arrow.file":
+                reader = pyarrow.ipc.open_file(pa.BufferReader(body))
+            else:
+                reader = pyarrow.ipc.open_stream(pa.BufferReader(body))
+            _check_schema(reader.schema, layout, max_columns)
+            table = reader.read_all()
+        table.validate(full=True)  # IPC buffers are not checked on read: bad offsets must not reach pandas
+        return table
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"body: not a readable {content_type} table: {_first_line(exc)}") from None
 
 
 def _check_schema(schema: pa.Schema, layout: str, max_columns: int) -> None:
     """Refuse a table of more than ``max_columns`` columns: leaf fields, so a struct of a million fields
-    counts a million (the records layout's ``features`` struct holds the features)."""
+    counts a million (the records layout's ``features`` struct holds the features). The top-level count
+    is checked first, without visiting a million fields in Python."""
+    limits.check_column_count(len(schema), max_columns, "body")
     fields = list(schema)
     if layout == "records":
         fields = [f for f in fields if f.name != "features"] + [
             child for f in fields if f.name == "features" and pa.types.is_struct(f.type) for child in f.type
         ]
-    limits.check_column_count(sum(_leaves(f.type) for f in fields), max_columns, "body")
+    limits.check_column_count(sum(_leaves(f.type, max_columns) for f in fields), max_columns, "body")
     limits.check_names(schema.names, "body")
 
 
-def _leaves(kind: pa.DataType) -> int:
-    """Leaf fields of an Arrow type, counted without recursion."""
+def _leaves(kind: pa.DataType, most: int) -> int:
+    """Leaf fields of an Arrow type, counted without recursion (stops once past ``most``)."""
     leaves, stack = 0, [kind]
-    while stack:
+    while stack and leaves <= most:
         kind = stack.pop()
         if kind.num_fields == 0:
             leaves += 1
+        elif kind.num_fields > most:
+            return kind.num_fields
         stack.extend(kind.field(i).type for i in range(kind.num_fields))
     return leaves
 
