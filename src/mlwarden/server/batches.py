@@ -160,6 +160,7 @@ def _check_records(records: list[Any], max_columns: int) -> None:
         if stamp is not None and not isinstance(stamp, str):
             kind = type(stamp).__name__
             raise InputError(f"records[{i}].timestamp: expected an ISO-8601 string, got {kind}")
+    limits.check_names(names, "records[].features")
 
 
 def _check_nesting(features: pd.DataFrame) -> None:
@@ -270,7 +271,7 @@ def _read_table(body: bytes, content_type: str, layout: str, max_columns: int) -
             table = reader.read_all()
         table.validate(full=True)  # IPC buffers are not checked on read: bad offsets must not reach pandas
         return table
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # names and metadata are UTF-8 or bust
         raise InputError(f"body: not a readable {content_type} table: {_first_line(exc)}") from None
 
 
@@ -286,6 +287,8 @@ def _check_schema(schema: pa.Schema, layout: str, max_columns: int) -> None:
         ]
     limits.check_column_count(sum(_leaves(f.type, max_columns) for f in fields), max_columns, "body")
     limits.check_names(schema.names, "body")
+    if layout == "records":
+        limits.check_names([f.name for f in fields if f.name not in schema.names], "features")
 
 
 def _leaves(kind: pa.DataType, most: int) -> int:
@@ -308,7 +311,8 @@ def from_records_table(table: pa.Table, mapping: ColumnMapping, batch_id: str, *
     :func:`from_arrow` reads any table."""
     unknown = sorted(set(table.column_names) - {"id", "timestamp", "prediction", "score", "features"})
     if unknown:
-        raise InputError(f"body: unexpected columns {', '.join(unknown)} in a records-layout table")
+        shown = ", ".join(repr(name) for name in unknown)
+        raise InputError(f"body: unexpected columns {shown} in a records-layout table")
     columns: dict[str, pa.Array] = {}
     for key in ("id", "timestamp", "prediction"):
         if key in table.column_names and table.column(key).null_count < table.num_rows:
@@ -361,6 +365,13 @@ def _scores_by_role(score: pa.Array, mapping: ColumnMapping) -> dict[str, pa.Arr
     return {names[0]: score.cast(pa.float64())}
 
 
+def _time_like(kind: pa.DataType) -> bool:
+    return any(
+        check(kind)
+        for check in (pa.types.is_timestamp, pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
+    )
+
+
 def _numeric(kind: pa.DataType) -> bool:
     return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
 
@@ -389,6 +400,10 @@ def from_arrow(table: pa.Table, mapping: ColumnMapping, batch_id: str, **meta: A
     else:
         ids = pa.nulls(table.num_rows, pa.string())
     stamps = table.column(ts_col).combine_chunks() if ts_col in names else None
+    if stamps is not None and pa.types.is_date(stamps.type):
+        stamps = stamps.cast(pa.timestamp("s"))  # a day: its midnight UTC
+    if stamps is not None and not _time_like(stamps.type):
+        raise InputError(f"{ts_col}: expected timestamps or ISO-8601 strings, got {stamps.type}")
     if stamps is not None and pa.types.is_timestamp(stamps.type):
         # Arrow timestamps are UTC instants whatever their zone (naive ones are taken as UTC, as in JSON)
         if stamps.type.unit == "ns":
@@ -401,9 +416,23 @@ def from_arrow(table: pa.Table, mapping: ColumnMapping, batch_id: str, **meta: A
         missing = pd.Series([None] * table.num_rows, dtype=object)
         times = _parsed_times(stamps.to_pandas() if stamps is not None else missing, ts_col)
     # the pandas metadata of a table is the sender's word on dtypes: not trusted, not needed to profile
-    rest = table.drop_columns([c for c in (id_col, ts_col) if c in names]).replace_schema_metadata(None)
-    frame = rest.to_pandas(use_threads=False)
+    frame = _frame(table.drop_columns([c for c in (id_col, ts_col) if c in names]))
     return _batch(batch_id, frame, _checked_ids(ids, id_col, batch_id), times, mapping, **meta)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The table as pandas, without its pandas metadata (the sender's word on dtypes: not trusted, not
+    needed to profile). A column pandas cannot hold (a time past year 9999, say) is named in an InputError."""
+    table = table.replace_schema_metadata(None)
+    try:
+        return table.to_pandas(use_threads=False)
+    except (pa.ArrowException, ValueError, OverflowError):
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            try:
+                column.to_pandas()
+            except (pa.ArrowException, ValueError, OverflowError) as exc:
+                raise InputError(f"{name}: values pandas cannot hold: {_first_line(exc)}") from None
+        raise
 
 
 def _check_output_types(table: pa.Table, mapping: ColumnMapping) -> None:

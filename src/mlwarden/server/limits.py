@@ -10,6 +10,7 @@ the first offending row.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ MAX_NESTING = 32  # levels of lists/objects inside one JSON feature value
 # of any window holding them is still a valid datetime on both backends.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NAME_COLUMN = StoredFinding.__table__.c.column  # findings and alerts name the column they are about
 
 
@@ -84,7 +86,8 @@ def check_texts(values: pa.Array, column: Column, field: str) -> None:
 
 
 def check_names(names: Iterable[str], field: str) -> None:
-    """Column names: each once; findings and alerts store them, so each fits that column and holds no NUL."""
+    """Column names: each once; findings and alerts store them, so each fits that column and holds no NUL;
+    no control character either (a name is quoted in one-line messages and headers)."""
     limit = text_limit(NAME_COLUMN)
     seen: set[str] = set()
     for name in names:
@@ -95,6 +98,8 @@ def check_names(names: Iterable[str], field: str) -> None:
             raise InputError(f"{field}: a column name of {len(name):,} characters, at most {limit} fit")
         if "\x00" in name:
             raise InputError(f"{field}: the column name {name!r} holds a NUL character (\\u0000)")
+        if CONTROL.search(name):
+            raise InputError(f"{field}: the column name {name!r} holds a control character")
 
 
 def check_frame_text(frame: pd.DataFrame) -> None:
