@@ -58,11 +58,9 @@ class Batch:
     def content_hash(self) -> str:
         """SHA-256 of the rows as sent (ids, timestamps, features, outputs) and the batch's fingerprint and
         model version; the same rows hash alike whatever the wire (see :mod:`mlwarden.server.digest`)."""
-        columns = {f"feature:{name}": self.frame[name] for name in self.frame.columns}
-        columns |= {"id": self.ids, "timestamp": self.timestamps}
-        return content_hash(
-            columns, meta={"fingerprint": self.fingerprint, "model_version": self.model_version}
-        )
+        meta = {"fingerprint": self.fingerprint, "model_version": self.model_version}
+        # ids and times under names no column can have (a column name holds no control character)
+        return content_hash(self.frame, {"\x01id": self.ids, "\x01timestamp": self.timestamps}, meta=meta)
 
 
 def check_batch_id(batch_id: Any) -> str:
@@ -120,11 +118,11 @@ def from_json(payload: Any, mapping: ColumnMapping, *, max_columns: int | None =
         raise InputError("records: expected a non-empty list of prediction records")
     if len(records) > MAX_ROWS:
         raise InputError(f"records: at most {MAX_ROWS:,} per batch, got {len(records):,}")
-    _check_records(records, limits.max_columns(max_columns))
-    features = pd.DataFrame.from_records([r.get("features") or {} for r in records])
+    fields = _record_fields(records, limits.max_columns(max_columns))
+    features = pd.DataFrame.from_records(fields["features"])
     frame = pd.DataFrame(index=features.index)
-    frame[mapping.prediction] = [r.get("prediction") for r in records]
-    _add_scores(frame, [r.get("score") for r in records], mapping)
+    frame[mapping.prediction] = fields["prediction"]
+    _add_scores(frame, fields["score"], mapping)
     clash = sorted(set(features.columns) & {*frame.columns, mapping.id, mapping.timestamp, mapping.target})
     if clash:
         raise InputError(f"records[].features: {', '.join(clash)} clash with the model's role columns")
@@ -132,35 +130,38 @@ def from_json(payload: Any, mapping: ColumnMapping, *, max_columns: int | None =
     frame = pd.concat([frame, features], axis=1)
     if frame[mapping.prediction].isna().all():
         frame = frame.drop(columns=mapping.prediction)
-    given = [r.get("id") for r in records]
-    ids = pa.array([None if i is None else str(i) for i in given], pa.string())
-    stamps = pd.Series([r.get("timestamp") for r in records], dtype=object)
-    times = _parsed_times(stamps, mapping.timestamp)
+    ids = pa.array([None if i is None else str(i) for i in fields["id"]], pa.string())
+    times = _parsed_times(pd.Series(fields["timestamp"], dtype=object), mapping.timestamp)
     return _batch(batch_id, frame, _checked_ids(ids, mapping.id, batch_id), times, mapping, **meta)
 
 
-def _check_records(records: list[Any], max_columns: int) -> None:
-    """Each record an object whose features are an object, id a string or integer, prediction a label and
-    timestamp a string; at most ``max_columns`` feature names over all records (checked as they come)."""
-    names: set[str] = set()
-    for i, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise InputError(f"records[{i}]: expected an object, got {type(record).__name__}")
-        features = record.get("features", {})
-        if not isinstance(features, dict):
-            raise InputError(f"records[{i}].features: expected an object mapping feature names to values")
-        names.update(features)
-        if len(names) > max_columns:
-            limits.check_column_count(len(names), max_columns, "records[].features")
-        ident, prediction, stamp = record.get("id"), record.get("prediction"), record.get("timestamp")
-        if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int)):
-            raise InputError(f"records[{i}].id: expected a string or an integer, got {type(ident).__name__}")
-        if isinstance(prediction, dict | list):
-            raise InputError(f"records[{i}].prediction: expected a label (text, number or boolean)")
-        if stamp is not None and not isinstance(stamp, str):
-            kind = type(stamp).__name__
-            raise InputError(f"records[{i}].timestamp: expected an ISO-8601 string, got {kind}")
+NULL = type(None)
+RECORD_FIELDS = {  # field: (the types it may hold, what the error says was expected); booleans are no ids
+    "id": ({str, int, NULL}, "a string or an integer"),
+    "timestamp": ({str, NULL}, "an ISO-8601 string"),
+    "prediction": ({str, int, float, bool, NULL}, "a label (text, number or boolean)"),
+    "features": ({dict}, "an object mapping feature names to values"),
+}
+
+
+def _record_fields(records: list[Any], max_columns: int) -> dict[str, list[Any]]:
+    """The records' fields as lists (features ``{}`` where none were sent, others None). Each record is an
+    object, each field of a type :data:`RECORD_FIELDS` allows, at most ``max_columns`` feature names over
+    all records — checked field by field, before any frame exists."""
+    if {type(r) for r in records} != {dict}:
+        i = next(i for i, r in enumerate(records) if type(r) is not dict)
+        raise InputError(f"records[{i}]: expected an object, got {type(records[i]).__name__}")
+    fields = {key: [r.get(key) for r in records] for key in ("id", "timestamp", "prediction", "score")}
+    fields["features"] = [r.get("features", {}) for r in records]
+    for key, (allowed, expected) in RECORD_FIELDS.items():
+        values = fields[key]
+        if not {type(v) for v in values} <= allowed:
+            i = next(i for i, v in enumerate(values) if type(v) not in allowed)
+            raise InputError(f"records[{i}].{key}: expected {expected}, got {type(values[i]).__name__}")
+    names = set().union(*fields["features"])
+    limits.check_column_count(len(names), max_columns, "records[].features")
     limits.check_names(names, "records[].features")
+    return fields
 
 
 def _check_nesting(features: pd.DataFrame) -> None:

@@ -18,25 +18,31 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Values = pd.Series | pa.Array
 
-
-def content_hash(columns: Mapping[str, Values], *, meta: Mapping[str, str | None] | None = None) -> str:
-    """Hex SHA-256 of ``columns`` (equal lengths: one value per row) and ``meta`` (batch-level fields)."""
+def content_hash(
+    frame: pd.DataFrame, arrays: Mapping[str, pa.Array], *, meta: Mapping[str, str | None] | None = None
+) -> str:
+    """Hex SHA-256 of the columns of ``frame`` and ``arrays`` (one value per row each; names must differ
+    between the two) and ``meta`` (batch-level fields). Numeric columns are hashed as one block."""
     digest = hashlib.sha256()
     for key, value in sorted((meta or {}).items()):
         given = b"\x00" if value is None else b"\x01" + _framed(value.encode())
         digest.update(_framed(key.encode()) + given)
-    for name in sorted(columns):
-        digest.update(_framed(name.encode()))
-        values = columns[name]
-        series = values.to_pandas() if isinstance(values, pa.Array) else values
-        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
-            digest.update(b"n" + _numbers(series))
-        elif pd.api.types.is_datetime64_any_dtype(series.dtype):
-            digest.update(b"t" + _times(series))
-        else:
-            digest.update(b"s" + _texts(series))
+    kinds = frame.dtypes
+    numeric = sorted(
+        str(n) for n, t in kinds.items() if pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+    )
+    if numeric:
+        block = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan).T  # a row per column
+        digest.update(b"n" + b"".join(_framed(n.encode()) for n in numeric) + _numbers(block))
+    others = {str(n): frame[n] for n in frame.columns if str(n) not in numeric}
+    for name, values in sorted({**others, **arrays}.items()):
+        if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values.dtype):
+            values = pa.array(values, from_pandas=True)
+        timely = isinstance(values, pa.Array) and (
+            pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)
+        )
+        digest.update(_framed(name.encode()) + (b"t" + _times(values) if timely else b"s" + _texts(values)))
     return digest.hexdigest()
 
 
@@ -44,21 +50,23 @@ def _framed(data: bytes) -> bytes:
     return len(data).to_bytes(8, "little") + data
 
 
-def _numbers(series: pd.Series) -> bytes:
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.isnan(values), np.nan, values + 0.0).tobytes()  # one NaN; -0.0 + 0.0 is 0.0
+def _numbers(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(np.where(np.isnan(values), np.nan, values + 0.0)).tobytes()  # -0.0 + 0.0 is 0
 
 
-def _times(series: pd.Series) -> bytes:
+def _times(values: pa.Array) -> bytes:
     """Instants as UTC microseconds (naive times taken as UTC, as ingestion takes them)."""
-    stamps = pa.array(series, from_pandas=True).cast(pa.timestamp("us", "UTC"), safe=False)
+    stamps = values.cast(pa.timestamp("us", "UTC"), safe=False)
     micros = stamps.cast(pa.int64()).fill_null(np.iinfo(np.int64).min)
     return micros.to_numpy(zero_copy_only=False).tobytes()
 
 
-def _texts(series: pd.Series) -> bytes:
+def _texts(values: pd.Series | pa.Array) -> bytes:
     """Each value's length (-1: null) then all the text, from the Arrow buffers (no per-row Python)."""
-    text = pa.array(series.astype("string"), pa.large_string(), from_pandas=True)
+    if isinstance(values, pd.Series):
+        text_like = pd.api.types.is_string_dtype(values.dtype) and values.dtype != object
+        values = pa.array(values if text_like else values.astype("string"), from_pandas=True)
+    text = values.cast(pa.large_string())
     lengths = pc.binary_length(text).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     _, offsets, data = text.buffers()
     bounds = np.frombuffer(offsets, np.int64)[text.offset : text.offset + len(text) + 1]

@@ -387,7 +387,7 @@ def ingest_labels(store: Store, model: Model, batch_id: str, labels: pd.DataFram
     if "timestamp" in labels:
         sent = pa.array(pd.to_datetime(labels["timestamp"], utc=True).dt.as_unit("us"), STAMP)
         limits.check_times(sent, "labels[].timestamp")
-    digest = content_hash({"id": ids, "label": texts, "timestamp": sent})
+    digest = content_hash(pd.DataFrame(), {"id": ids, "label": texts, "timestamp": sent})
     stamps = pc.fill_null(sent, pa.scalar(received, STAMP)).to_pylist()  # unstamped labels: receive time
     rows = [
         {"model_id": model.id, "prediction_id": i, "label": v, "ts": t}

@@ -103,17 +103,19 @@ def check_names(names: Iterable[str], field: str) -> None:
 
 
 def check_frame_text(frame: pd.DataFrame) -> None:
-    """Text values of the profiled columns hold no NUL: categories are quoted in findings' messages."""
-    for name in frame.columns:
-        values = frame[name]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            values = pd.Series(values.cat.categories, dtype=object)
-        if values.dtype == object:  # mixed values (text, numbers, lists): only text can hold a NUL
-            hits = np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values))
-        elif pd.api.types.is_string_dtype(values.dtype):
-            hits = values.str.contains("\x00", regex=False).fillna(False).to_numpy(bool)
+    """Text values of the profiled columns hold no NUL: categories are quoted in findings' messages. Only
+    columns that can hold text are looked at (decided from the dtypes)."""
+    for name, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            values = pd.Series(frame[name].cat.categories, dtype=object)
+        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            values = frame[name]
         else:
             continue
+        if values.dtype == object:  # mixed values (text, numbers, lists): only text can hold a NUL
+            hits = np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values))
+        else:
+            hits = values.str.contains("\x00", regex=False).fillna(False).to_numpy(bool)
         if hits.any():
             row = int(np.flatnonzero(hits)[0])
             raise InputError(f"{name}: row {row} holds a NUL character (\\u0000), which cannot be stored")
