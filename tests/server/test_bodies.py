@@ -290,3 +290,11 @@ def test_columns_per_batch_are_limited_before_any_profiling(
         params={"batch_id": "p10"},
     )
     assert narrow.status_code == 200 and narrow.json()["rows"] == 2
+
+
+def test_a_label_body_fastapi_refuses_for_a_non_finite_value_is_a_422_not_a_500(api) -> None:
+    """FastAPI's validation error quoted the offending value; ``Infinity`` has no JSON form (was a 500)."""
+    body = '{"batch_id": "inf", "labels": [{"id": "a", "label": [Infinity]}]}'
+    response = api.post("/v1/models/churn/labels", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "labels"]

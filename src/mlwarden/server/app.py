@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -181,6 +183,7 @@ def create_app(
 
     for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
         app.add_exception_handler(error, _handler(status))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     actors, models = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
     references, teams = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
@@ -551,6 +554,13 @@ def _version() -> str:
     from mlwarden import __version__
 
     return __version__
+
+
+async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 without the offending ``input``: a body value such as ``Infinity`` has no JSON form, and
+    echoing it made the error answer itself fail (a 500)."""
+    errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 def _handler(status: int):
