@@ -298,3 +298,23 @@ def test_a_label_body_fastapi_refuses_for_a_non_finite_value_is_a_422_not_a_500(
     response = api.post("/v1/models/churn/labels", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][:2] == ["body", "labels"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"x" * 300: [1.0, 2.0]}), "at most 200 fit"),
+        (pd.DataFrame({"a\x00b": [1.0, 2.0]}), "NUL"),
+        (pd.DataFrame({"plan": ["basic", "pro\x00"], "x": [1.0, 2.0]}), "plan: row 1 holds a NUL"),
+    ],
+)
+def test_a_reference_is_held_to_the_same_text_limits_as_batches(api, frame, message) -> None:
+    """Findings quote reference column names and categories: what a batch may not send, a reference may not."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    response = api.post(
+        "/v1/models/churn/reference",
+        content=buffer.getvalue(),
+        headers={"Content-Type": "application/vnd.apache.parquet"},
+    )
+    assert response.status_code == 422 and message in response.json()["detail"]
