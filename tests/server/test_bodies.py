@@ -309,7 +309,7 @@ def test_a_label_body_fastapi_refuses_for_a_non_finite_value_is_a_422_not_a_500(
     ],
 )
 def test_a_reference_is_held_to_the_same_text_limits_as_batches(api, frame, message) -> None:
-    """Findings quote reference column names and categories: what a batch may not send, a reference may not."""
+    """Findings quote a reference's column names and categories: what a batch may not send, it may not."""
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     response = api.post(
