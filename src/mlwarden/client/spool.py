@@ -6,6 +6,10 @@ line one record. Files are written to a hidden temporary name, flushed to disk a
 FIFO order. The total size is bounded: a write that would pass ``max_bytes`` is refused. Several processes
 may share a directory: each replays whatever it finds, and the idempotent ``batch_id`` makes a batch sent by
 two of them count once.
+
+The dead-letter directory (``dead/`` inside the spool) is a Spool too: batches the server refused for good,
+each header holding also the ``error`` (HTTP status, the server's answer, when) — the same format, so moving
+a file back into the spool directory once the cause is fixed sends it again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mlwarden.client.batch import Batch
 
@@ -73,9 +78,11 @@ class Spool:
             self._bytes, self._files = total, len(paths)
         return paths
 
-    def write(self, batch: Batch) -> bool:
-        """Store ``batch`` durably; False (nothing written) when it would not fit in ``max_bytes``."""
-        lines = [json.dumps(batch.header(), allow_nan=False, separators=(",", ":"))]
+    def write(self, batch: Batch, error: dict[str, Any] | None = None) -> bool:
+        """Store ``batch`` durably (with ``error`` in its header, for a dead letter); False (nothing written)
+        when it would not fit in ``max_bytes``."""
+        header = batch.header() if error is None else {**batch.header(), "error": error}
+        lines = [json.dumps(header, allow_nan=False, separators=(",", ":"))]
         lines += [json.dumps(r, allow_nan=False, separators=(",", ":")) for r in batch.records]
         data = ("\n".join(lines) + "\n").encode()
         with self._lock:

@@ -4,7 +4,9 @@
 the caller pays for. A daemon thread drains the buffer into batches (per model and kind, at most
 ``batch_size`` rows) whenever ``batch_size`` rows are waiting, every ``flush_interval`` seconds, or on
 ``flush``; it sends them with the retry policy of :mod:`mlwarden.client.transport`, and writes what cannot
-be delivered to the :class:`~mlwarden.client.spool.Spool`, which it replays later. See docs/client.md.
+be delivered to the :class:`~mlwarden.client.spool.Spool`, which it replays later. A batch the server
+refuses for good — a 4xx, or a 5xx every time while other batches go through (a *poison* batch) — goes to
+the dead-letter directory with its error, so that it never holds up the rest. See docs/client.md.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -35,7 +38,7 @@ from mlwarden.client.records import (
     build_predictions,
 )
 from mlwarden.client.spool import Spool
-from mlwarden.client.transport import Outcome, Transport
+from mlwarden.client.transport import Outcome, Result, Transport
 from mlwarden.errors import InputError
 
 logger = logging.getLogger("mlwarden.client")
@@ -43,6 +46,9 @@ logger = logging.getLogger("mlwarden.client")
 MAX_REPLAY_DELAY = 60.0  # the longest pause between replay attempts while the server is unreachable
 REPLAY_PER_PASS = 50  # spooled batches replayed before the thread looks at fresh rows again
 MAX_WARNING_KEYS = 1000  # distinct warnings remembered (each is logged at WARNING once, then at DEBUG)
+MAX_STRUCK = 10_000  # batches with 5xx answers remembered (the oldest are forgotten past this)
+# Answers meaning "the server (or the proxy before it) is not there", not "this batch fails": back off
+UNREACHABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 
 Chunk = tuple[tuple[Kind, str], list[dict[str, Any]]]  # ((kind, model), records) in logging order
 
@@ -55,12 +61,13 @@ class Stats:
     logged: rows accepted by ``log``/``log_labels``.  sent: rows the server acknowledged (2xx), replayed
     ones included.  batches_sent: acknowledged requests.  retried: requests repeated after a transient
     failure.  spooled: rows written to the spool.  replayed: spooled rows later acknowledged.  dropped: rows
-    given up on (permanent 4xx, spool full).  errors: rows refused at ``log`` time as bad input (a call
-    refused whole counts 1), plus internal errors (unreadable spool files).  buffered: rows in memory, not
-    yet sent or spooled.  rejected: ``{reason: times}`` input was refused at ``log`` time — a call refused
-    whole counts 1 under its reason, a call that lost rows counts 1 under each reason that cost it rows
-    (reasons: :data:`mlwarden.client.records.REASONS`).  rejected_rows: ``{reason: rows}`` those refusals
-    cost (a call refused whole counts the rows it held, at least 1).
+    given up on (permanent 4xx, poison batches, spool full).  dead_lettered: of the dropped rows, those kept
+    in the dead-letter directory with the server's error.  errors: rows refused at ``log`` time as bad
+    input (a call refused whole counts 1), plus internal errors (unreadable spool files).  buffered: rows
+    in memory, not yet sent or spooled.  rejected: ``{reason: times}`` input was refused at ``log`` time —
+    a call refused whole counts 1 under its reason, a call that lost rows counts 1 under each reason that
+    cost it rows (reasons: :data:`mlwarden.client.records.REASONS`).  rejected_rows: ``{reason: rows}``
+    those refusals cost (a call refused whole counts the rows it held, at least 1).
     """
 
     logged: int = 0
@@ -70,6 +77,7 @@ class Stats:
     spooled: int = 0
     replayed: int = 0
     dropped: int = 0
+    dead_lettered: int = 0
     errors: int = 0
     buffered: int = 0
     rejected: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -102,6 +110,7 @@ class Warden:
         replay_interval: float = 5.0,
         wire: Wire = "arrow",
         strict: bool = False,
+        poison_after: int = 3,
     ) -> None:
         if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
             raise InputError(f"url: expected http(s)://host[:port], got {url!r}")
@@ -110,6 +119,7 @@ class Warden:
             ("max_buffer", max_buffer),
             ("max_attempts", max_attempts),
             ("max_spool_bytes", max_spool_bytes),
+            ("poison_after", poison_after),
         ):
             if not isinstance(value, int) or value < 1:
                 raise InputError(f"{name}: expected a positive integer, got {value!r}")
@@ -131,6 +141,9 @@ class Warden:
         self.fingerprint, self.model_version = fingerprint, model_version
         directory = spool_dir if spool_dir is not None else default_spool_dir(self.url)
         self.spool = Spool(directory, max_spool_bytes)
+        self.dead_letters = Spool(self.spool.directory / "dead", max_spool_bytes)
+        self.poison_after = poison_after
+        self._struck: dict[str, tuple[int, int]] = {}  # batch_id -> (5xx answers, batches acked at the first)
 
         gauges = ("buffered", "rejected", "rejected_rows")  # computed or kept apart, not plain counters
         self._counts = {f.name: 0 for f in dataclasses.fields(Stats) if f.name not in gauges}
@@ -175,6 +188,7 @@ class Warden:
         self._rounds_started = self._rounds_done = 0
         self._counts = dict.fromkeys(self._counts, 0)
         self._rejected, self._rejected_rows = {}, {}
+        self._struck = {}
         if not self._closed:
             self._start_sender()
 
@@ -398,40 +412,74 @@ class Warden:
             if closing or time.monotonic() < self._down_until:
                 self._spool([batch])
                 continue
-            pending = self._deliver(batch, self.max_attempts, replayed=False)
+            pending, _ = self._deliver(batch, self.max_attempts, replayed=False)
             if pending:
                 self._server_down()
                 self._spool(pending)
             else:
                 self._server_up()
 
-    def _deliver(self, batch: Batch, attempts: int, *, replayed: bool) -> list[Batch]:
-        """Send ``batch`` (splitting it on 413); returns the parts that failed transiently, for the spool."""
+    def _deliver(self, batch: Batch, attempts: int, *, replayed: bool) -> tuple[list[Batch], bool]:
+        """Send ``batch`` (splitting it on 413). Returns the parts that failed transiently, for the spool, and
+        whether the server looked unreachable (no answer, or 408/429/502/503/504) rather than answering this
+        batch with an error. Refused batches go to the dead-letter directory."""
         result = self._transport.post(batch, attempts)
         rows = len(batch.records)
         self._count(retried=result.retries)
         if result.outcome is Outcome.SENT:
             self._count(sent=rows, batches_sent=1, replayed=rows if replayed else 0)
-            return []
+            self._struck.pop(batch.batch_id, None)
+            return [], False
         if result.outcome is Outcome.FAILED:
-            return [batch]
-        if result.outcome is Outcome.TOO_LARGE and rows > 1:
+            unreachable = result.status is None or result.status in UNREACHABLE_STATUSES
+            if unreachable or not self._poisoned(batch):
+                return [batch], unreachable
+        elif result.outcome is Outcome.TOO_LARGE and rows > 1:
             first, second = batch.halves()
-            pending = self._deliver(first, attempts, replayed=replayed)
-            return [*pending, second] if pending else self._deliver(second, attempts, replayed=replayed)
-        self._count(dropped=rows)
+            pending, unreachable = self._deliver(first, attempts, replayed=replayed)
+            if pending:
+                return [*pending, second], unreachable
+            return self._deliver(second, attempts, replayed=replayed)
+        self._dead_letter(batch, result)
+        return [], False
+
+    def _poisoned(self, batch: Batch) -> bool:
+        """Count a 5xx answer to ``batch``; True once it has had ``poison_after`` of them while the server
+        acknowledged other batches (a server failing every batch is down, and nothing is poison then)."""
+        acked = self._counts["batches_sent"]
+        failures, acked_then = self._struck.pop(batch.batch_id, (0, acked))
+        if failures + 1 >= self.poison_after and acked > acked_then:
+            return True
+        if len(self._struck) >= MAX_STRUCK:
+            self._struck.pop(next(iter(self._struck)))
+        self._struck[batch.batch_id] = (failures + 1, acked_then)
+        return False
+
+    def _dead_letter(self, batch: Batch, result: Result) -> None:
+        """Give up on ``batch`` the server refused: keep it with its error in the dead-letter directory
+        (counted in ``dead_lettered`` and ``dropped``), warn once per model, status and error."""
+        rows = len(batch.records)
+        error = {"status": result.status, "detail": result.detail, "at": datetime.now(UTC).isoformat()}
+        try:
+            kept = self.dead_letters.write(batch, error)
+        except OSError:
+            kept = False
+        self._count(dropped=rows, dead_lettered=rows if kept else 0)
+        where = f"kept in {self.dead_letters.directory}" if kept else "dropped (dead-letter directory full)"
         self._warn(
             f"rejected:{batch.model}:{result.status}:{result.detail[:200]}",
-            f"server rejected {rows} {batch.kind} row(s) for model {batch.model!r} "
-            f"(HTTP {result.status}); dropped: {result.detail}",
+            f"server refused {rows} {batch.kind} row(s) for model {batch.model!r} "
+            f"(HTTP {result.status}); {where}: {result.detail}",
         )
-        return []
 
     def _replay(self) -> None:
         """Resend spooled batches oldest first with their original batch_id; delete each file only once the
-        server acknowledged it (or its split parts are acknowledged or spooled again)."""
+        server acknowledged it (or its split parts are acknowledged or spooled again, or it went to the
+        dead-letter directory). A batch the server answers with an error is kept and passed over, so one
+        bad batch never holds up the others; when the server looks unreachable the pass stops."""
         paths = self.spool.rescan()
         self._next_replay = time.monotonic() + self.replay_interval
+        passed_over = False
         for path in paths[:REPLAY_PER_PASS]:
             if self._fresh_waiting():
                 self._next_replay = time.monotonic()
@@ -445,16 +493,21 @@ class Warden:
                 self._count(errors=1)
                 self._warn(f"spool:{path.name}", f"unreadable spool file {path} set aside as .bad: {exc}")
                 continue
-            pending = self._deliver(batch, 1, replayed=True)
+            pending, unreachable = self._deliver(batch, 1, replayed=True)
             if pending and pending[0] is batch:
-                self._server_down()
-                return
+                if unreachable:
+                    self._server_down()
+                    return
+                passed_over = True
+                continue
             if pending:
                 self._spool(pending)
             self.spool.remove(path)
             self._server_up()
         if len(paths) > REPLAY_PER_PASS:
             self._next_replay = time.monotonic()
+        elif passed_over:  # only failing batches are left: try them again after the interval, not at once
+            self._next_replay = time.monotonic() + self.replay_interval
 
     def _server_down(self) -> None:
         """Stop trying fresh batches (spool them) until the next replay probe, with growing pauses."""

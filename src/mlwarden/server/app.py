@@ -6,16 +6,16 @@ What the service guarantees (team isolation, no file reads, bounded caches) is i
 """
 
 import hmac
-import json
 import logging
 import os
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -183,6 +183,7 @@ def create_app(
 
     for error, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409), (AccessDenied, 403)):
         app.add_exception_handler(error, _handler(status))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     actors, models = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
     references, teams = TTLCache(CACHE_SECONDS, cache_items), TTLCache(CACHE_SECONDS, cache_items)
@@ -402,7 +403,7 @@ def create_app(
                     model_version=model_version,
                 )
             elif content_type in batches.JSON_TYPES:
-                batch = batches.from_json(_json(body), mapping)
+                batch = batches.from_json(batches.parse_json(body), mapping)
             else:
                 raise InputError(
                     f"Content-Type {content_type!r} not supported: use application/json, "
@@ -555,6 +556,13 @@ def _version() -> str:
     return __version__
 
 
+async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 without the offending ``input``: a body value such as ``Infinity`` has no JSON form, and
+    echoing it made the error answer itself fail (a 500)."""
+    errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def _handler(status: int):
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status)
@@ -593,19 +601,6 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, str]:
         request.headers.get("content-type", "application/octet-stream").split(";")[0].strip().lower()
     )
     return b"".join(chunks), content_type
-
-
-def _json(body: bytes) -> Any:
-    """Parse a JSON body: orjson (5× faster than the standard library on 1,000 records), falling back to
-    ``json`` for what only it accepts (``NaN`` and ``Infinity`` literals, sent by some clients)."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"body: not valid JSON: {exc}") from None
 
 
 def _team_of(store: Store, caller: Actor) -> str:

@@ -1,8 +1,12 @@
 """Durable ingestion: profile a batch and store it with its prediction keys in one transaction.
 
 A batch is split by the model's windows (on each record's timestamp); each part becomes a partial profile.
-A repeated ``batch_id`` violates a unique constraint, so the whole transaction rolls back and the batch is
-acknowledged as a duplicate: retries never count twice.
+
+Idempotency: a batch is stored with the SHA-256 of its rows (:meth:`Batch.content_hash`). A repeated
+``batch_id`` violates a unique constraint, so the whole transaction rolls back; the repeat is then
+acknowledged as a duplicate when its rows hash as the stored batch's (a retry never counts twice), and
+refused with :class:`~mlwarden.errors.ConflictError` (HTTP 409) when they do not — new rows under a used id
+are never dropped without a word.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mlwarden.errors import ConflictError, InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, profile
 from mlwarden.quality import Contract
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
-from mlwarden.server.batches import STAMP, Batch
+from mlwarden.server import limits
+from mlwarden.server.batches import STAMP, Batch, check_batch_id
+from mlwarden.server.digest import content_hash
 from mlwarden.store import Store
 from mlwarden.store.schema import (
     Batch as BatchRow,
@@ -105,6 +112,9 @@ def ingest_predictions(
     sent = batch.frame
     received = datetime.now(UTC)
     stamps = pc.fill_null(batch.timestamps, pa.scalar(received, STAMP))  # unstamped records: receive time
+    predictions = _prediction_table(model, batch, stamps, mapping)
+    limits.check_texts(predictions["prediction"].combine_chunks(), Prediction.prediction, mapping.prediction)
+    digest = batch.content_hash()
     profiled = _align_kinds(sent, reference) if reference is not None else sent
     parts, violations = [], []
     for start, rows in rows_per_window(stamps, model.window_seconds):
@@ -119,7 +129,6 @@ def ingest_predictions(
         # the contract judges the rows as sent, before any coercion, in the window they belong to
         rows_sent = sent if rows is None else sent.iloc[rows]
         violations.append((start, contract_findings(model, rows_sent, mapping)))
-    predictions = _prediction_table(model, batch, stamps, mapping)
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
     known = _known_windows.setdefault(store, set())
     new_windows = [s for s, _ in parts if (model.id, s) not in known]
@@ -136,6 +145,7 @@ def ingest_predictions(
                     "rows": len(sent),
                     "fingerprint": batch.fingerprint,
                     "model_version": batch.model_version,
+                    "content_hash": digest,
                     "received_at": received,
                 },
             ).scalar_one()
@@ -167,6 +177,8 @@ def ingest_predictions(
                         store_batch_findings(session, model, batch, found, start, width)
                     session.flush()
     except IntegrityError:
+        if not _is_retry(store, model, "predictions", batch.batch_id, digest):
+            raise
         return IngestResult(batch_id=batch.batch_id, rows=len(sent), duplicate=True)
     if len(known) + len(new_windows) > KNOWN_WINDOWS:
         known.clear()
@@ -174,6 +186,25 @@ def ingest_predictions(
     return IngestResult(
         batch_id=batch.batch_id, rows=len(sent), duplicate=False, windows=[s.isoformat() for s, _ in parts]
     )
+
+
+def _is_retry(store: Store, model: Model, kind: str, batch_id: str, digest: str) -> bool:
+    """After an insert failed on a constraint: True when a batch of this id with the same rows is stored (a
+    retry), False when none is (the failure was something else); ConflictError when its rows differ."""
+    with store.session() as session:
+        stored = session.execute(
+            select(BatchRow.content_hash, BatchRow.rows).where(
+                BatchRow.model_id == model.id, BatchRow.kind == kind, BatchRow.batch_id == batch_id
+            )
+        ).one_or_none()
+    if stored is None:
+        return False
+    if stored.content_hash is not None and stored.content_hash != digest:  # None: stored before hashes
+        raise ConflictError(
+            f"batch_id {batch_id!r}: already stored with other content ({stored.rows:,} rows); a batch_id "
+            "names one batch for good — a retry must send the same rows, new rows need a new batch_id"
+        )
+    return True
 
 
 @lru_cache(maxsize=256)
@@ -216,7 +247,8 @@ def _as_text(values: pd.Series) -> pd.Series:
     missing are written ``"1"``, not ``"1.0"``, so they still join with their labels."""
     if pd.api.types.is_float_dtype(values.dtype):
         finite = values.dropna()
-        if np.isfinite(finite).all() and (finite == np.round(finite)).all():
+        exact = np.isfinite(finite).all() and (finite.abs() < 2**53).all()  # integers a float holds exactly
+        if exact and (finite == np.round(finite)).all():
             return values.astype("Int64").astype("string")
     return values.astype("string")
 
@@ -332,32 +364,54 @@ def stored_finding(model_id: int, finding: Finding, *, window: Window | None) ->
 
 
 def ingest_labels(store: Store, model: Model, batch_id: str, labels: pd.DataFrame) -> IngestResult:
-    """Store delayed labels (``id``, ``label``, optional ``timestamp``) for joining to predictions by id."""
+    """Store delayed labels (``id``, ``label``, optional ``timestamp``) for joining to predictions by id.
+
+    Labels are stored as text. A missing or non-finite label (null, NaN, ±inf) refuses the batch with
+    InputError naming its row, as does an id, label or time the store cannot hold (:mod:`limits`).
+    Idempotent as prediction batches are: a repeat with the same rows is a duplicate, with other rows a
+    ConflictError (409).
+    """
+    batch_id = check_batch_id(batch_id)
     received = datetime.now(UTC)
-    ts = None
+    values = labels["label"]
+    missing = values.isna() | values.isin([np.inf, -np.inf])
+    if missing.any():
+        row = int(np.flatnonzero(missing.to_numpy(bool))[0])
+        expected = "a label (text, a finite number or a boolean)"
+        raise InputError(f"labels[{row}].label: expected {expected}, got {values.iloc[row]}")
+    ids = pa.array(labels["id"].astype(str), pa.string())
+    texts = pa.array(values.astype(str), pa.string())
+    limits.check_texts(ids, Label.prediction_id, "labels[].id")
+    limits.check_texts(texts, Label.label, "labels[].label")
+    sent = pa.nulls(len(labels), STAMP)
     if "timestamp" in labels:
-        ts = pd.to_datetime(labels["timestamp"], utc=True).dt.as_unit("us").fillna(pd.Timestamp(received))
+        sent = pa.array(pd.to_datetime(labels["timestamp"], utc=True).dt.as_unit("us"), STAMP)
+        limits.check_times(sent, "labels[].timestamp")
+    digest = content_hash(pd.DataFrame(), {"id": ids, "label": texts, "timestamp": sent})
+    stamps = pc.fill_null(sent, pa.scalar(received, STAMP)).to_pylist()  # unstamped labels: receive time
     rows = [
         {"model_id": model.id, "prediction_id": i, "label": v, "ts": t}
-        for i, v, t in zip(
-            labels["id"].astype(str).tolist(),
-            labels["label"].astype(str).tolist(),
-            ts.dt.to_pydatetime().tolist() if ts is not None else [received] * len(labels),
-            strict=True,
-        )
+        for i, v, t in zip(ids.to_pylist(), texts.to_pylist(), stamps, strict=True)
     ]
     try:
         with store.session() as session:
             row = BatchRow(
-                model_id=model.id, kind="labels", batch_id=batch_id, rows=len(rows), received_at=received
+                model_id=model.id,
+                kind="labels",
+                batch_id=batch_id,
+                rows=len(rows),
+                content_hash=digest,
+                received_at=received,
             )
             session.add(row)
             session.flush()
             for r in rows:
                 r["batch_pk"] = row.id
             session.execute(insert(Label), rows)
-            _flag_labelled_windows(session, model, labels["id"].astype(str).unique().tolist())
+            _flag_labelled_windows(session, model, pc.unique(ids).to_pylist())
     except IntegrityError:
+        if not _is_retry(store, model, "labels", batch_id, digest):
+            raise
         return IngestResult(batch_id=batch_id, rows=len(rows), duplicate=True)
     return IngestResult(batch_id=batch_id, rows=len(rows), duplicate=False)
 

@@ -12,6 +12,7 @@ from mlwarden.profile import DatasetProfile, profile
 from mlwarden.profile.serialize import MAGIC
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
+from mlwarden.server import limits
 from mlwarden.server.batches import ARROW_TYPES, PARQUET_TYPES
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, Reference
@@ -55,6 +56,8 @@ def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFr
     if isinstance(data, pd.DataFrame):
         if data.empty:
             raise InputError("reference: the table has no rows")
+        limits.check_names(map(str, data.columns), "reference")  # findings quote them: same rules as batches
+        limits.check_frame_text(data)
         _check_named_columns(data, mapping)
         labelled = _labelled_sample(data, mapping)
         data = profile(

@@ -137,6 +137,8 @@ class Batch(Base):
     rows: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str | None] = mapped_column(String(128), default=None)
     model_version: Mapped[str | None] = mapped_column(String(100), default=None)
+    # SHA-256 (hex) of the batch's rows: a repeated batch_id with other rows is refused (migration 0004)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
