@@ -172,3 +172,20 @@ def test_missing_rate_needs_more_than_chance_at_small_n():
     assert found.severity == "critical" and found.evidence["p_value"] == pytest.approx(
         stats.hypergeom.sf(199, 300, 200, 200)
     )
+
+
+def test_a_unit_change_is_a_shift_not_a_constant_column():
+    """breast cancer's `mean area` ÷ 100 (a unit change): its std falls to 1 % of the reference's but its
+    coefficient of variation (scipy.stats.variation) is unchanged — drift and out-of-range report it, not
+    "became constant". A column stuck near one value (std 0.1 around 654.9) still is."""
+    from sklearn.datasets import load_breast_cancer
+
+    area = load_breast_cancer(as_frame=True).frame["mean area"].to_numpy()
+    ref, cur = pd.DataFrame({"area": area[::2]}), pd.DataFrame({"area": area[1::2] / 100})
+    assert stats.variation(cur["area"]) == pytest.approx(stats.variation(area[1::2]))
+    assert cur["area"].std() / ref["area"].std() < 0.01  # the std-ratio rule alone would fire
+    found = quality(ref, cur)
+    assert ("quality.out_of_range", "area") in {(f.check, f.column) for f in found}
+    assert not [f for f in found if f.check == "quality.constant"]
+    stuck = pd.DataFrame({"area": 654.9 + np.random.default_rng(3).normal(0, 0.1, 284)})
+    assert ("quality.constant", "area") in critical(quality(ref, stuck))
