@@ -361,3 +361,16 @@ def test_a_metric_without_a_band_raises_no_drop_warning():
         assert perf["realized"].get("precision_upper") is None
         macro = [f for f in found if f.evidence.get("metric") in ("precision", "recall", "f1")]
         assert not [f for f in macro if f.check == "performance.realized"]
+
+
+def test_a_positive_label_that_is_not_a_reference_label_is_an_input_error():
+    """positive_label='yes' for 0/1 labels: sklearn refuses it (pos_label is not a valid label); we did
+    silently score a 3-class model {0, 1, 'yes'} with no estimate."""
+    rng = np.random.default_rng(2)
+    ref, cur = binary_frame(rng, 500), binary_frame(rng, 200)
+    with pytest.raises(ValueError, match="pos_label"):
+        metrics.precision_score(cur["y"], cur["pred"], pos_label="yes")
+    with pytest.raises(InputError, match=r"^positive_label: 'yes' is not a label of the reference \(0, 1\)$"):
+        assess_performance(ref, cur, BINARY.merged(positive_label="yes"))
+    perf, _, _ = assess_performance(ref, cur, BINARY.merged(positive_label=1))
+    assert perf["realized"]["precision"] == pytest.approx(metrics.precision_score(cur["y"], cur["pred"]))
