@@ -189,3 +189,17 @@ def test_a_unit_change_is_a_shift_not_a_constant_column():
     assert not [f for f in found if f.check == "quality.constant"]
     stuck = pd.DataFrame({"area": 654.9 + np.random.default_rng(3).normal(0, 0.1, 284)})
     assert ("quality.constant", "area") in critical(quality(ref, stuck))
+
+
+def test_a_later_window_of_timestamps_is_not_out_of_range():
+    """An unmapped, timezone-aware event time: the current window is a later month, as every production
+    window is. Drift leaves datetime columns out; out-of-range must not warn on them either."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame[["mean radius"]]
+    ref, cur = frame.iloc[::2].copy(), frame.iloc[1::2].copy()
+    ref["ts"] = pd.date_range("2024-01-01", periods=len(ref), freq="h", tz="UTC")
+    cur["ts"] = pd.date_range("2024-03-01", periods=len(cur), freq="h", tz="Europe/Berlin")
+    assert cur["ts"].min() > ref["ts"].max()
+    report = mw.compare(ref, cur)
+    assert [f for f in report.findings if f.severity != "info"] == []
