@@ -344,6 +344,9 @@ def test_a_drop_within_the_noise_of_both_samples_raises_nothing():
     assert fisher_exact([[52, 1], [50, 4]]).pvalue > 0.3
     _, found, _ = assess_performance(ref, labelled(54, 4), mapping)
     assert [f for f in found if f.severity != "info"] == []
+    assert fisher_exact([[53, 0], [49, 5]]).pvalue > 0.05  # 53/53 against 49/54 (another wine split)
+    _, found, _ = assess_performance(labelled(53, 0), labelled(54, 5), mapping)
+    assert [f for f in found if f.severity != "info"] == []
     assert fisher_exact([[52, 1], [35, 19]]).pvalue < 0.001
     _, found, _ = assess_performance(ref, labelled(54, 19), mapping)
     assert "accuracy" in {f.evidence["metric"] for f in found if f.check == "performance.realized"}

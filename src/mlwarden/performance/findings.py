@@ -7,6 +7,9 @@ from collections.abc import Collection
 from mlwarden.findings import Finding, Severity
 
 HIGHER_IS_BETTER = ("roc_auc", "accuracy", "precision", "recall", "f1")
+# Bands are 95 %; a drop must clear them widened to a 1 % two-sided level (z 2.576 / 1.960), since up to
+# five metrics per kind are judged in every report.
+BAND_WIDENING = 2.5758293035489004 / 1.959963984540054
 LOWER_IS_BETTER = ("mae", "rmse", "mape")
 
 
@@ -26,7 +29,8 @@ def performance_findings(
     most). A warning when a score-like metric fell more than ``drop`` (absolute) below the reference's, or an
     error metric rose more than ``rise`` (relative) above it — and the change exceeds the root sum of squares
     of the two facing 95 % half-widths (the current's towards the reference, the reference's towards the
-    current), so the noise of *both* samples does not raise it. A score-like metric without a band
+    current), widened from 95 % to a 1 % level (``BAND_WIDENING``), so the noise of *both* samples does not
+    raise it. A score-like metric without a band
     (multiclass macro averages, a window too small to bound) raises no drop warning; an error metric without
     one (DLE's estimates) is guarded by the reference's band alone. Metrics in ``incomparable`` (macro
     averages over a window that lacks a class, see :func:`mlwarden.performance.assess_performance`) get SLO
@@ -85,7 +89,7 @@ def _beyond_noise(name: str, current: dict, reference: dict, towards: str) -> bo
     ref_bound = reference.get(f"{name}_{away}")
     cur_half = abs(bound - value) if bound is not None else 0.0
     ref_half = abs(base - ref_bound) if ref_bound is not None else 0.0
-    return abs(base - value) > (cur_half**2 + ref_half**2) ** 0.5
+    return abs(base - value) > BAND_WIDENING * (cur_half**2 + ref_half**2) ** 0.5
 
 
 def estimate_mismatch(
