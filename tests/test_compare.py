@@ -162,3 +162,20 @@ def test_names_clashing_as_text_are_bad_input():
     frame = pd.DataFrame([[1.0, 2.0]], columns=[1, "1"])
     with pytest.raises(InputError, match="clash"):
         mw.compare(frame, frame)
+
+
+def test_duplicate_ids_in_the_current_rows_are_found_offline():
+    """--id / mapping.id: the current rows' ids are checked as the service checks each batch's; the count is
+    pandas' duplicated() count."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    ref, cur = frame.iloc[::2].copy(), frame.iloc[1::2].copy()
+    ref["wine_id"] = np.arange(len(ref))
+    cur["wine_id"] = np.arange(len(cur)) % 60  # 29 of 89 ids repeated
+    report = mw.compare(ref, cur, mapping=mw.ColumnMapping(id="wine_id"))
+    found = [f for f in report.findings if f.check == "quality.duplicate_ids"]
+    assert [(f.column, f.severity) for f in found] == [("wine_id", "warning")]
+    assert found[0].evidence["duplicates"] == int(cur["wine_id"].duplicated().sum()) == 29
+    unique = mw.compare(ref, cur.assign(wine_id=np.arange(len(cur))), mapping=mw.ColumnMapping(id="wine_id"))
+    assert [f for f in unique.findings if f.severity != "info"] == []

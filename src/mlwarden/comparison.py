@@ -74,9 +74,11 @@ def compare(
     ``columns`` limits the *features* tested (columns with a role are always used). ``slo`` maps metric
     names to the limits whose breach is critical (``{"roc_auc": 0.78}``: at least; ``{"mae": 3}``: at most).
 
-    Performance is estimated whenever outputs and a labelled reference (rows, not a saved profile) are
-    available, and realized when ``current`` holds labels too. Raises :class:`InputError` when a column the
-    mapping names is missing, the reference has no rows, or the two sides share no column.
+    The current rows' ``mapping.id`` is checked for duplicate and missing ids (``quality.duplicate_ids``,
+    ``quality.missing_ids``). Performance is estimated whenever outputs and a labelled reference (rows, not
+    a saved profile) are available, and realized when ``current`` holds labels too. Raises
+    :class:`InputError` when a column the mapping names is missing, the reference has no rows, or the two
+    sides share no column.
     """
     mapping = (mapping or ColumnMapping()).merged(
         target=_name(target), prediction=_name(prediction), scores=_score_names(score)
@@ -98,7 +100,7 @@ def compare(
         cur_profile = profile(
             cur_rows, mapping=mapping, reference=ref_profile, source=cur_source, on_column=on_progress
         )
-    return evaluate(
+    report = evaluate(
         ref_profile,
         cur_profile,
         mapping=mapping,
@@ -107,6 +109,11 @@ def compare(
         drift_config=drift_config,
         slo=slo,
     )
+    if cur_rows is not None and mapping.id in cur_rows.columns and cur_profile.rows:
+        from mlwarden.quality import check_ids  # the service checks each batch's ids the same way
+
+        report.findings = sort_findings(report.findings + check_ids(cur_rows[mapping.id], column=mapping.id))
+    return report
 
 
 def evaluate(
