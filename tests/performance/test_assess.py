@@ -377,3 +377,22 @@ def test_a_positive_label_that_is_not_a_reference_label_is_an_input_error():
         assess_performance(ref, cur, BINARY.merged(positive_label="yes"))
     perf, _, _ = assess_performance(ref, cur, BINARY.merged(positive_label=1))
     assert perf["realized"]["precision"] == pytest.approx(metrics.precision_score(cur["y"], cur["pred"]))
+
+
+def test_a_window_predicting_one_class_of_three_raises_no_estimated_macro_drop():
+    """One row (or a few) predicted as one class: estimated macro precision over three classes is at most
+    1/3 by definition (sklearn's zero_division=0 for the classes never predicted), not a fall."""
+    rng = np.random.default_rng(6)
+    classes, columns = [0, 1, 2], ["p0", "p1", "p2"]
+    ref = multiclass_frame(rng, 600, classes, columns)
+    mapping = ColumnMapping(target="y", prediction="pred", scores=dict(zip(classes, columns, strict=True)))
+    cur = ref.iloc[:1].drop(columns="y")
+    one = ref.iloc[:1].astype({"y": int, "pred": int})
+    assert (
+        metrics.precision_score(one["y"], one["pred"], labels=classes, average="macro", zero_division=0)
+        <= 1 / 3
+    )
+    perf, found, notes = assess_performance(ref, cur, mapping)
+    assert perf["estimated"]["precision"] <= 1 / 3 + 1e-9
+    assert [f for f in found if f.severity != "info"] == []
+    assert any("predicts no row as class" in note for note in notes)
