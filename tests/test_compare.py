@@ -179,3 +179,16 @@ def test_duplicate_ids_in_the_current_rows_are_found_offline():
     assert found[0].evidence["duplicates"] == int(cur["wine_id"].duplicated().sum()) == 29
     unique = mw.compare(ref, cur.assign(wine_id=np.arange(len(cur))), mapping=mw.ColumnMapping(id="wine_id"))
     assert [f for f in unique.findings if f.severity != "info"] == []
+
+
+def test_a_column_only_in_current_is_said_not_tested():
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    ref, cur = frame.iloc[::2], frame.iloc[1::2].assign(sensor_v2=1.0)
+    report = mw.compare(ref, cur)
+    assert [(f.check, f.severity, f.column) for f in report.findings if f.column == "sensor_v2"] == [
+        ("drift.new_column", "info", "sensor_v2")
+    ]
+    assert [f for f in report.findings if f.severity != "info"] == []
+    assert not [f for f in mw.compare(ref, cur, mapping=mw.ColumnMapping(ignore=["sensor_v2"])).findings]

@@ -149,6 +149,7 @@ def evaluate(
     config = DriftConfig.from_mapping(mapping, base=drift_config)
     drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
     performance, perf_findings, perf_notes = assess_performance(ref_rows, cur_rows, mapping, slo)
@@ -218,6 +219,23 @@ def _identifier_findings(mapping: ColumnMapping, reference: DatasetProfile) -> l
             column=mapping.id,
             evidence={"role": "id"},
         )
+    ]
+
+
+def _new_column_findings(
+    mapping: ColumnMapping, reference: DatasetProfile, current: DatasetProfile
+) -> list[Finding]:
+    """An info finding per current column the reference does not have (and the mapping does not ignore):
+    nothing to compare it with, so it is not tested — said rather than passed over in silence."""
+    return [
+        Finding(
+            check="drift.new_column",
+            severity=Severity.INFO,
+            message=f"{name}: in current data only, not in the reference: not tested",
+            column=name,
+        )
+        for name in current.columns
+        if name not in reference.columns and name not in mapping.ignore and name not in mapping.roles
     ]
 
 
