@@ -203,3 +203,30 @@ def test_a_later_window_of_timestamps_is_not_out_of_range():
     assert cur["ts"].min() > ref["ts"].max()
     report = mw.compare(ref, cur)
     assert [f for f in report.findings if f.severity != "info"] == []
+
+
+def test_missing_predictions_are_a_critical_output_finding():
+    """A pipeline that stops writing predictions (all NaN, or some) is caught like NaN scores, with the same
+    chance guard (Fisher's exact test below 0.001): 10 of 221 diabetes predictions missing is not chance,
+    1 is."""
+    from scipy.stats import fisher_exact
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    data = load_diabetes(as_frame=True)
+    frame = data.frame.assign(pred=Ridge().fit(data.data, data.target).predict(data.data))
+    ref, cur = frame.iloc[::2].reset_index(drop=True), frame.iloc[1::2].reset_index(drop=True)
+    mapping = mw.ColumnMapping(target="target", prediction="pred")
+
+    def missing_findings(current):
+        report = mw.compare(ref, current, mapping=mapping)
+        found = [f for f in report.findings if f.check == "output.prediction_missing"]
+        return [(f.check, f.severity, f.value) for f in found]
+
+    assert missing_findings(cur.assign(pred=np.nan)) == [("output.prediction_missing", "critical", 1.0)]
+    ten = cur.assign(pred=np.r_[np.full(10, np.nan), cur["pred"].to_numpy()[10:]])
+    assert fisher_exact([[0, len(ref)], [10, len(cur) - 10]], alternative="less").pvalue < 0.001
+    assert missing_findings(ten) == [("output.prediction_missing", "critical", pytest.approx(10 / len(cur)))]
+    one = cur.assign(pred=np.r_[np.inf, cur["pred"].to_numpy()[1:]])
+    assert fisher_exact([[0, len(ref)], [1, len(cur) - 1]], alternative="less").pvalue > 0.001
+    assert missing_findings(one) == []
