@@ -192,3 +192,20 @@ def test_a_column_only_in_current_is_said_not_tested():
     ]
     assert [f for f in report.findings if f.severity != "info"] == []
     assert not [f for f in mw.compare(ref, cur, mapping=mw.ColumnMapping(ignore=["sensor_v2"])).findings]
+
+
+def test_drifted_columns_are_the_drifted_features_in_python_as_in_json():
+    """README: ``report.drift.drifted_columns`` are the drifted features; the target and the outputs are
+    reported apart (they were listed among them in Python, not in the JSON)."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_wine(as_frame=True)
+    model = LogisticRegression(max_iter=5_000).fit(data.data, data.target)
+    frame = data.frame.assign(pred=model.predict(data.data))
+    ref, cur = frame.iloc[::2], frame.iloc[1::2]
+    cur = cur[cur["target"] != 2]  # a class disappears: target and prediction drift
+    report = mw.compare(ref, cur, target="target", prediction="pred")
+    assert [c.column for c in report.drift.target + report.drift.outputs if c.drifted] == ["target", "pred"]
+    assert report.drift.drifted_columns == json.loads(report.to_json())["drift"]["drifted_columns"]
+    assert report.drift.drifted_columns and not {"target", "pred"} & set(report.drift.drifted_columns)
