@@ -396,3 +396,28 @@ def test_a_window_predicting_one_class_of_three_raises_no_estimated_macro_drop()
     assert perf["estimated"]["precision"] <= 1 / 3 + 1e-9
     assert [f for f in found if f.severity != "info"] == []
     assert any("predicts no row as class" in note for note in notes)
+
+
+def test_regression_bands_are_student_t_intervals_and_guard_small_windows():
+    """MAE's band is scipy's t interval of the mean absolute error; DLE's estimate has the t band of the mean
+    predicted loss. Five diabetes rows are no evidence that the loss rose."""
+    from scipy import stats
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from mlwarden.performance.realized import regression_metrics
+
+    data = load_diabetes(as_frame=True)
+    frame = data.frame.assign(pred=Ridge().fit(data.data, data.target).predict(data.data))
+    abs_err = np.abs(frame["pred"] - frame["target"]).to_numpy()[:5]
+    low, high = stats.t.interval(0.95, 4, loc=abs_err.mean(), scale=stats.sem(abs_err))
+    got = regression_metrics(frame["target"].to_numpy()[:5], frame["pred"].to_numpy()[:5])
+    assert (got["mae_lower"], got["mae_upper"]) == (pytest.approx(low), pytest.approx(high))
+    mapping = ColumnMapping(target="target", prediction="pred")
+    ref, pool = frame.iloc[::2].reset_index(drop=True), frame.iloc[1::2].reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        cur = pool.iloc[rng.choice(len(pool), 5, replace=False)].reset_index(drop=True)
+        perf, found, _ = assess_performance(ref, cur.drop(columns="target"), mapping)
+        assert perf["estimated"]["mae_lower"] < perf["estimated"]["mae"] < perf["estimated"]["mae_upper"]
+        assert [f for f in found if f.severity != "info"] == []

@@ -32,7 +32,7 @@ def performance_findings(
     current), widened from 95 % to a 1 % level (``BAND_WIDENING``), so the noise of *both* samples does not
     raise it. A score-like metric without a band
     (multiclass macro averages, a window too small to bound) raises no drop warning; an error metric without
-    one (DLE's estimates) is guarded by the reference's band alone. Metrics in ``incomparable`` (macro
+    one (a single row) is guarded by the reference's band alone. Metrics in ``incomparable`` (macro
     averages over a window that lacks a class, see :func:`mlwarden.performance.assess_performance`) get SLO
     findings only.
     """
