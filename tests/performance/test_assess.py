@@ -421,3 +421,25 @@ def test_regression_bands_are_student_t_intervals_and_guard_small_windows():
         perf, found, _ = assess_performance(ref, cur.drop(columns="target"), mapping)
         assert perf["estimated"]["mae_lower"] < perf["estimated"]["mae"] < perf["estimated"]["mae_upper"]
         assert [f for f in found if f.severity != "info"] == []
+
+
+def test_estimated_bands_of_a_two_row_window_hold_their_estimate():
+    """Two breast-cancer rows both predicted class 0 with scores below 0.01: the estimated accuracy's band was
+    [1.0014, 1.0] around 0.9989 (a skewed bootstrap put the mean beyond its 2.5th percentile), and recall —
+    undefined unless a positive is drawn — got the band [0, 0] and a warning 'estimated recall fell to 0'."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_breast_cancer(as_frame=True)
+    model = LogisticRegression(max_iter=5_000).fit(data.data.iloc[::2], data.target.iloc[::2])
+    frame = data.frame.assign(score=model.predict_proba(data.data)[:, 1], pred=model.predict(data.data))
+    ref, pool = frame.iloc[1::2].reset_index(drop=True), frame.iloc[::2]
+    negatives = pool[pool["pred"] == 0].drop(columns="target")
+    mapping = ColumnMapping(target="target", prediction="pred", scores="score")
+    for start in range(0, 40, 2):
+        perf, found, _ = assess_performance(ref, negatives.iloc[start : start + 2], mapping)
+        est = perf["estimated"]
+        for name in ("accuracy", "recall", "f1", "roc_auc"):
+            if est.get(f"{name}_lower") is not None:
+                assert 0.0 <= est[f"{name}_lower"] <= est[name] <= est[f"{name}_upper"] <= 1.0
+        assert [f for f in found if f.severity != "info"] == []
