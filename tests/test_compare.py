@@ -162,3 +162,50 @@ def test_names_clashing_as_text_are_bad_input():
     frame = pd.DataFrame([[1.0, 2.0]], columns=[1, "1"])
     with pytest.raises(InputError, match="clash"):
         mw.compare(frame, frame)
+
+
+def test_duplicate_ids_in_the_current_rows_are_found_offline():
+    """--id / mapping.id: the current rows' ids are checked as the service checks each batch's; the count is
+    pandas' duplicated() count."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    ref, cur = frame.iloc[::2].copy(), frame.iloc[1::2].copy()
+    ref["wine_id"] = np.arange(len(ref))
+    cur["wine_id"] = np.arange(len(cur)) % 60  # 29 of 89 ids repeated
+    report = mw.compare(ref, cur, mapping=mw.ColumnMapping(id="wine_id"))
+    found = [f for f in report.findings if f.check == "quality.duplicate_ids"]
+    assert [(f.column, f.severity) for f in found] == [("wine_id", "warning")]
+    assert found[0].evidence["duplicates"] == int(cur["wine_id"].duplicated().sum()) == 29
+    unique = mw.compare(ref, cur.assign(wine_id=np.arange(len(cur))), mapping=mw.ColumnMapping(id="wine_id"))
+    assert [f for f in unique.findings if f.severity != "info"] == []
+
+
+def test_a_column_only_in_current_is_said_not_tested():
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    ref, cur = frame.iloc[::2], frame.iloc[1::2].assign(sensor_v2=1.0)
+    report = mw.compare(ref, cur)
+    assert [(f.check, f.severity, f.column) for f in report.findings if f.column == "sensor_v2"] == [
+        ("drift.new_column", "info", "sensor_v2")
+    ]
+    assert [f for f in report.findings if f.severity != "info"] == []
+    assert not [f for f in mw.compare(ref, cur, mapping=mw.ColumnMapping(ignore=["sensor_v2"])).findings]
+
+
+def test_drifted_columns_are_the_drifted_features_in_python_as_in_json():
+    """README: ``report.drift.drifted_columns`` are the drifted features; the target and the outputs are
+    reported apart (they were listed among them in Python, not in the JSON)."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_wine(as_frame=True)
+    model = LogisticRegression(max_iter=5_000).fit(data.data, data.target)
+    frame = data.frame.assign(pred=model.predict(data.data))
+    ref, cur = frame.iloc[::2], frame.iloc[1::2]
+    cur = cur[cur["target"] != 2]  # a class disappears: target and prediction drift
+    report = mw.compare(ref, cur, target="target", prediction="pred")
+    assert [c.column for c in report.drift.target + report.drift.outputs if c.drifted] == ["target", "pred"]
+    assert report.drift.drifted_columns == json.loads(report.to_json())["drift"]["drifted_columns"]
+    assert report.drift.drifted_columns and not {"target", "pred"} & set(report.drift.drifted_columns)

@@ -74,9 +74,11 @@ def compare(
     ``columns`` limits the *features* tested (columns with a role are always used). ``slo`` maps metric
     names to the limits whose breach is critical (``{"roc_auc": 0.78}``: at least; ``{"mae": 3}``: at most).
 
-    Performance is estimated whenever outputs and a labelled reference (rows, not a saved profile) are
-    available, and realized when ``current`` holds labels too. Raises :class:`InputError` when a column the
-    mapping names is missing, the reference has no rows, or the two sides share no column.
+    The current rows' ``mapping.id`` is checked for duplicate and missing ids (``quality.duplicate_ids``,
+    ``quality.missing_ids``). Performance is estimated whenever outputs and a labelled reference (rows, not
+    a saved profile) are available, and realized when ``current`` holds labels too. Raises
+    :class:`InputError` when a column the mapping names is missing, the reference has no rows, or the two
+    sides share no column.
     """
     mapping = (mapping or ColumnMapping()).merged(
         target=_name(target), prediction=_name(prediction), scores=_score_names(score)
@@ -98,7 +100,7 @@ def compare(
         cur_profile = profile(
             cur_rows, mapping=mapping, reference=ref_profile, source=cur_source, on_column=on_progress
         )
-    return evaluate(
+    report = evaluate(
         ref_profile,
         cur_profile,
         mapping=mapping,
@@ -107,6 +109,11 @@ def compare(
         drift_config=drift_config,
         slo=slo,
     )
+    if cur_rows is not None and mapping.id in cur_rows.columns and cur_profile.rows:
+        from mlwarden.quality import check_ids  # the service checks each batch's ids the same way
+
+        report.findings = sort_findings(report.findings + check_ids(cur_rows[mapping.id], column=mapping.id))
+    return report
 
 
 def evaluate(
@@ -142,6 +149,7 @@ def evaluate(
     config = DriftConfig.from_mapping(mapping, base=drift_config)
     drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
     performance, perf_findings, perf_notes = assess_performance(ref_rows, cur_rows, mapping, slo)
@@ -211,6 +219,23 @@ def _identifier_findings(mapping: ColumnMapping, reference: DatasetProfile) -> l
             column=mapping.id,
             evidence={"role": "id"},
         )
+    ]
+
+
+def _new_column_findings(
+    mapping: ColumnMapping, reference: DatasetProfile, current: DatasetProfile
+) -> list[Finding]:
+    """An info finding per current column the reference does not have (and the mapping does not ignore):
+    nothing to compare it with, so it is not tested — said rather than passed over in silence."""
+    return [
+        Finding(
+            check="drift.new_column",
+            severity=Severity.INFO,
+            message=f"{name}: in current data only, not in the reference: not tested",
+            column=name,
+        )
+        for name in current.columns
+        if name not in reference.columns and name not in mapping.ignore and name not in mapping.roles
     ]
 
 

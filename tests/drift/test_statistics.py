@@ -127,3 +127,25 @@ def test_domain_classifier_p_value_holds_under_no_change_at_small_n():
         p_values.append(result.p_value)
     bound = np.sqrt((40 + 1) / (12 * 20 * 20))  # one fold: 20 reference and 20 current rows
     assert np.std(aucs) <= bound and np.mean(np.array(p_values) < 0.05) <= 0.05
+
+
+def test_psi_jensen_shannon_and_hellinger_compare_the_reference_deciles():
+    """On the reference's deciles (the textbook PSI binning), not on 100 bins, where unchanged data of
+    1,000 rows a side scored PSI ≈ 0.19 and Jensen–Shannon ≈ 0.18 — pure sampling noise. Expected values:
+    scipy's Jensen–Shannon distance and the PSI formula on np.quantile deciles of the raw values."""
+    from scipy.spatial.distance import jensenshannon
+
+    rng = np.random.default_rng(4)
+    ref_x, cur_x = rng.normal(size=1_000), rng.normal(0.3, 1.2, size=1_000)
+    edges = np.r_[-np.inf, np.quantile(ref_x, np.linspace(0.1, 0.9, 9)), np.inf]
+    p = np.histogram(ref_x, edges)[0] / ref_x.size
+    q = np.histogram(cur_x, edges)[0] / cur_x.size
+    ref = mw.profile(pd.DataFrame({"x": ref_x}))
+    cur = mw.profile(pd.DataFrame({"x": cur_x}), reference=ref)
+    scores = numeric_scores(ref.columns["x"], cur.columns["x"]).as_dict()
+    assert scores["jensenshannon"] == pytest.approx(jensenshannon(p, q, base=2), abs=0.01)
+    assert scores["psi"] == pytest.approx(np.sum((q - p) * np.log(q / p)), abs=0.01)
+    assert scores["hellinger"] == pytest.approx(np.sqrt(1 - np.sum(np.sqrt(p * q))), abs=0.01)
+    same = mw.profile(pd.DataFrame({"x": rng.normal(size=1_000)}), reference=ref)
+    noise = numeric_scores(ref.columns["x"], same.columns["x"]).as_dict()
+    assert noise["psi"] < 0.05 and noise["jensenshannon"] < 0.1

@@ -323,3 +323,123 @@ def test_a_class_of_the_map_missing_from_the_reference_is_noted_not_fatal():
     assert perf["estimated"]["roc_auc"] is None and perf["estimated"]["accuracy"] is not None
     assert any("no row of class clouds" in n for n in notes)
     assert perf["realized"]["accuracy"] == pytest.approx(metrics.accuracy_score(ref["y"], ref["pred"]))
+
+
+def labelled(n: int, errors: int) -> pd.DataFrame:
+    """``n`` rows alternating classes 0/1 whose prediction is wrong on the first ``errors`` rows."""
+    y = np.arange(n) % 2
+    pred = y.copy()
+    pred[:errors] = 1 - pred[:errors]
+    return pd.DataFrame({"y": y, "pred": pred})
+
+
+def test_a_drop_within_the_noise_of_both_samples_raises_nothing():
+    """Accuracy 52/53 on the reference, 50/54 now (a random half-split of wine did this): the current's
+    Wilson band alone excludes 0.981, but Fisher's exact test sees no difference (p ≈ 0.36). 35/54 is a
+    real fall (p < 0.001) and still warns."""
+    from scipy.stats import fisher_exact
+
+    mapping = ColumnMapping(target="y", prediction="pred")
+    ref = labelled(53, 1)
+    assert fisher_exact([[52, 1], [50, 4]]).pvalue > 0.3
+    _, found, _ = assess_performance(ref, labelled(54, 4), mapping)
+    assert [f for f in found if f.severity != "info"] == []
+    assert fisher_exact([[53, 0], [49, 5]]).pvalue > 0.05  # 53/53 against 49/54 (another wine split)
+    _, found, _ = assess_performance(labelled(53, 0), labelled(54, 5), mapping)
+    assert [f for f in found if f.severity != "info"] == []
+    assert fisher_exact([[52, 1], [35, 19]]).pvalue < 0.001
+    _, found, _ = assess_performance(ref, labelled(54, 19), mapping)
+    assert "accuracy" in {f.evidence["metric"] for f in found if f.check == "performance.realized"}
+
+
+def test_a_metric_without_a_band_raises_no_drop_warning():
+    """3-class macro precision has no band; a 54-row window 0.06 below the reference is noise, not a drop."""
+    rng = np.random.default_rng(5)
+    classes, columns = [0, 1, 2], ["p0", "p1", "p2"]
+    ref = multiclass_frame(rng, 600, classes, columns)
+    mapping = ColumnMapping(target="y", prediction="pred", scores=dict(zip(classes, columns, strict=True)))
+    for _ in range(20):
+        cur = multiclass_frame(rng, 54, classes, columns)
+        perf, found, _ = assess_performance(ref, cur, mapping)
+        assert perf["realized"].get("precision_upper") is None
+        macro = [f for f in found if f.evidence.get("metric") in ("precision", "recall", "f1")]
+        assert not [f for f in macro if f.check == "performance.realized"]
+
+
+def test_a_positive_label_that_is_not_a_reference_label_is_an_input_error():
+    """positive_label='yes' for 0/1 labels: sklearn refuses it (pos_label is not a valid label); we did
+    silently score a 3-class model {0, 1, 'yes'} with no estimate."""
+    rng = np.random.default_rng(2)
+    ref, cur = binary_frame(rng, 500), binary_frame(rng, 200)
+    with pytest.raises(ValueError, match="pos_label"):
+        metrics.precision_score(cur["y"], cur["pred"], pos_label="yes")
+    with pytest.raises(InputError, match=r"^positive_label: 'yes' is not a label of the reference \(0, 1\)$"):
+        assess_performance(ref, cur, BINARY.merged(positive_label="yes"))
+    perf, _, _ = assess_performance(ref, cur, BINARY.merged(positive_label=1))
+    assert perf["realized"]["precision"] == pytest.approx(metrics.precision_score(cur["y"], cur["pred"]))
+
+
+def test_a_window_predicting_one_class_of_three_raises_no_estimated_macro_drop():
+    """One row (or a few) predicted as one class: estimated macro precision over three classes is at most
+    1/3 by definition (sklearn's zero_division=0 for the classes never predicted), not a fall."""
+    rng = np.random.default_rng(6)
+    classes, columns = [0, 1, 2], ["p0", "p1", "p2"]
+    ref = multiclass_frame(rng, 600, classes, columns)
+    mapping = ColumnMapping(target="y", prediction="pred", scores=dict(zip(classes, columns, strict=True)))
+    cur = ref.iloc[:1].drop(columns="y")
+    one = ref.iloc[:1].astype({"y": int, "pred": int})
+    assert (
+        metrics.precision_score(one["y"], one["pred"], labels=classes, average="macro", zero_division=0)
+        <= 1 / 3
+    )
+    perf, found, notes = assess_performance(ref, cur, mapping)
+    assert perf["estimated"]["precision"] <= 1 / 3 + 1e-9
+    assert [f for f in found if f.severity != "info"] == []
+    assert any("predicts no row as class" in note for note in notes)
+
+
+def test_regression_bands_are_student_t_intervals_and_guard_small_windows():
+    """MAE's band is scipy's t interval of the mean absolute error; DLE's estimate has the t band of the mean
+    predicted loss. Five diabetes rows are no evidence that the loss rose."""
+    from scipy import stats
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from mlwarden.performance.realized import regression_metrics
+
+    data = load_diabetes(as_frame=True)
+    frame = data.frame.assign(pred=Ridge().fit(data.data, data.target).predict(data.data))
+    abs_err = np.abs(frame["pred"] - frame["target"]).to_numpy()[:5]
+    low, high = stats.t.interval(0.95, 4, loc=abs_err.mean(), scale=stats.sem(abs_err))
+    got = regression_metrics(frame["target"].to_numpy()[:5], frame["pred"].to_numpy()[:5])
+    assert (got["mae_lower"], got["mae_upper"]) == (pytest.approx(low), pytest.approx(high))
+    mapping = ColumnMapping(target="target", prediction="pred")
+    ref, pool = frame.iloc[::2].reset_index(drop=True), frame.iloc[1::2].reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        cur = pool.iloc[rng.choice(len(pool), 5, replace=False)].reset_index(drop=True)
+        perf, found, _ = assess_performance(ref, cur.drop(columns="target"), mapping)
+        assert perf["estimated"]["mae_lower"] < perf["estimated"]["mae"] < perf["estimated"]["mae_upper"]
+        assert [f for f in found if f.severity != "info"] == []
+
+
+def test_estimated_bands_of_a_two_row_window_hold_their_estimate():
+    """Two breast-cancer rows both predicted class 0 with scores below 0.01: the estimated accuracy's band was
+    [1.0014, 1.0] around 0.9989 (a skewed bootstrap put the mean beyond its 2.5th percentile), and recall —
+    undefined unless a positive is drawn — got the band [0, 0] and a warning 'estimated recall fell to 0'."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_breast_cancer(as_frame=True)
+    model = LogisticRegression(max_iter=5_000).fit(data.data.iloc[::2], data.target.iloc[::2])
+    frame = data.frame.assign(score=model.predict_proba(data.data)[:, 1], pred=model.predict(data.data))
+    ref, pool = frame.iloc[1::2].reset_index(drop=True), frame.iloc[::2]
+    negatives = pool[pool["pred"] == 0].drop(columns="target")
+    mapping = ColumnMapping(target="target", prediction="pred", scores="score")
+    for start in range(0, 40, 2):
+        perf, found, _ = assess_performance(ref, negatives.iloc[start : start + 2], mapping)
+        est = perf["estimated"]
+        for name in ("accuracy", "recall", "f1", "roc_auc"):
+            if est.get(f"{name}_lower") is not None:
+                assert 0.0 <= est[f"{name}_lower"] <= est[name] <= est[f"{name}_upper"] <= 1.0
+        assert [f for f in found if f.severity != "info"] == []

@@ -172,3 +172,61 @@ def test_missing_rate_needs_more_than_chance_at_small_n():
     assert found.severity == "critical" and found.evidence["p_value"] == pytest.approx(
         stats.hypergeom.sf(199, 300, 200, 200)
     )
+
+
+def test_a_unit_change_is_a_shift_not_a_constant_column():
+    """breast cancer's `mean area` ÷ 100 (a unit change): its std falls to 1 % of the reference's but its
+    coefficient of variation (scipy.stats.variation) is unchanged — drift and out-of-range report it, not
+    "became constant". A column stuck near one value (std 0.1 around 654.9) still is."""
+    from sklearn.datasets import load_breast_cancer
+
+    area = load_breast_cancer(as_frame=True).frame["mean area"].to_numpy()
+    ref, cur = pd.DataFrame({"area": area[::2]}), pd.DataFrame({"area": area[1::2] / 100})
+    assert stats.variation(cur["area"]) == pytest.approx(stats.variation(area[1::2]))
+    assert cur["area"].std() / ref["area"].std() < 0.01  # the std-ratio rule alone would fire
+    found = quality(ref, cur)
+    assert ("quality.out_of_range", "area") in {(f.check, f.column) for f in found}
+    assert not [f for f in found if f.check == "quality.constant"]
+    stuck = pd.DataFrame({"area": 654.9 + np.random.default_rng(3).normal(0, 0.1, 284)})
+    assert ("quality.constant", "area") in critical(quality(ref, stuck))
+
+
+def test_a_later_window_of_timestamps_is_not_out_of_range():
+    """An unmapped, timezone-aware event time: the current window is a later month, as every production
+    window is. Drift leaves datetime columns out; out-of-range must not warn on them either."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame[["mean radius"]]
+    ref, cur = frame.iloc[::2].copy(), frame.iloc[1::2].copy()
+    ref["ts"] = pd.date_range("2024-01-01", periods=len(ref), freq="h", tz="UTC")
+    cur["ts"] = pd.date_range("2024-03-01", periods=len(cur), freq="h", tz="Europe/Berlin")
+    assert cur["ts"].min() > ref["ts"].max()
+    report = mw.compare(ref, cur)
+    assert [f for f in report.findings if f.severity != "info"] == []
+
+
+def test_missing_predictions_are_a_critical_output_finding():
+    """A pipeline that stops writing predictions (all NaN, or some) is caught like NaN scores, with the same
+    chance guard (Fisher's exact test below 0.001): 10 of 221 diabetes predictions missing is not chance,
+    1 is."""
+    from scipy.stats import fisher_exact
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    data = load_diabetes(as_frame=True)
+    frame = data.frame.assign(pred=Ridge().fit(data.data, data.target).predict(data.data))
+    ref, cur = frame.iloc[::2].reset_index(drop=True), frame.iloc[1::2].reset_index(drop=True)
+    mapping = mw.ColumnMapping(target="target", prediction="pred")
+
+    def missing_findings(current):
+        report = mw.compare(ref, current, mapping=mapping)
+        found = [f for f in report.findings if f.check == "output.prediction_missing"]
+        return [(f.check, f.severity, f.value) for f in found]
+
+    assert missing_findings(cur.assign(pred=np.nan)) == [("output.prediction_missing", "critical", 1.0)]
+    ten = cur.assign(pred=np.r_[np.full(10, np.nan), cur["pred"].to_numpy()[10:]])
+    assert fisher_exact([[0, len(ref)], [10, len(cur) - 10]], alternative="less").pvalue < 0.001
+    assert missing_findings(ten) == [("output.prediction_missing", "critical", pytest.approx(10 / len(cur)))]
+    one = cur.assign(pred=np.r_[np.inf, cur["pred"].to_numpy()[1:]])
+    assert fisher_exact([[0, len(ref)], [1, len(cur) - 1]], alternative="less").pvalue > 0.001
+    assert missing_findings(one) == []

@@ -96,3 +96,14 @@ def test_slo_expressions(text, parsed):
 def test_bad_slo_expressions(text, message):
     with pytest.raises(InputError, match=message):
         parse_slo(text)
+
+
+def test_an_unknown_drift_method_is_an_error_when_the_file_is_read(tmp_path):
+    """The file is validated as a whole before anything runs: a misspelt method names the file and path."""
+    path = tmp_path / "wine.yaml"
+    path.write_text("columns: {target: y}\ndrift: {columns: {proline: {method: bogus}}}\n")
+    with pytest.raises(InputError, match=r"^.*wine\.yaml: drift\.columns\.proline\.method: expected one of "):
+        ModelConfig.from_yaml(path)
+    with pytest.raises(InputError, match=r"^columns\.drift\.x\.method: expected one of .*got 'bogus'$"):
+        ColumnMapping.from_dict({"drift": {"x": {"method": "bogus"}}})
+    assert ColumnDriftSpec(method="psi", threshold=0.2).method == "psi"

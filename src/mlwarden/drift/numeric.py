@@ -272,26 +272,49 @@ def has_few_values(col: ColumnProfile) -> bool:
     return 1 < occupied <= MAX_FREQUENCY_BINS and hist.sum() >= MIN_PER_VALUE * occupied
 
 
+DISTANCE_GROUPS = 10  # PSI, Jensen–Shannon and Hellinger compare the reference's deciles
+
+
+def decile_counts(ref_hist: np.ndarray, cur_hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both histograms pooled into the reference's ``DISTANCE_GROUPS`` equal-mass groups with open ends
+    (under/overflow bins join the first/last group): the binning of the textbook PSI. Each bin joins the
+    group holding its middle reference mass. On 100 bins these distances measure mostly sampling noise
+    (PSI ≈ 99 (1/n + 1/m) under no change: 0.2 at 1,000 rows a side); on deciles 9 (1/n + 1/m)."""
+    total = ref_hist.sum()
+    if not total:
+        return ref_hist, cur_hist
+    middle = (np.cumsum(ref_hist) - ref_hist / 2) / total
+    groups = np.minimum((middle * DISTANCE_GROUPS).astype(int), DISTANCE_GROUPS - 1)
+    pooled = [
+        np.bincount(groups, weights=h.astype(float), minlength=DISTANCE_GROUPS) for h in (ref_hist, cur_hist)
+    ]
+    return pooled[0], pooled[1]
+
+
 def numeric_scores(ref: ColumnProfile, cur: ColumnProfile) -> NumericScores:
     """Every numeric drift statistic for two profiles binned on the same (the reference's) edges.
 
-    For a reference with few values (see :func:`has_few_values`) the chi-square test of homogeneity over
-    the bins — one per value, plus any bin where current values fall — and the Jensen–Shannon distance of
-    the bin frequencies are added: they see a value that vanishes or doubles, which moves the CDF little.
+    PSI, Jensen–Shannon and Hellinger compare the reference's deciles (:func:`decile_counts`), or every
+    value for a reference with few values. For such a reference (see :func:`has_few_values`) the chi-square
+    test of homogeneity over the bins — one per value, plus any bin where current values fall — and the
+    Jensen–Shannon distance of the bin frequencies are added: they see a value that vanishes or doubles,
+    which moves the CDF little.
     """
     u = unit(ref, cur)
     stat, p = ks(ref, cur)
     chi2_p = frequency_js = None
-    if has_few_values(ref):
+    few = has_few_values(ref)
+    if few:
         chi2_p = chi2_homogeneity(ref.hist.astype(float), cur.hist.astype(float))[1]
         frequency_js = distances.jensen_shannon(ref.hist.astype(float), cur.hist.astype(float))
+    ref_counts, cur_counts = (ref.hist, cur.hist) if few else decile_counts(ref.hist, cur.hist)
     return NumericScores(
         wasserstein=wasserstein(ref, cur, u) / scale(ref, cur, u),
         ks=stat,
         ks_p_value=p,
-        psi=distances.psi(ref.hist, cur.hist),
-        jensenshannon=distances.jensen_shannon(ref.hist, cur.hist),
-        hellinger=distances.hellinger(ref.hist, cur.hist),
+        psi=distances.psi(ref_counts, cur_counts),
+        jensenshannon=distances.jensen_shannon(ref_counts, cur_counts),
+        hellinger=distances.hellinger(ref_counts, cur_counts),
         chi2_p_value=chi2_p,
         frequency_jensenshannon=frequency_js,
     )

@@ -133,7 +133,9 @@ class DriftResult:
 
     @property
     def drifted_columns(self) -> list[str]:
-        return [c.column for c in self.columns if c.drifted]
+        """The drifted *features* — as ``drift.drifted_columns`` in the JSON report; the target's and the
+        outputs' verdicts are in :attr:`target` and :attr:`outputs`."""
+        return self.drifted_features
 
     def of_role(self, *roles: str) -> list[ColumnDrift]:
         """The entries of columns with one of ``roles`` (feature, target, prediction, score)."""

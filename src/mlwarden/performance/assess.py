@@ -67,8 +67,18 @@ def assess_performance(
             baseline = _realized(reference, mapping, model, [], side="reference")
         if cur_rows is not None:
             performance["estimated"] = _estimated(reference, cur_rows, mapping, model, notes)
+            unpredicted = _unpredicted_classes(cur_rows, mapping, model)
+            if unpredicted:
+                notes.append(
+                    f"current window predicts no row as class {', '.join(unpredicted)}: estimated macro "
+                    "precision/recall/F1 count that class as 0 and are not compared with the reference"
+                )
             findings += performance_findings(
-                "estimated", performance["estimated"], reference=baseline, slo=slo
+                "estimated",
+                performance["estimated"],
+                reference=baseline,
+                slo=slo,
+                incomparable=MACRO_METRICS if unpredicted else (),
             )
     if current is not None:
         realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
@@ -183,6 +193,15 @@ def _floats(values: pd.Series, field: str) -> np.ndarray:
     except (TypeError, ValueError):
         example = next((v for v in values if as_number(label_key(v)) is None), values.iloc[0])
         raise InputError(f"{field} '{values.name}': regression needs numbers, got {example!r}") from None
+
+
+def _unpredicted_classes(cur_rows: pd.DataFrame, mapping: ColumnMapping, model: ModelClasses) -> list[str]:
+    """The multiclass model's classes that no current row is predicted as (by the prediction column): a
+    small window's estimated macro metrics then hold a 0 for each, by definition rather than by a drop."""
+    if mapping.prediction not in cur_rows.columns:
+        return []
+    predicted = cur_rows[mapping.prediction].dropna()
+    return _absent_classes(label_keys(predicted), model)
 
 
 def _absent_classes(keys: np.ndarray, model: ModelClasses) -> list[str]:

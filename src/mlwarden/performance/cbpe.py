@@ -29,6 +29,7 @@ from mlwarden.performance.metrics import point_metrics, to_floats
 
 BOOTSTRAP_ROWS = 20_000
 BOOTSTRAP_DRAWS = 200
+MIN_DEFINED_DRAWS = 0.5  # share of the draws in which a metric must be defined for it to get a band
 
 
 @dataclass
@@ -103,12 +104,14 @@ class CBPE:
         shrink = np.sqrt(take.size / n)  # the spread of a mean over n rows, from one over take.size rows
         for name, values in draws.items():
             centre = out.get(name)
-            if centre is None or not np.isfinite(values).any():
+            # a metric undefined under most plausible labelings (recall of a window that likely holds no
+            # positive) has no band: a few defined draws say nothing about its spread
+            if centre is None or np.isfinite(values).mean() < MIN_DEFINED_DRAWS:
                 continue
             lo, hi = np.nanpercentile(values, [2.5, 97.5])
-            mid = np.nanmean(values)
-            out[f"{name}_lower"] = max(0.0, centre - (mid - lo) * shrink)
-            out[f"{name}_upper"] = min(1.0, centre + (hi - mid) * shrink)
+            mid = np.nanmean(values)  # a skewed tail can put the mean beyond a percentile: clip at 0
+            out[f"{name}_lower"] = max(0.0, centre - max(mid - lo, 0.0) * shrink)
+            out[f"{name}_upper"] = min(1.0, centre + max(hi - mid, 0.0) * shrink)
         return out
 
     def _indicators(self, y_true: np.ndarray, k: int) -> np.ndarray:

@@ -75,7 +75,13 @@ def model_classes(
             if not from_reference and prediction is not None:
                 seen |= set(label_keys(prediction.dropna()))
         if mapping.positive_label is not None:
-            seen.add(label_key(mapping.positive_label))
+            positive = label_key(mapping.positive_label)
+            if from_reference and len(seen) >= 2 and positive not in seen:
+                raise InputError(
+                    f"positive_label: {positive!r} is not a label of the reference "
+                    f"({', '.join(sorted_labels(seen, field='target', strict=False))})"
+                )
+            seen.add(positive)
         ordered = isinstance(mapping.scores, list) and len(mapping.scores) > 1  # a list means sorted order
         classes = sorted_labels(seen, field="target", strict=ordered)
         known_binary = mapping.positive_label is not None and len(classes) <= 2

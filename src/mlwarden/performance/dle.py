@@ -2,8 +2,10 @@
 
 A gradient-boosted model learns, on the labelled reference, to predict each row's absolute error and
 squared error from the model's inputs and its prediction. On unlabelled data the mean predicted absolute
-error estimates MAE, the root of the mean predicted squared error estimates RMSE. Like CBPE it assumes the
-reference's relation between inputs and outcome still holds (no concept shift).
+error estimates MAE, the root of the mean predicted squared error estimates RMSE; their 95 % bands are
+Student-t intervals of those means (:func:`~mlwarden.performance.realized.mean_bands`): how much a window's
+expected loss varies with the rows it happens to hold. Like CBPE it assumes the reference's relation
+between inputs and outcome still holds (no concept shift).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mlwarden.errors import InputError
+from mlwarden.performance.realized import mean_bands
 
 
 @dataclass
@@ -55,7 +58,9 @@ class DLE:
         with threadpool_limits(limits=1):
             abs_err = np.clip(self._models["abs"].predict(x), 0, None)
             sq_err = np.clip(self._models["sq"].predict(x), 0, None)
-        return {"n": float(x.shape[0]), "mae": float(abs_err.mean()), "rmse": float(np.sqrt(sq_err.mean()))}
+        mae, mse = float(abs_err.mean()), float(sq_err.mean())
+        out = {"n": float(x.shape[0]), "mae": mae, "rmse": float(np.sqrt(mse))}
+        return out | mean_bands("mae", abs_err) | mean_bands("rmse", sq_err, root=True)
 
     def _design(self, features: pd.DataFrame, y_pred: np.ndarray) -> np.ndarray:
         columns = []

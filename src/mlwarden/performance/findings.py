@@ -7,6 +7,9 @@ from collections.abc import Collection
 from mlwarden.findings import Finding, Severity
 
 HIGHER_IS_BETTER = ("roc_auc", "accuracy", "precision", "recall", "f1")
+# Bands are 95 %; a drop must clear them widened to a 1 % two-sided level (z 2.576 / 1.960), since up to
+# five metrics per kind are judged in every report.
+BAND_WIDENING = 2.5758293035489004 / 1.959963984540054
 LOWER_IS_BETTER = ("mae", "rmse", "mape")
 
 
@@ -24,9 +27,14 @@ def performance_findings(
 
     Critical when a metric breaches its SLO (``slo["roc_auc"] = 0.8``: at least 0.8; for MAE/RMSE/MAPE: at
     most). A warning when a score-like metric fell more than ``drop`` (absolute) below the reference's, or an
-    error metric rose more than ``rise`` (relative) above it — and the reference value lies outside the
-    metric's 95 % band, so noise alone does not raise it. Metrics in ``incomparable`` (macro averages over a
-    window that lacks a class, see :func:`mlwarden.performance.assess_performance`) get SLO findings only.
+    error metric rose more than ``rise`` (relative) above it — and the change exceeds the root sum of squares
+    of the two facing 95 % half-widths (the current's towards the reference, the reference's towards the
+    current), widened from 95 % to a 1 % level (``BAND_WIDENING``), so the noise of *both* samples does not
+    raise it. A score-like metric without a band
+    (multiclass macro averages, a window too small to bound) raises no drop warning; an error metric without
+    one (a single row) is guarded by the reference's band alone. Metrics in ``incomparable`` (macro
+    averages over a window that lacks a class, see :func:`mlwarden.performance.assess_performance`) get SLO
+    findings only.
     """
     out: list[Finding] = []
     for name in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER):
@@ -51,10 +59,9 @@ def performance_findings(
         base = (reference or {}).get(name)
         if base is None or name in incomparable:
             continue
-        lower, upper = metrics.get(f"{name}_lower"), metrics.get(f"{name}_upper")
-        if higher and value < base - drop and (upper is None or upper < base):
+        if higher and value < base - drop and _beyond_noise(name, metrics, reference, towards="upper"):
             change = f"fell to {value:.3f} from {base:.3f} on the reference"
-        elif not higher and value > base * (1 + rise) and (lower is None or lower > base):
+        elif not higher and value > base * (1 + rise) and _beyond_noise(name, metrics, reference, "lower"):
             change = f"rose to {value:.4g} from {base:.4g} on the reference"
         else:
             continue
@@ -69,6 +76,20 @@ def performance_findings(
             )
         )
     return out
+
+
+def _beyond_noise(name: str, current: dict, reference: dict, towards: str) -> bool:
+    """Whether ``current[name]`` lies farther from ``reference[name]`` than the root sum of squares of the
+    current's half-width on the ``towards`` side and the reference's on the other side. A side without a
+    band counts as exact, except a score-like current metric without one: ``False`` (nothing bounds it)."""
+    away = "lower" if towards == "upper" else "upper"
+    value, base, bound = current[name], reference[name], current.get(f"{name}_{towards}")
+    if bound is None and name in HIGHER_IS_BETTER:
+        return False
+    ref_bound = reference.get(f"{name}_{away}")
+    cur_half = abs(bound - value) if bound is not None else 0.0
+    ref_half = abs(base - ref_bound) if ref_bound is not None else 0.0
+    return abs(base - value) > BAND_WIDENING * (cur_half**2 + ref_half**2) ** 0.5
 
 
 def estimate_mismatch(

@@ -4,7 +4,7 @@ The metrics are defined once, in :mod:`mlwarden.performance.metrics` (shared wit
 Intervals: Wilson score intervals for accuracy and, for a binary model, precision and recall
 (proportions) and F1 written as the proportion 2TP / (2TP + FP + FN) (an approximation: its numerator and
 denominator are not a plain binomial); the Hanley–McNeil standard error for a binary ROC AUC (multiclass
-macro metrics carry none); normal intervals from the sample standard deviation for MAE, MAPE and (delta
+macro metrics carry none); Student-t intervals from the sample standard deviation for MAE, MAPE and (delta
 method) RMSE.
 """
 
@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as t_dist
 
 from mlwarden.performance.labels import label_key, label_keys
 from mlwarden.performance.metrics import Confusion, roc_auc, to_floats
@@ -96,29 +97,39 @@ def classification_metrics(
     return out
 
 
+def mean_bands(name: str, values: np.ndarray, *, root: bool = False) -> dict[str, float | None]:
+    """``{name_lower, name_upper}``: the 95 % Student-t interval of ``values.mean()`` (t with n − 1 degrees
+    of freedom, ``scipy.stats.t``: a normal quantile would be far too narrow for a handful of rows), or of
+    its square root with ``root`` (delta method). ``None`` bounds for fewer than two values."""
+    n = values.size
+    if n < 2:
+        return {f"{name}_lower": None, f"{name}_upper": None}
+    mean = float(values.mean())
+    half = float(t_dist.ppf(0.975, n - 1) * np.std(values, ddof=1) / math.sqrt(n))
+    if root:
+        centre = math.sqrt(max(mean, 0.0))
+        half = half / (2 * centre) if centre > 0 else 0.0
+        return {f"{name}_lower": max(0.0, centre - half), f"{name}_upper": centre + half}
+    return {f"{name}_lower": mean - half, f"{name}_upper": mean + half}
+
+
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
-    """MAE, RMSE and MAPE with 95 % normal intervals."""
+    """MAE, RMSE and MAPE with 95 % Student-t intervals (:func:`mean_bands`)."""
     err = y_pred - y_true
     n = err.size
     out: dict[str, float | None] = {"n": float(n)}
     if n == 0:
         return out | {"mae": None, "rmse": None, "mape": None}
     abs_err, sq_err = np.abs(err), err * err
-
-    def se(v: np.ndarray) -> float:
-        return float(np.std(v, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-
-    mae, mse = float(abs_err.mean()), float(sq_err.mean())
-    rmse = math.sqrt(mse)
-    out["mae"], out["mae_lower"], out["mae_upper"] = mae, mae - Z * se(abs_err), mae + Z * se(abs_err)
-    rmse_se = se(sq_err) / (2 * rmse) if rmse > 0 else 0.0  # delta method
-    out["rmse"], out["rmse_lower"], out["rmse_upper"] = rmse, max(0.0, rmse - Z * rmse_se), rmse + Z * rmse_se
+    out["mae"] = float(abs_err.mean())
+    out.update(mean_bands("mae", abs_err))
+    out["rmse"] = math.sqrt(float(sq_err.mean()))
+    out.update(mean_bands("rmse", sq_err, root=True))
     nonzero = y_true != 0
     if nonzero.any():
         ape = abs_err[nonzero] / np.abs(y_true[nonzero])
-        mape = float(ape.mean())
-        half = Z * float(np.std(ape, ddof=1) / math.sqrt(ape.size)) if ape.size > 1 else float("nan")
-        out["mape"], out["mape_lower"], out["mape_upper"] = mape, mape - half, mape + half
+        out["mape"] = float(ape.mean())
+        out.update(mean_bands("mape", ape))
     else:
         out["mape"] = None  # undefined when every true value is zero
     return out

@@ -80,9 +80,17 @@ def std_ratio(ref: ColumnProfile, cur: ColumnProfile, min_rows: int) -> float | 
 
 def collapsed(ref: ColumnProfile, cur: ColumnProfile, ratio: float, min_rows: int, level: float) -> bool:
     """Whether ``cur``'s std fell below ``ratio`` × the reference's beyond chance (p-value below ``level``):
-    shared by ``quality.constant`` and the output checks for stuck predictions and scores."""
+    shared by ``quality.constant`` and the output checks for stuck predictions and scores.
+
+    The spread must also have collapsed relative to the column's own magnitude (coefficient of variation
+    below ``ratio`` × the reference's): values rescaled by a unit change (÷100, cents → euros) keep their
+    relative spread and are a shift, which drift and ``quality.out_of_range`` report, not a constant."""
     observed = std_ratio(ref, cur, min_rows)
-    return observed is not None and observed < ratio and collapse_p_value(ref, cur) < level
+    if observed is None or observed >= ratio:
+        return False
+    if cur.std > 0 and ref.mean != 0 and observed >= ratio * abs(cur.mean / ref.mean):
+        return False  # cur.std / |cur.mean| ≥ ratio × ref.std / |ref.mean|: rescaled, not collapsed
+    return collapse_p_value(ref, cur) < level
 
 
 def check_data_quality(
@@ -109,7 +117,8 @@ def check_data_quality(
     for ref, cur in numeric:
         findings += _nonfinite(ref, cur, config, level_numeric)
         findings += _collapse(ref, cur, config, level_numeric)
-        findings += _out_of_range(ref, cur, config, level_numeric)
+        if ref.kind != "datetime":  # time moves on: every later window lies outside the reference's dates
+            findings += _out_of_range(ref, cur, config, level_numeric)
     return findings
 
 

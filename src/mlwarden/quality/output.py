@@ -1,6 +1,7 @@
 """Output sanity: is the model emitting well-formed garbage?
 
-Constant predictions, scores stuck at one value, scores that are NaN/inf or outside [0, 1], and a predicted
+Missing predictions, constant predictions, scores stuck at one value, scores that are NaN/inf or outside
+[0, 1], and a predicted
 class balance outside the band the reference allows. All from profiles of the output columns. As in
 :mod:`mlwarden.quality.data_quality`, every check but the range check has a chance guard: an exact p-value
 under "reference and current rows are exchangeable" below ``OutputConfig.alpha`` (divided by the number of
@@ -45,6 +46,7 @@ def check_output(
     findings: list[Finding] = []
     if prediction and prediction in reference.columns and prediction in current.columns:
         ref, cur = reference.columns[prediction], current.columns[prediction]
+        findings += _unusable(ref, cur, config, check="output.prediction_missing", what="predictions")
         findings += _constant_prediction(ref, cur, config)
         if not ref.is_numeric and not cur.is_numeric:
             findings += _class_balance(ref, cur, config)
@@ -115,6 +117,32 @@ def _class_balance(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig)
     return out
 
 
+def _unusable(
+    ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig, *, check: str, what: str
+) -> list[Finding]:
+    """A critical finding when more current rows than reference rows have a missing or non-finite output
+    (a prediction or score), beyond chance: Fisher's exact test (:func:`excess_p_value`) below ``alpha``."""
+    bad = cur.missing + cur.nonfinite
+    if not bad or not cur.total:
+        return []
+    share = bad / cur.total
+    ref_bad = ref.missing + ref.nonfinite
+    ref_share = ref_bad / ref.total if ref.total else 0.0
+    if share <= ref_share or excess_p_value(ref_bad, ref.total, bad, cur.total) >= config.alpha:
+        return []
+    return [
+        Finding(
+            check=check,
+            severity=Severity.CRITICAL,
+            message=f"{ref.name}: {bad:,} {what} are missing, NaN or infinite ({share:.1%} of rows; "
+            f"reference {ref_share:.1%})",
+            column=ref.name,
+            value=share,
+            threshold=ref_share,
+        )
+    ]
+
+
 def _score(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig) -> list[Finding]:
     name = ref.name
     if not cur.is_numeric and cur.kind != "empty":  # all-missing scores are judged as non-finite below
@@ -126,24 +154,7 @@ def _score(ref: ColumnProfile, cur: ColumnProfile, config: OutputConfig) -> list
                 column=name,
             )
         ]
-    out = []
-    bad = cur.missing + cur.nonfinite
-    if bad and cur.total:
-        share = bad / cur.total
-        ref_bad = ref.missing + ref.nonfinite
-        ref_share = ref_bad / ref.total if ref.total else 0.0
-        if share > ref_share and excess_p_value(ref_bad, ref.total, bad, cur.total) < config.alpha:
-            out.append(
-                Finding(
-                    check="output.score_nonfinite",
-                    severity=Severity.CRITICAL,
-                    message=f"{name}: {bad:,} scores are NaN or infinite ({share:.1%} of rows; "
-                    f"reference {ref_share:.1%})",
-                    column=name,
-                    value=share,
-                    threshold=ref_share,
-                )
-            )
+    out = _unusable(ref, cur, config, check="output.score_nonfinite", what="scores")
     in_unit = ref.min >= 0 and ref.max <= 1
     if in_unit and cur.moments.n and (cur.min < 0 or cur.max > 1):
         out.append(

@@ -29,6 +29,16 @@ class ColumnDriftSpec(BaseModel):
     method: str | None = None
     threshold: float | None = Field(default=None, ge=0)
 
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, method: str | None) -> str | None:
+        """An unknown method is an error when the mapping or the configuration file is read, not later."""
+        from mlwarden.drift.config import ALL_METHODS
+
+        if method is not None and method not in ALL_METHODS:
+            raise ValueError(f"expected one of {', '.join(ALL_METHODS)}, got {method!r}")
+        return method
+
 
 class ColumnMapping(BaseModel):
     """The role and kind of each column of a model's data.
