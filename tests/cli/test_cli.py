@@ -9,17 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from cli_process import mlwarden
 from sklearn.metrics import accuracy_score, roc_auc_score
-
-
-def mlwarden(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "mlwarden", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

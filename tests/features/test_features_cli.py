@@ -1,18 +1,11 @@
 """`mlwarden skew` and `mlwarden leakage` as a user runs them: real processes, real files, exit codes."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-
-
-def mlwarden(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "mlwarden", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
+from cli_process import mlwarden
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,15 @@
 """`mlwarden contract infer|validate` and `mlwarden check --contract`, run as a user runs them."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_process import mlwarden
 from typer.testing import CliRunner
 
 from mlwarden.cli import app
-
-
-def mlwarden(*args):
-    """A real process: exit code 2 and the one-line error come from the console-script entry point."""
-    return subprocess.run(
-        [sys.executable, "-m", "mlwarden", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 def run(*args):

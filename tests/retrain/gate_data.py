@@ -4,6 +4,20 @@ import numpy as np
 import pandas as pd
 
 COUNTRIES = ["DE", "ES", "FR", "IT"]
+# The decision JSON's keys, in DESIGN §8's order
+DESIGN_KEYS = [
+    "decision",
+    "metric",
+    "test",
+    "n",
+    "champion",
+    "challenger",
+    "delta",
+    "ci",
+    "p_value",
+    "slices",
+    "reasons",
+]
 
 
 def scored(

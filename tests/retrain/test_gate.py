@@ -5,26 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from gate_data import scored
+from gate_data import DESIGN_KEYS, scored
 from sklearn import metrics as skm
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from mlwarden.errors import InputError
 from mlwarden.retrain import METRICS, gate
 
-TOP_KEYS = [
-    "decision",
-    "metric",
-    "test",
-    "n",
-    "champion",
-    "challenger",
-    "delta",
-    "ci",
-    "p_value",
-    "slices",
-    "reasons",
-]
 SLICE_KEYS = ["column", "value", "n", "champion", "challenger", "delta", "ci", "regressed"]
 COLUMNS = {"score": ("score_a", "score_b"), "label": ("pred_a", "pred_b")}
 CLASSIFICATION = [m for m in METRICS.values() if m.task == "classification"]
@@ -38,7 +25,7 @@ def run(frame, metric="roc_auc", **kwargs):
 def test_json_has_exactly_the_design_keys():
     result = run(scored(challenger_noise=0.6), slices=["country"])
     data = json.loads(result.to_json())
-    assert list(data) == TOP_KEYS
+    assert list(data) == DESIGN_KEYS
     assert [list(s) for s in data["slices"]] == [SLICE_KEYS] * 4
     assert [s["value"] for s in data["slices"]] == ["DE", "ES", "FR", "IT"]
     assert data["decision"] == "promote" and data["test"] == "delong" and data["n"] == 6000

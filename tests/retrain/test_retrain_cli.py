@@ -1,37 +1,16 @@
 """``mlwarden retrain evaluate`` as a user runs it: real processes, real files, exit codes."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from gate_data import scored
+from cli_process import mlwarden as run_cli
+from gate_data import DESIGN_KEYS, scored
 
 from mlwarden.retrain import gate
 
-KEYS = [
-    "decision",
-    "metric",
-    "test",
-    "n",
-    "champion",
-    "challenger",
-    "delta",
-    "ci",
-    "p_value",
-    "slices",
-    "reasons",
-]
-
 
 def mlwarden(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "mlwarden", "retrain", "evaluate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
+    return run_cli("retrain", "evaluate", *args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +39,7 @@ def test_promote_exits_0_with_the_design_json(files):
     )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    assert list(data) == KEYS and data["decision"] == "promote" and data["test"] == "delong"
+    assert list(data) == DESIGN_KEYS and data["decision"] == "promote" and data["test"] == "delong"
     frame = scored(n=4000, challenger_noise=0.6)
     expected = gate(frame, target="churned", champion="score_a", challenger="score_b", slices=["country"])
     assert data == json.loads(expected.to_json())
