@@ -48,18 +48,51 @@ def detect_drift(
     """
     config = config or DriftConfig()
     roles = roles or {}
-    bad = {c: r for c, r in roles.items() if r not in ROLES}
-    if bad:
-        column, role = next(iter(bad.items()))
-        raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
+    _check_roles(roles)
     names = list(reference.columns) if columns is None else list(columns)
-    unknown = [c for c in names if c not in reference.columns]
+    return detect_drift_jointly(reference, [(current, {n: roles.get(n, "feature") for n in names})], config)[
+        0
+    ]
+
+
+def detect_drift_jointly(
+    reference: DatasetProfile,
+    currents: list[tuple[DatasetProfile, dict[str, str]]],
+    config: DriftConfig | None = None,
+) -> list[DriftResult]:
+    """Drift of each current profile against one reference, with one multiple-testing correction for all.
+
+    ``currents``: ``(profile, {column: role})`` pairs (chunks of a time series, say); the columns tested in
+    each are its roles' keys, which must all be reference columns. Benjamini–Hochberg runs once over the
+    p-values of every chunk × column, and each column of each chunk then drifts when its adjusted p-value is
+    below ``config.alpha`` *and* its effect size reaches its threshold (:class:`DriftConfig`): more chunks do
+    not mean more false alarms. Returns one :class:`DriftResult` per current profile, in order. Raises
+    :class:`~mlwarden.errors.InputError` as :func:`detect_drift`.
+    """
+    config = config or DriftConfig()
+    runs = [_tests(reference, current, roles, config) for current, roles in currents]
+    _decide(
+        [e for entries, _, _ in runs for e in entries], [t for _, tests, _ in runs for t in tests], config
+    )
+    results = []
+    for (current, _), (entries, _, problems) in zip(currents, runs, strict=True):
+        multivariate = _multivariate(reference, current, entries, config) if config.multivariate else None
+        results.append(DriftResult(columns=entries, multivariate=multivariate, problems=problems))
+    return results
+
+
+def _tests(
+    reference: DatasetProfile, current: DatasetProfile, roles: dict[str, str], config: DriftConfig
+) -> tuple[list[ColumnDrift], list[_Tests], list[Finding]]:
+    """Each column's scores and raw p-values (undecided), and the problems that kept columns out."""
+    _check_roles(roles)
+    unknown = [c for c in roles if c not in reference.columns]
     if unknown:
         raise InputError(f"columns not in the reference: {', '.join(unknown)}")
     problems: list[Finding] = []
     entries: list[ColumnDrift] = []
     tests: list[_Tests] = []
-    for name in names:
+    for name, role in roles.items():
         ref, cur = reference.columns[name], current.columns.get(name)
         if cur is None:
             problems.append(
@@ -87,12 +120,17 @@ def detect_drift(
                 )
             )
             continue
-        entry, p = _column(ref, cur, config, roles.get(name, "feature"))
+        entry, p = _column(ref, cur, config, role)
         entries.append(entry)
         tests.append(p)
-    _decide(entries, tests, config)
-    multivariate = _multivariate(reference, current, entries, config) if config.multivariate else None
-    return DriftResult(columns=entries, multivariate=multivariate, problems=problems)
+    return entries, tests, problems
+
+
+def _check_roles(roles: dict[str, str]) -> None:
+    bad = {c: r for c, r in roles.items() if r not in ROLES}
+    if bad:
+        column, role = next(iter(bad.items()))
+        raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
 
 
 def _problem(check: str, column: str, message: str) -> Finding:
