@@ -14,7 +14,7 @@ from mlwarden.performance import CBPE, DLE
 
 
 def classified(rng: np.random.Generator, n: int, shift: float = 0.0) -> pd.DataFrame:
-    x = rng.normal(size=(n, 2)) + [shift, 0.0]
+    x = rng.normal(size=(n, 2)) + np.array([shift, 0.0])
     p = 1 / (1 + np.exp(-(x[:, 0] - x[:, 1])))
     y = (rng.random(n) < p).astype(int)
     return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "p": p, "pred": (p >= 0.5).astype(int), "y": y})
