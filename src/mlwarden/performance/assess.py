@@ -124,7 +124,7 @@ def assess_performance(
         )
     if current is not None:
         realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
-        absent = _absent_classes(label_keys(current[target]), model)
+        absent = _absent_classes(current[target], model)
         incomparable = MACRO_METRICS if absent else ()
         findings += performance_findings(
             "realized", realized, reference=baseline, slo=slo, incomparable=incomparable
@@ -243,13 +243,15 @@ def _unpredicted_classes(cur_rows: pd.DataFrame, mapping: ColumnMapping, model: 
     if mapping.prediction not in cur_rows.columns:
         return []
     predicted = cur_rows[mapping.prediction].dropna()
-    return _absent_classes(label_keys(predicted), model)
+    return _absent_classes(predicted, model)
 
 
-def _absent_classes(keys: np.ndarray, model: ModelClasses) -> list[str]:
-    """The model's classes without any label key in ``keys`` (multiclass only: binary metrics say None)."""
+def _absent_classes(labels: np.ndarray | pd.Series, model: ModelClasses) -> list[str]:
+    """The model's classes without any row in ``labels`` (multiclass only: binary metrics say None). The
+    labels' keys are computed only then: it is a loop over the rows."""
     if model.task != "classification" or model.binary:
         return []
+    keys = labels if isinstance(labels, np.ndarray) else label_keys(labels)
     return sorted(set(model.classes) - set(keys))
 
 
