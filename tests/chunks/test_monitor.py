@@ -94,11 +94,22 @@ def test_no_drift_in_twenty_chunks_raises_no_more_alarms_than_one():
     columns = {f"x{i}": rng.normal(size=5000) for i in range(10)}
     reference = pd.DataFrame(columns)
     current = pd.DataFrame({name: rng.normal(size=20 * 500) for name in columns})
-    chunked = mw.Monitor(reference, drift=DriftConfig(multivariate=False)).check_chunks(
-        current, chunk_size=500
-    )
+    chunked = mw.Monitor(reference).check_chunks(current, chunk_size=500)
     assert sum(len(c.report.drift.drifted_features) for c in chunked.chunks) == 0
+    # one pooled domain classifier: 100 rows of each chunk trained it, the other 400 are judged
+    assert [c.report.drift.multivariate.n_current for c in chunked.chunks] == [400] * 20
+    assert not any(c.report.drift.multivariate.drifted for c in chunked.chunks)
     assert chunked.exit_code == 0
+
+
+def test_an_empty_current_is_one_critical_chunk_and_a_saved_profile_is_refused(tmp_path):
+    rng = np.random.default_rng(7)
+    monitor = mw.Monitor(classified(rng, 500), CLASSIFIER)
+    chunked = monitor.check_chunks(classified(rng, 10).iloc[:0], chunk_size=100)
+    assert [f.check for f in chunked.chunks[0].report.findings] == ["data.empty"] and chunked.exit_code == 1
+    mw.profile(classified(rng, 100)).save(tmp_path / "current.mlwprof")
+    with pytest.raises(mw.InputError, match="chunks need rows"):
+        monitor.check_chunks(tmp_path / "current.mlwprof", chunk_size=10)
 
 
 def test_gap_tiny_and_unlabelled_chunks_are_judged_without_a_crash():

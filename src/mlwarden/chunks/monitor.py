@@ -24,7 +24,7 @@ from mlwarden.comparison import (
 )
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity, sort_findings
-from mlwarden.profile import DatasetProfile, profile, read_table
+from mlwarden.profile import DatasetProfile, is_profile_file, profile, read_table
 from mlwarden.schema import ColumnMapping
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ class Monitor:
         """
         source = None
         if isinstance(current, str | Path):
+            if is_profile_file(current):
+                raise InputError(f"{current}: chunks need rows (CSV or Parquet), not a saved profile")
             source = str(current)
             current = read_table(current)
         elif not isinstance(current, pd.DataFrame):

@@ -10,8 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlwarden.commands.check import Format, _banded, _progress, text_console
-from mlwarden.errors import InputError
-from mlwarden.profile import is_profile_file
 
 if TYPE_CHECKING:
     from mlwarden.chunks import ChunkedReport
@@ -34,8 +32,6 @@ def check_chunked(
     ``format`` and return the exit code: 1 when any chunk has a critical finding, else 0."""
     from mlwarden.chunks import Monitor
 
-    if is_profile_file(current):
-        raise InputError(f"{current}: chunks need rows (CSV or Parquet), not a saved profile")
     with _progress("profiling the reference") as step:
         monitor = Monitor(reference, mapping, slo=slo, on_progress=step)
     chunked = monitor.check_chunks(current, **chunking)
