@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.features",
     "mlwarden.commands.retrain",
     "mlwarden.commands.service",
+    "mlwarden.commands.config",
 ]
 
 for _module in COMMAND_MODULES:
