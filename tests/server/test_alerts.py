@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from mlwarden.alerts.state import update_alerts
 from mlwarden.findings import Finding, Severity
 from mlwarden.registry import Actor, ModelSpec, Registry
-from mlwarden.alerts.state import update_alerts
 from mlwarden.server.windows import _judged
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, Model
