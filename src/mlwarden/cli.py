@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.retrain",
     "mlwarden.commands.service",
     "mlwarden.commands.config",
+    "mlwarden.commands.alerts",
 ]
 
 for _module in COMMAND_MODULES:
