@@ -356,10 +356,13 @@ def _store_results(
 
 
 class Scheduler:
-    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``)."""
+    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
+    ``evaluated`` is called after a round that evaluated windows (the sender's wake-up)."""
 
-    def __init__(self, store: Store, interval: float = 10.0) -> None:
-        self.store, self.interval = store, interval
+    def __init__(
+        self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
+    ) -> None:
+        self.store, self.interval, self.evaluated = store, interval, evaluated
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
 
@@ -373,6 +376,7 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                evaluate_due(self.store)
+                if evaluate_due(self.store) and self.evaluated is not None:
+                    self.evaluated()
             except Exception:
                 log.exception("scheduler tick failed")
