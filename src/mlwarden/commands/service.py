@@ -100,8 +100,7 @@ def worker(
     if sender:
         sender.start()
     while True:
-        if evaluate_due(store) and sender:
-            sender.wake()
+        evaluate_due(store, evaluated=sender.wake if sender else None)
         time.sleep(interval)
 
 

@@ -98,9 +98,15 @@ def claim(store: Store, window_id: int, now: datetime) -> bool:
         return result.rowcount == 1
 
 
-def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None = None) -> int:
+def evaluate_due(
+    store: Store,
+    now: datetime | None = None,
+    team_id: int | None = None,
+    evaluated: Callable[[], None] | None = None,
+) -> int:
     """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
-    evaluated. One window's failure is logged and recorded on it, never raised: the others go on."""
+    evaluated, calling ``evaluated`` after each (the sender's wake-up: its notifications need not wait for
+    the other windows). One window's failure is logged and recorded on it, never raised: the others go on."""
     count = 0
     for model_id, window_id in due_windows(store, now, team_id):
         extra = {"model_id": model_id, "window_id": window_id}
@@ -109,6 +115,8 @@ def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None 
                 continue
             evaluate_window(store, model_id, window_id)
             count += 1
+            if evaluated is not None:
+                evaluated()
         except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
             log.exception("evaluating window failed; retrying at the next tick", extra=extra)
             _give_back(store, window_id)
@@ -357,7 +365,7 @@ def _store_results(
 
 class Scheduler:
     """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
-    ``evaluated`` is called after a round that evaluated windows (the sender's wake-up)."""
+    ``evaluated`` is called after each window evaluated (the sender's wake-up)."""
 
     def __init__(
         self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
@@ -376,7 +384,6 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                if evaluate_due(self.store) and self.evaluated is not None:
-                    self.evaluated()
+                evaluate_due(self.store, evaluated=self.evaluated)
             except Exception:
                 log.exception("scheduler tick failed")
