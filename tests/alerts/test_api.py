@@ -118,6 +118,10 @@ def test_alerts_by_status_ack_and_silences(api: Api) -> None:
     assert api.client.delete(f"/v1/silences/{silence_id}", headers=api.risk).status_code == 404
     assert api.client.delete(f"/v1/silences/{silence_id}", headers=api.growth).json()["state"] == "expired"
     assert columns("silenced") == [] and columns("firing") == ["y"]
+    notifications = api.client.get("/v1/models/churn/notifications", headers=api.reader)
+    assert notifications.json() == []  # no alerts: section and no owner email: alerts are stored only
+    wrong = api.client.get("/v1/models/churn/notifications", params={"status": "lost"}, headers=api.reader)
+    assert wrong.status_code == 422
     bad = {"matchers": [{"name": "column", "value": "(", "regex": True}], "duration": "2h"}
     response = api.client.post("/v1/silences", json=bad, headers=api.growth)
     assert response.status_code == 422 and response.json()["detail"].startswith("matchers.0.value: regex '('")
