@@ -6,12 +6,15 @@ from mlwarden.server.routes import (
     alerts,
     audit,
     batches,
+    configs,
     findings,
     health,
     labels,
     metrics,
     models,
+    notifications,
     references,
+    silences,
     versions,
     windows,
 )
@@ -28,6 +31,9 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    configs.router,
+    silences.router,
+    notifications.router,
 ]
 
 
