@@ -43,8 +43,8 @@ class Request:
 
 class HttpRecorder:
     """``with HttpRecorder() as server: server.url`` — records every POST; answers ``statuses`` in turn
-    (then ``default``), or 400 with the problems ``validate(body)`` returns; ``delay`` seconds before answering
-    (to test timeouts)."""
+    (then ``default``), or 400 with the problems ``validate(body)`` returns; waits ``delay`` seconds before
+    answering (to test timeouts)."""
 
     def __init__(
         self,
@@ -87,7 +87,11 @@ class HttpRecorder:
             except ValueError as exc:
                 problems = [f"invalid JSON: {exc}"]
             if problems:
-                return 400, {"status": "invalid event", "message": "Event object is invalid", "errors": problems}
+                return 400, {
+                    "status": "invalid event",
+                    "message": "Event object is invalid",
+                    "errors": problems,
+                }
         status = self.statuses.pop(0) if self.statuses else self.default
         return status, self.answer
 
@@ -144,7 +148,11 @@ def pagerduty_problems(event: Any) -> list[str]:
             except (TypeError, ValueError):
                 problems.append("payload.timestamp: expected ISO 8601")
     for i, link in enumerate(event.get("links", [])):
-        if not isinstance(link, dict) or not isinstance(link.get("href"), str) or set(link) - {"href", "text"}:
+        if (
+            not isinstance(link, dict)
+            or not isinstance(link.get("href"), str)
+            or set(link) - {"href", "text"}
+        ):
             problems.append(f"links[{i}]: expected {{href, text}}")
     return problems
 
@@ -229,10 +237,7 @@ class Alertmanager:
     """``with Alertmanager(tmp_path) as am: am.url`` — the real Prometheus Alertmanager binary on loopback,
     with a temporary configuration (one receiver that sends nowhere), clustering off."""
 
-    CONFIG = (
-        "route:\n  receiver: blackhole\n  group_by: [model, check]\n"
-        "receivers:\n  - name: blackhole\n"
-    )
+    CONFIG = "route:\n  receiver: blackhole\n  group_by: [model, check]\nreceivers:\n  - name: blackhole\n"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -247,7 +252,7 @@ class Alertmanager:
         config = self.directory / "alertmanager.yml"
         config.write_text(self.CONFIG)
         (self.directory / "am-data").mkdir(exist_ok=True)
-        self._log = open(self.directory / "alertmanager.log", "wb")  # noqa: SIM115 - closed in __exit__
+        self._log = open(self.directory / "alertmanager.log", "wb")
         self._process = subprocess.Popen(
             [
                 binary,
@@ -287,4 +292,3 @@ class Alertmanager:
         response = httpx.get(f"{self.url}/api/v2/alerts", timeout=5)
         response.raise_for_status()
         return response.json()
-
