@@ -37,6 +37,9 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.features",
     "mlwarden.commands.retrain",
     "mlwarden.commands.service",
+    "mlwarden.commands.reference",
+    "mlwarden.commands.observe",
+    "mlwarden.commands.owners",
 ]
 
 for _module in COMMAND_MODULES:
