@@ -131,13 +131,19 @@ class ModelConfig(BaseModel):
             raise InputError(f"{path}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot read: {exc}") from None
+        return cls.from_text(text, source=str(path))
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str | None = None) -> ModelConfig:
+        """Parse and validate YAML text (a request body, a file's contents)."""
+        where = f"{source}: " if source else ""
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
-            raise InputError(f"{path}: not valid YAML{at}") from None
-        return cls.from_dict(data, source=str(path))
+            raise InputError(f"{where}not valid YAML{at}") from None
+        return cls.from_dict(data, source=source)
 
 
 def check_slo(metric: str, bound: Literal["min", "max"]) -> None:

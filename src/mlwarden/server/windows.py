@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
+from mlwarden.alerts.state import update_alerts
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
@@ -31,7 +32,6 @@ from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.store import Store
 from mlwarden.store.schema import (
-    Alert,
     Label,
     Model,
     ModelVersion,
@@ -340,60 +340,19 @@ def _store_results(
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
         session.add_all(stored_finding(model.id, f, window=window) for f in findings)
-        _update_alerts(session, model, findings + _batch_findings(session, model, window), now, judged)
+        update_alerts(
+            session,
+            model,
+            findings + _batch_findings(session, model, window),
+            window_start=window.start,
+            now=now,
+            judged=judged,
+        )
         session.execute(
             update(Window)
             .where(Window.id == window.id)
             .values(status=status, evaluated_at=now, evaluated_upto=upto, claimed_until=None, summary=summary)
         )
-
-
-def alert_subject(finding: Finding) -> str:
-    """What an alert is about within its check: the column, or the metric of a performance finding."""
-    return finding.column or str(finding.evidence.get("metric") or "")
-
-
-def _update_alerts(
-    session: Session, model: Model, findings: list[Finding], now: datetime, judged: Callable[[str], bool]
-) -> None:
-    """Open (or bump) one alert per check and subject at warning or worse, at the worst severity seen;
-    resolve open alerts that cleared — only for checks this window could ``judged`` (no labels: realized
-    performance was not measured, so its alert stays open)."""
-    active: dict[tuple[str, str], Finding] = {}
-    for f in sorted(findings, key=lambda f: Severity(f.severity).rank):  # the worst of a key wins
-        if Severity(f.severity).rank >= 1:
-            active[(f.check, alert_subject(f))] = f
-    open_alerts = session.scalars(
-        select(Alert).where(Alert.model_id == model.id, Alert.status == "open")
-    ).all()
-    seen = set()
-    for alert in open_alerts:
-        key = (alert.check, alert.column)
-        finding = active.get(key)
-        if finding is None:
-            if judged(alert.check):
-                alert.status, alert.resolved_at = "resolved", now
-            continue
-        seen.add(key)
-        alert.occurrences += 1
-        alert.last_seen, alert.severity, alert.message = (
-            now,
-            Severity(finding.severity).value,
-            finding.message,
-        )
-    for key, finding in active.items():
-        if key not in seen:
-            session.add(
-                Alert(
-                    model_id=model.id,
-                    check=key[0],
-                    column=key[1],
-                    severity=Severity(finding.severity).value,
-                    message=finding.message,
-                    first_seen=now,
-                    last_seen=now,
-                )
-            )
 
 
 class Scheduler:
