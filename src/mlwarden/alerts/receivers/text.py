@@ -5,10 +5,10 @@ notification, one short line per alert with its evidence, the facts (model, vers
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
+from mlwarden.alerts.grouping import group_key
 from mlwarden.alerts.notification import AlertInfo, Notification
 
 SEVERITY_ORDER = ("info", "warning", "critical")
@@ -30,10 +30,12 @@ def severity(notification: Notification) -> str:
 
 def title(notification: Notification) -> str:
     """``[FIRING:2 critical] churn: drift on x2, x3`` / ``[RESOLVED] churn: drift on x2`` — what fired, on
-    which model, how bad; at most ~120 characters."""
+    which model, how bad (``ESCALATED`` for an escalation step); at most 120 characters."""
     alerts = shown(notification)
+    escalated = any("escalation" in a.annotations for a in alerts)
+    word = "ESCALATED" if escalated else "FIRING"
     status = (
-        f"FIRING:{len(alerts)} {severity(notification)}" if notification.status == "firing" else "RESOLVED"
+        f"{word}:{len(alerts)} {severity(notification)}" if notification.status == "firing" else "RESOLVED"
     )
     checks: dict[str, list[str]] = {}
     for alert in alerts:
@@ -96,6 +98,8 @@ def plain(notification: Notification) -> str:
         lines.append(f"- {alert_line(alert)}")
         if found := evidence(alert):
             lines.append(f"  evidence: {found}")
+        if step := alert.annotations.get("escalation"):
+            lines.append(f"  escalated: {step}")
         lines.append(f"  since {alert.starts_at:%Y-%m-%d %H:%M} UTC")
     if len(alerts) > MAX_LISTED:
         lines.append(f"- and {len(alerts) - MAX_LISTED} more")
@@ -108,8 +112,7 @@ def plain(notification: Notification) -> str:
 def group_fingerprint(notification: Notification) -> str:
     """A stable id of the notification's alert group (model + group labels), the same for its firing and
     resolved notifications: PagerDuty's ``dedup_key``, an email thread's reference. 32 hex characters."""
-    key = json.dumps([notification.model, sorted(notification.group_labels.items())])
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return group_key({**notification.group_labels, "model": notification.model})
 
 
 def _first(notification: Notification, annotation: str) -> str | None:
