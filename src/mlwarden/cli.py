@@ -40,6 +40,7 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.reference",
     "mlwarden.commands.observe",
     "mlwarden.commands.owners",
+    "mlwarden.commands.teams",
 ]
 
 for _module in COMMAND_MODULES:

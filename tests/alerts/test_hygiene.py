@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from mlwarden.alerts.hygiene import Limits, ModelHealth, problems, volume_band
+from mlwarden.alerts.hygiene import ModelHealth, problems, volume_band
+from mlwarden.schema.alerting import Hygiene
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -26,7 +27,7 @@ def health(**changes) -> ModelHealth:
     return ModelHealth(**{**base, **changes})
 
 
-def checks(h: ModelHealth, limits: Limits = Limits()) -> list[str]:
+def checks(h: ModelHealth, limits: Hygiene = Hygiene()) -> list[str]:
     return [f.check for f in problems(h, limits, NOW)]
 
 
@@ -49,7 +50,7 @@ def test_unusual_volume_is_judged_against_the_model_history() -> None:
     rng = np.random.default_rng(7)
     usual = rng.normal(10_000, 300, size=24).round().astype(int).tolist()
     assert checks(health(window_rows=[*usual, 10_400])) == []
-    found = problems(health(window_rows=[*usual, 2_000]), Limits(), NOW)
+    found = problems(health(window_rows=[*usual, 2_000]), Hygiene(), NOW)
     assert [f.check for f in found] == ["traffic.volume"]
     assert found[0].value == 2_000 and found[0].threshold == pytest.approx(found[0].evidence["low"])
     assert checks(health(window_rows=[*usual, 40_000])) == ["traffic.volume"]
@@ -57,7 +58,7 @@ def test_unusual_volume_is_judged_against_the_model_history() -> None:
 
 
 def test_missing_owner_and_failing_receivers_are_critical() -> None:
-    found = problems(health(owner_name=None, owner_email=None, receivers={"slack": False}), Limits(), NOW)
+    found = problems(health(owner_name=None, owner_email=None, receivers={"slack": False}), Hygiene(), NOW)
     assert [(f.check, f.severity.value) for f in found] == [
         ("ownership.no_owner", "critical"),
         ("ownership.receiver_failing", "critical"),
@@ -74,7 +75,7 @@ def test_no_traffic_labels_overdue_and_stale_evaluation_use_the_limits() -> None
             last_label=NOW - timedelta(days=3),
             oldest_unevaluated_close=NOW - timedelta(hours=2),
         ),
-        Limits(),
+        Hygiene(),
         NOW,
     )
     by_check = {f.check: f for f in found}
@@ -84,7 +85,7 @@ def test_no_traffic_labels_overdue_and_stale_evaluation_use_the_limits() -> None
     assert by_check["labels.overdue"].value == pytest.approx(72.0)
     assert by_check["evaluation.stale"].severity.value == "critical"
     assert found[0].check == "evaluation.stale"  # most urgent first
-    off = Limits(no_traffic=None, labels_overdue=None, evaluation_stale=None)
+    off = Hygiene(no_traffic=None, labels_overdue=None, evaluation_stale=None)
     assert checks(health(last_batch=None, last_label=NOW - timedelta(days=9)), off) == []
 
 

@@ -122,9 +122,10 @@ def _escalate(session: Session, firing: list[tuple[Alert, ModelContext]], sent: 
         ):
             receiver = ctx.section.receivers[steps[i].receiver]
             note = f"step {i + 1}: unacknowledged {_duration(steps[i].after)} after it fired"
-            outbox.enqueue_once(
-                session, ctx.model_id, receiver, _notification(ctx, alert, receiver, i, note, now), now
+            notification = single_alert_notification(
+                ctx, alert, receiver, key=step_key(alert.id, i), status="firing", note=note, now=now
             )
+            outbox.enqueue_once(session, ctx.model_id, receiver, notification, now)
             written += 1
     return written
 
@@ -141,22 +142,38 @@ def _tell_resolved(
             if spec is None or step_key(alert.id, i, "resolved") in sent:
                 continue
             receiver = ReceiverSpec.model_validate(spec)
-            outbox.enqueue_once(
-                session, ctx.model_id, receiver, _notification(ctx, alert, receiver, i, "resolved", now), now
+            notification = single_alert_notification(
+                ctx,
+                alert,
+                receiver,
+                key=step_key(alert.id, i, "resolved"),
+                status="resolved",
+                note=None,
+                now=now,
             )
+            outbox.enqueue_once(session, ctx.model_id, receiver, notification, now)
             written += 1
     return written
 
 
-def _notification(
-    ctx: ModelContext, alert: Alert, spec: ReceiverSpec, step: int, note: str, now: datetime
+def single_alert_notification(
+    ctx: ModelContext,
+    alert: Alert,
+    spec: ReceiverSpec,
+    *,
+    key: str,
+    status: str,
+    note: str | None,
+    now: datetime,
 ) -> Notification:
-    status = "resolved" if note == "resolved" else "firing"
+    """A notification of one alert to ``spec`` outside its route's groups (an escalation step, the team's
+    admins): grouped by all its labels, so that it is its own PagerDuty incident; ``note`` (firing only) goes
+    in the ``escalation`` annotation and makes the title say ESCALATED."""
     info = ctx.info(alert, status, now)
-    if status == "firing":
+    if status == "firing" and note:
         info = replace(info, annotations={**info.annotations, "escalation": note})
     return Notification(
-        key=step_key(alert.id, step, status),
+        key=key,
         receiver=spec.name,
         status=status,  # type: ignore[arg-type]
         group_labels=ctx.labels(alert),

@@ -7,11 +7,12 @@ owner cannot be reached, to the team's admins. :func:`problems` is the pure deci
 reads what it needs from the store.
 
 Unusual volume: the rows of the last closed window against a band learned from the model's own history —
-the median of the previous ``volume_windows`` closed windows ± ``volume_k`` scaled MADs (MAD × 1.4826, a
+the median of the previous ``volume.windows`` closed windows ± ``volume.k`` scaled MADs (MAD × 1.4826, a
 consistent estimate of the standard deviation for normal data; Rousseeuw & Croux, *Alternatives to the
-median absolute deviation*, JASA 1993), the half-width at least ``volume_min_relative`` of the median so a
-perfectly regular history does not flag a one-row difference. Median and MAD ignore the outliers that a
-mean and a standard deviation would learn from.
+median absolute deviation*, JASA 1993), the half-width at least ``volume.min_relative`` of the median so a
+perfectly regular history does not flag a one-row difference. The limits are the model configuration's
+``alerts.hygiene`` section (:class:`~mlwarden.schema.alerting.Hygiene`). Median and MAD ignore the
+outliers that a mean and a standard deviation would learn from.
 """
 
 from __future__ import annotations
@@ -23,34 +24,16 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from mlwarden.findings import Finding, Severity
+from mlwarden.schema.alerting import Hygiene
 
 MAD_TO_SD = 1.4826  # 1 / Φ⁻¹(3/4): the MAD of normal data times this estimates its standard deviation
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How long is too long, per model. Durations are :class:`timedelta`; ``None`` turns a check off.
-
-    ``no_traffic``: no prediction batch for this long. ``labels_overdue``: no label batch for this long (only
-    for models that have received labels once: a model without labels is not late). ``evaluation_stale``: a
-    closed window (end + grace passed) still not evaluated this long after. ``failing_deliveries``: this many
-    failed deliveries in a row make a receiver unreachable. Volume: see the module docstring."""
-
-    no_traffic: timedelta | None = timedelta(hours=6)
-    labels_overdue: timedelta | None = timedelta(days=2)
-    evaluation_stale: timedelta | None = timedelta(hours=1)
-    failing_deliveries: int = 3
-    volume_windows: int = 24
-    volume_min_windows: int = 8
-    volume_k: float = 4.0
-    volume_min_relative: float = 0.1
 
 
 @dataclass(slots=True)
 class ModelHealth:
     """What hygiene knows about one model. ``window_rows`` are rows per closed window, oldest first (the
-    last one is the window judged); ``receivers`` maps each receiver the model routes to, to whether it is
-    reachable (its last ``failing_deliveries`` attempts did not all fail)."""
+    last one is the window judged); ``receivers`` maps each configured receiver to whether it is reachable
+    (its last ``failing_deliveries`` attempted deliveries did not all fail)."""
 
     model: str
     team: str
@@ -87,7 +70,7 @@ def volume_band(
     return median - half, median + half
 
 
-def problems(health: ModelHealth, limits: Limits, now: datetime) -> list[Finding]:
+def problems(health: ModelHealth, limits: Hygiene, now: datetime) -> list[Finding]:
     """The hygiene findings for one model at ``now`` (timezone-aware), most urgent first. Each carries the
     model, the value measured (hours, or rows), the limit as ``threshold`` and its evidence."""
     found: list[Finding] = []
@@ -113,26 +96,27 @@ def problems(health: ModelHealth, limits: Limits, now: datetime) -> list[Finding
                 evidence={"receiver": receiver},
             )
     since_traffic = now - (health.last_batch or health.created_at)
-    if limits.no_traffic is not None and since_traffic > limits.no_traffic:
+    if limits.no_traffic is not None and since_traffic > timedelta(seconds=limits.no_traffic):
         add(
             "traffic.none",
             Severity.WARNING,
             f"model {health.model} received no batch for {_hours(since_traffic)} "
-            f"(limit {_hours(limits.no_traffic)})",
+            f"(limit {_hours(timedelta(seconds=limits.no_traffic))})",
             value=since_traffic.total_seconds() / 3600,
-            threshold=limits.no_traffic.total_seconds() / 3600,
+            threshold=limits.no_traffic / 3600,
             evidence={"last_batch": _iso(health.last_batch)},
         )
-    history = health.window_rows[:-1][-limits.volume_windows :]
-    if health.window_rows and len(history) >= limits.volume_min_windows:
-        low, high = volume_band(history, k=limits.volume_k, min_relative=limits.volume_min_relative)
+    band = limits.volume
+    history = health.window_rows[:-1][-band.windows :]
+    if health.window_rows and len(history) >= band.min_windows:
+        low, high = volume_band(history, k=band.k, min_relative=band.min_relative)
         rows = health.window_rows[-1]
         if not low <= rows <= high:
             add(
                 "traffic.volume",
                 Severity.WARNING,
                 f"model {health.model} received {rows:,} rows in its last window, outside its usual "
-                f"{max(low, 0):,.0f}–{high:,.0f} (median ± {limits.volume_k:g} MADs of "
+                f"{max(low, 0):,.0f}–{high:,.0f} (median ± {band.k:g} MADs of "
                 f"{len(history)} windows)",
                 value=float(rows),
                 threshold=float(low if rows < low else high),
@@ -145,26 +129,28 @@ def problems(health: ModelHealth, limits: Limits, now: datetime) -> list[Finding
             )
     if limits.labels_overdue is not None and health.last_label is not None:
         since_label = now - health.last_label
-        if since_label > limits.labels_overdue:
+        if since_label > timedelta(seconds=limits.labels_overdue):
             add(
                 "labels.overdue",
                 Severity.WARNING,
                 f"model {health.model} received no labels for {_hours(since_label)} "
-                f"(limit {_hours(limits.labels_overdue)}): realized performance is not measured",
+                f"(limit {_hours(timedelta(seconds=limits.labels_overdue))}): realized performance is not "
+                "measured",
                 value=since_label.total_seconds() / 3600,
-                threshold=limits.labels_overdue.total_seconds() / 3600,
+                threshold=limits.labels_overdue / 3600,
                 evidence={"last_label": _iso(health.last_label)},
             )
     if limits.evaluation_stale is not None and health.oldest_unevaluated_close is not None:
         waiting = now - health.oldest_unevaluated_close
-        if waiting > limits.evaluation_stale:
+        if waiting > timedelta(seconds=limits.evaluation_stale):
             add(
                 "evaluation.stale",
                 Severity.CRITICAL,
                 f"a window of model {health.model} closed {_hours(waiting)} ago and is still not evaluated "
-                f"(limit {_hours(limits.evaluation_stale)}): is a scheduler or worker running?",
+                f"(limit {_hours(timedelta(seconds=limits.evaluation_stale))}): is a scheduler or worker "
+                "running?",
                 value=waiting.total_seconds() / 3600,
-                threshold=limits.evaluation_stale.total_seconds() / 3600,
+                threshold=limits.evaluation_stale / 3600,
                 evidence={
                     "closed_at": _iso(health.oldest_unevaluated_close),
                     "last_evaluation": _iso(health.last_evaluation),

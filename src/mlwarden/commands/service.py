@@ -72,14 +72,16 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Evaluate due windows once and exit.")] = False,
 ) -> None:
-    """Evaluate closed windows (run beside `serve --evaluate-every 0`, as many as you like)."""
+    """Evaluate closed windows and check ownership hygiene (run beside `serve --evaluate-every 0`, as many
+    as you like)."""
     from mlwarden.server.logs import configure
-    from mlwarden.server.windows import evaluate_due
+    from mlwarden.server.windows import evaluate_due, run_hygiene
 
     configure()
     store = _store(db)
     while True:
         count = evaluate_due(store)
+        run_hygiene(store)
         if once:
             typer.echo(f"evaluated {count} window(s)")
             return
