@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from mlwarden.alerts import silences
 from mlwarden.alerts.escalation import Step, due_steps, escalate_due
+from mlwarden.alerts.notification import Notification
+from mlwarden.alerts.receivers import text
 from mlwarden.alerts.state import acknowledge
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, OutboxEntry
@@ -97,6 +99,19 @@ def test_escalation_steps_reach_the_outbox_once_each(store: Store) -> None:
         (f"escalate-{alert_id}-0", "oncall", "firing", "step 1: unacknowledged 30 min after it fired"),
         (f"escalate-{alert_id}-1", "manager", "firing", "step 2: unacknowledged 2 h after it fired"),
     ]
+    with store.session() as session:
+        first = Notification.from_dict(
+            session.scalar(select(OutboxEntry.payload).where(OutboxEntry.key.startswith("escalate-")))
+        )
+    assert text.title(first) == "[ESCALATED:1 warning] churn: drift on x"
+    assert first.group_labels == {
+        "alertname": "drift",
+        "model": "churn",
+        "check": "drift",
+        "severity": "warning",
+        "column": "x",
+        "team": "growth",
+    }
     window(store, model, [], 1)  # the drift cleared: everyone it escalated to hears it resolved
     assert run(store, fired + timedelta(hours=4)) == 2
     assert run(store, fired + timedelta(hours=5)) == 0

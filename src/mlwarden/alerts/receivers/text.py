@@ -49,13 +49,15 @@ def title(notification: Notification) -> str:
 
 
 def alert_line(alert: AlertInfo) -> str:
-    """``drift on x2 (critical): PSI 0.31 above 0.2`` — the check, where, severity and the summary."""
+    """``drift on x2 (critical): PSI 0.31 above 0.2`` — the check, where, severity and what the finding
+    said."""
     labels = alert.labels
     where = labels.get("column") or labels.get("segment")
     head = labels.get("check") or labels.get("alertname", "alert")
     head += f" on {where}" if where else ""
     head += f" ({labels.get('severity', 'warning')})" if alert.status == "firing" else " (resolved)"
-    summary = alert.annotations.get("summary") or alert.annotations.get("description") or ""
+    # the finding's own message (description) says more than the summary, which repeats the head
+    summary = alert.annotations.get("description") or alert.annotations.get("summary") or ""
     return f"{head}: {summary}" if summary else head
 
 
