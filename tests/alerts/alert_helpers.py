@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from mlwarden.alerts import grouping
 from mlwarden.alerts.state import update_alerts
 from mlwarden.findings import Finding, Severity
 from mlwarden.registry import Actor, Registry
@@ -29,11 +30,17 @@ def drift(column: str, severity: Severity = Severity.WARNING) -> Finding:
 
 
 def window(
-    store: Store, model: Model, findings: list[Finding], index: int, judged=lambda check: True
+    store: Store,
+    model: Model,
+    findings: list[Finding],
+    index: int,
+    judged=lambda check: True,
+    now: datetime | None = None,
 ) -> datetime:
-    """Feed window ``index`` (hourly from T0) its findings, as evaluation does at its close; returns then."""
+    """Feed window ``index`` (hourly from T0) its findings, as evaluation does at its close (``now``,
+    default the window's end); returns ``now``."""
     start = T0 + timedelta(hours=index)
-    now = start + timedelta(hours=1)
+    now = now or start + timedelta(hours=1)
     with store.session() as session:
         update_alerts(session, model, findings, window_start=start, now=now, judged=judged)
     return now
@@ -49,3 +56,18 @@ def notifications(store: Store) -> list[dict]:
     """The outbox's notifications, oldest first."""
     with store.session() as session:
         return [e.payload for e in session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
+
+
+def flush(store: Store, now: datetime) -> int:
+    """Flush the groups due at ``now``; returns how many notifications were written."""
+    with store.session() as session:
+        return grouping.flush_due(session, now)
+
+
+def firing_and_resolved(payload: dict) -> tuple[list[str], list[str]]:
+    """The columns a notification reports firing, and resolved."""
+    alerts = payload["alerts"]
+    return (
+        [a["labels"].get("column", "") for a in alerts if a["status"] == "firing"],
+        [a["labels"].get("column", "") for a in alerts if a["status"] == "resolved"],
+    )

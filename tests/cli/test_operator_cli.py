@@ -136,6 +136,21 @@ def test_reference_windows_and_findings(server: Server, tmp_path) -> None:
     assert table.returncode == 0 and "drift" in table.stdout and "x2" in table.stdout
 
 
+def test_owners_audit_lists_every_model_least_healthy_first(server: Server) -> None:
+    rows = json.loads(server.cli("owners", "audit", "--format", "json").stdout)
+    assert [r["model"] for r in rows] == ["orphan", "churn"]
+    orphan, churn = rows
+    assert orphan["problems"] == ["ownership.no_owner"] and orphan["owner_reachable"] is False
+    assert "has no owner" in orphan["messages"][0]
+    assert (churn["owner"], churn["owner_email"], churn["reachable_receivers"]) == (
+        "Ada",
+        "ada@x.io",
+        ["owner"],
+    )
+    table = server.cli("owners", "audit")
+    assert table.returncode == 0 and "ownership.no_owner" in table.stdout and "Ada" in table.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

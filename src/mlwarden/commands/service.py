@@ -70,21 +70,38 @@ def serve(
 def worker(
     db: DbOption = None,
     interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
-    once: Annotated[bool, typer.Option("--once", help="Evaluate due windows once and exit.")] = False,
+    send_every: Annotated[
+        float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to others.")
+    ] = 1.0,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Evaluate due windows and deliver due notifications once, and exit."),
+    ] = False,
 ) -> None:
-    """Evaluate closed windows and check ownership hygiene (run beside `serve --evaluate-every 0`, as many
-    as you like)."""
+    """Evaluate closed windows, check ownership hygiene and deliver alert notifications (run beside
+    `serve --evaluate-every 0`, as many as you like: they share the work)."""
+    from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
-    from mlwarden.server.windows import evaluate_due, run_hygiene
+    from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
 
     configure()
     store = _store(db)
-    while True:
+    if once:
         count = evaluate_due(store)
         run_hygiene(store)
-        if once:
-            typer.echo(f"evaluated {count} window(s)")
-            return
+        delivered = send_due(store)
+        typer.echo(f"evaluated {count} window(s), delivered {delivered} notification(s)")
+        return
+    sender = Sender(store, send_every) if send_every else None
+    if sender:
+        sender.start()
+    last_hygiene = float("-inf")
+    while True:
+        if evaluate_due(store) and sender:
+            sender.wake()
+        if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+            last_hygiene = time.monotonic()
+            run_hygiene(store)
         time.sleep(interval)
 
 

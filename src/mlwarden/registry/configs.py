@@ -19,8 +19,9 @@ from mlwarden.registry.actor import Actor
 from mlwarden.registry.registry import ModelSpec, Registry, checked_changes, find_model
 from mlwarden.schema.alerting import parse_duration
 from mlwarden.schema.config import ModelConfig
+from mlwarden.store import Store
 from mlwarden.store.audit import record
-from mlwarden.store.schema import Model, ModelConfigVersion
+from mlwarden.store.schema import Model, ModelConfigVersion, Team
 
 MAX_CONFIG = 1024 * 1024  # bytes of YAML
 
@@ -109,9 +110,8 @@ def apply_config(
     return {"model": model.name, "version": version, "changed": True}
 
 
-def _team(actor: Actor, checked: CheckedConfig, store: Any) -> str:
-    from mlwarden.store.schema import Team
-
+def _team(actor: Actor, checked: CheckedConfig, store: Store) -> str:
+    """The team a new model is registered in: the token's, or the file's ``owner.team`` for the operator."""
     if actor.team_id is not None:
         with store.session() as session:
             return session.get(Team, actor.team_id).name

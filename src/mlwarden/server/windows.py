@@ -359,11 +359,14 @@ def _store_results(
 
 
 class Scheduler:
-    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``),
-    and runs ownership hygiene every :data:`HYGIENE_EVERY` seconds."""
+    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
+    ``evaluated`` is called after a round that evaluated windows (the sender's wake-up). Runs ownership
+    hygiene every :data:`HYGIENE_EVERY` seconds."""
 
-    def __init__(self, store: Store, interval: float = 10.0) -> None:
-        self.store, self.interval = store, interval
+    def __init__(
+        self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
+    ) -> None:
+        self.store, self.interval, self.evaluated = store, interval, evaluated
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
 
@@ -378,7 +381,8 @@ class Scheduler:
         last_hygiene = float("-inf")
         while not self._stop.wait(self.interval):
             try:
-                evaluate_due(self.store)
+                if evaluate_due(self.store) and self.evaluated is not None:
+                    self.evaluated()
             except Exception:
                 log.exception("scheduler tick failed")
             if time.monotonic() - last_hygiene >= HYGIENE_EVERY:

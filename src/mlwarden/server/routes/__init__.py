@@ -11,6 +11,7 @@ from mlwarden.server.routes import (
     labels,
     metrics,
     models,
+    owners,
     references,
     versions,
     windows,
@@ -28,6 +29,7 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    owners.router,
 ]
 
 
