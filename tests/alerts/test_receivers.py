@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from alert_helpers import T0, configure, drift, window
 from receiver_servers import (
     Alertmanager,
     HttpRecorder,
@@ -19,6 +20,8 @@ from receiver_servers import (
 from mlwarden.alerts.errors import DeliveryError
 from mlwarden.alerts.notification import AlertInfo, Notification
 from mlwarden.alerts.receivers import alertmanager, email, pagerduty, slack, text
+from mlwarden.alerts.sender import send_due
+from mlwarden.findings import Severity
 from mlwarden.schema.alerting import (
     AlertmanagerReceiver,
     EmailReceiver,
@@ -26,6 +29,7 @@ from mlwarden.schema.alerting import (
     SlackReceiver,
     SmtpSettings,
 )
+from mlwarden.store import Store
 
 STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 PD_KEY = "R0UT1NGK3Y0123456789abcdefABCDEF"
@@ -328,3 +332,38 @@ def test_alertmanager_unreachable_is_retried() -> None:
     with httpx.Client() as client, pytest.raises(DeliveryError, match="unreachable") as caught:
         alertmanager.send(AlertmanagerReceiver(url=url), notification(), client)
     assert caught.value.retryable
+
+
+def test_the_sender_delivers_to_slack_and_escalates_an_unacknowledged_critical_to_pagerduty(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the outbox and the real sender: the group reaches Slack, the unacknowledged critical
+    escalates to on-call's PagerDuty, and the fix resolves both (one PagerDuty incident, opened and
+    closed with one dedup_key)."""
+    with (
+        HttpRecorder(answer=b"ok", validate=slack_problems) as hook,
+        HttpRecorder(default=202, answer={"status": "success"}, validate=pagerduty_problems) as pd,
+        httpx.Client() as client,
+    ):
+        monkeypatch.setenv("PD_KEY", PD_KEY)
+        model = configure(
+            store,
+            "alerts:\n"
+            f"  receivers: {{team-slack: {{slack: {{webhook: '{hook.url}/hook'}}}},"
+            f" oncall: {{pagerduty: {{routing_key: '${{PD_KEY}}', url: '{pd.url}/v2/enqueue'}}}}}}\n"
+            "  route: {receiver: team-slack, group_wait: 0s}\n"
+            "  escalate: [{after: 30m, receiver: oncall}]\n",
+        )
+        window(store, model, [drift("x", Severity.CRITICAL)], 0)  # fires at T0 + 1 h
+        later = max(datetime.now(UTC), T0 + timedelta(hours=3))
+        assert send_due(store, now=later, client=client) == 2
+        window(store, model, [], 1)  # the fixed traffic resolves it
+        assert send_due(store, now=later + timedelta(minutes=10), client=client) == 2
+        assert send_due(store, now=later + timedelta(minutes=20), client=client) == 0  # nothing twice
+    slack_texts = [r.json()["text"] for r in hook.requests]
+    assert slack_texts == ["[FIRING:1 critical] churn: drift on x", "[RESOLVED] churn: drift on x"]
+    trigger, resolve = (r.json() for r in pd.requests)
+    assert trigger["event_action"] == "trigger" and resolve["event_action"] == "resolve"
+    assert trigger["dedup_key"] == resolve["dedup_key"]
+    assert trigger["payload"]["summary"] == "[ESCALATED:1 critical] churn: drift on x"
+    assert trigger["payload"]["custom_details"]["alerts"][0]["alert"].startswith("drift on x (critical)")
