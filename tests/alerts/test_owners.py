@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from alert_helpers import configure
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mlwarden.alerts.grouping import flush_due
 from mlwarden.alerts.owners import audit_rows, evaluate_hygiene, ownership
@@ -128,7 +128,7 @@ def test_failing_receivers_and_stale_windows_alert_the_owner_through_the_route(s
             session.add(
                 OutboxEntry(key=f"old-{i}", model_id=model.id, receiver="hook", status="dead", attempts=1)
             )
-        session.add(Window(model_id=model.id, start=now - 3 * HOUR, end=now - 2 * HOUR, status="open"))
+        add_window(session, model.id, now - 3 * HOUR, 100, status="open")  # closed 2 h ago, not evaluated
     evaluate_hygiene(store, now)
     with store.session() as session:
         alerts = {(a.check, a.column) for a in session.scalars(select(Alert).where(Alert.status == "firing"))}
@@ -144,3 +144,30 @@ def test_failing_receivers_and_stale_windows_alert_the_owner_through_the_route(s
         ("mail", ["evaluation.stale"]),
         ("mail", ["ownership.receiver_failing"]),
     ]
+
+
+def test_a_backfilled_window_waits_from_when_its_data_arrived(store: Store) -> None:
+    Registry(store).create_model(
+        Actor.operator(), ModelSpec(name="churn", team="growth", owner_email="a@b.c")
+    )
+    now = datetime.now(UTC)
+    with store.session() as session:
+        model_id = session.scalar(select(Model.id))
+        add_window(session, model_id, now - 48 * HOUR, 100, status="open")  # last week's traffic...
+        session.execute(update(Batch).values(received_at=now - timedelta(minutes=10)))  # ...sent just now
+    with store.session() as session:
+        (health,) = [o.health for o in ownership(session, now=now)]
+    assert health.oldest_unevaluated_close == now - timedelta(minutes=10)
+    assert (
+        audit_rows(ownership_of(store, now + timedelta(minutes=30)), now + timedelta(minutes=30))[0][
+            "problems"
+        ]
+        == []
+    )
+    late = now + timedelta(minutes=51)
+    assert audit_rows(ownership_of(store, late), late)[0]["problems"] == ["evaluation.stale"]
+
+
+def ownership_of(store: Store, now: datetime):
+    with store.session() as session:
+        return ownership(session, now=now)

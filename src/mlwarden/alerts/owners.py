@@ -53,9 +53,10 @@ def ownership(
     session: Session, *, team_id: int | None = None, now: datetime | None = None
 ) -> list[Ownership]:
     """The ownership of every model (of one team when ``team_id`` is given), by model name: last batch,
-    last label, last evaluation, oldest closed window not evaluated, rows per closed window (the last
-    :data:`HISTORY_WINDOWS`), and which configured receivers are reachable (their last
-    ``failing_deliveries`` attempted deliveries did not all fail)."""
+    last label, last evaluation, since when the oldest due window waits for evaluation (its close, or its
+    first data's arrival when later), rows per closed window (the last :data:`HISTORY_WINDOWS`), and which
+    configured receivers are reachable (their last ``failing_deliveries`` attempted deliveries did not all
+    fail). The store is read in grouped queries across models; the configuration once per model."""
     now = now or datetime.now(UTC)
     query = select(Model).join(Team, Team.id == Model.team_id).order_by(Model.name, Team.name)
     if team_id is not None:
@@ -73,7 +74,20 @@ def ownership(
         )
     }
     evaluated = _grouped(session, func.max(Window.evaluated_at), Window.model_id.in_(ids))
-    oldest_open = _grouped(session, func.min(Window.end), Window.model_id.in_(ids), Window.status == "open")
+    # an open window is due from its close (end + grace) or from when its first data arrived, whichever is
+    # later: a backfill of last week's traffic is not "a week late" the moment it lands
+    arrivals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for model_id, end, first in session.execute(
+        select(Window.model_id, Window.end, func.min(Batch.received_at))
+        .join(
+            PartialProfile,
+            (PartialProfile.model_id == Window.model_id) & (PartialProfile.window_start == Window.start),
+        )
+        .join(Batch, Batch.id == PartialProfile.batch_pk)
+        .where(Window.model_id.in_(ids), Window.status == "open")
+        .group_by(Window.id, Window.model_id, Window.end)
+    ):
+        arrivals[model_id].append((_utc(end), _utc(first)))
     longest = max(model.window_seconds + model.grace_seconds for model in models)
     since = now - timedelta(seconds=longest * (HISTORY_WINDOWS + 2))
     volumes: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
@@ -89,7 +103,7 @@ def ownership(
     for model in models:
         ctx = model_context(session, model)
         grace, length = timedelta(seconds=model.grace_seconds), timedelta(seconds=model.window_seconds)
-        closes = oldest_open[model.id] + grace if model.id in oldest_open else None
+        closes = min((max(end + grace, first) for end, first in arrivals[model.id]), default=None)
         failing = ctx.section.hygiene.failing_deliveries
         receivers = {
             name: not _all_failed(attempts.get((model.id, name), []), failing)
@@ -148,9 +162,16 @@ def evaluate_hygiene(store: Store, now: datetime | None = None) -> int:
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK}
         ):
             return 0
+        with_open = set(
+            session.scalars(
+                select(Alert.model_id).where(Alert.status.in_(("pending", "firing")), Alert.check.in_(CHECKS))
+            )
+        )
         for item in ownership(session, now=now):
             ctx, health = item.context, item.health
             findings = problems(health, ctx.section.hygiene, now)
+            if not findings and ctx.model_id not in with_open:
+                continue  # healthy, and nothing to resolve
             model = session.get(Model, ctx.model_id)
             changed = update_alerts(
                 session, model, findings, window_start=None, now=now, judged=lambda check: check in CHECKS
