@@ -84,7 +84,7 @@ def send(config: EmailReceiver, notification: Notification, client: httpx.Client
             f"{name}.email.smtp: refusing to send a password without TLS; set starttls or ssl",
             retryable=False,
         )
-    sender = config.sender or os.environ.get("MLWARDEN_SMTP_SENDER") or f"mlwarden@{socket.getfqdn()}"
+    sender = config.sender or os.environ.get("MLWARDEN_SMTP_SENDER") or f"mlwarden@{socket.gethostname()}"
     mail = message(notification, sender, to)
     what = f"email {name} via {smtp.host}:{smtp.port}"
     context = ssl.create_default_context()
