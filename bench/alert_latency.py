@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import socket
 import subprocess
@@ -84,7 +83,8 @@ def window_end(now: float, seconds: int) -> float:
     return (int(now) // seconds + 1) * seconds
 
 
-def run(db: str, models: int, rng: np.random.Generator) -> list[float]:
+def run(db: str, models: int, rng: np.random.Generator) -> np.ndarray:
+    """``[[close → evaluated, evaluated → delivered, close → delivered], …]`` per model, in seconds."""
     port = free_port()
     api = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MLWARDEN_DB": db}
@@ -96,6 +96,7 @@ def run(db: str, models: int, rng: np.random.Generator) -> list[float]:
     )
     receiver = Receiver()
     ends: dict[str, float] = {}
+    evaluated: dict[str, float] = {}
     try:
         with httpx.Client(base_url=api, timeout=60) as client:
             for _ in range(200):
@@ -113,8 +114,9 @@ def run(db: str, models: int, rng: np.random.Generator) -> list[float]:
                 while window_end(time.time(), seconds) - time.time() < 20 + models * 0.4:
                     seconds += 1
                 config = CONFIG.format(window=seconds, url=receiver.url, model=name)
+                model = {"name": name, "team": "bench", "grace_seconds": 0, "window_seconds": seconds}
+                client.post("/v1/models", json=model).raise_for_status()
                 client.put(f"/v1/models/{name}/config", content=config.encode()).raise_for_status()
-                client.patch(f"/v1/models/{name}", json={"grace_seconds": 0}).raise_for_status()
                 client.post(
                     f"/v1/models/{name}/reference",
                     content=reference.getvalue(),
@@ -140,6 +142,9 @@ def run(db: str, models: int, rng: np.random.Generator) -> list[float]:
             deadline = max(ends.values()) + 30
             while len(receiver.arrived) < models and time.time() < deadline:
                 time.sleep(0.2)
+            for name in ends:
+                [window] = client.get(f"/v1/models/{name}/windows").json()
+                evaluated[name] = datetime.fromisoformat(window["evaluated_at"]).timestamp()
     finally:
         server.terminate()
         server.wait(30)
@@ -147,7 +152,12 @@ def run(db: str, models: int, rng: np.random.Generator) -> list[float]:
     missing = sorted(set(ends) - set(receiver.arrived))
     if missing:
         raise SystemExit(f"no notification for {missing}")
-    return [receiver.arrived[name] - ends[name] for name in ends]
+    return np.array(
+        [
+            (evaluated[n] - ends[n], receiver.arrived[n] - evaluated[n], receiver.arrived[n] - ends[n])
+            for n in ends
+        ]
+    )
 
 
 def main() -> None:
@@ -167,13 +177,14 @@ def main() -> None:
             db = POSTGRES
         else:
             db = str(Path(folder) / "bench.db")
-        latencies = np.array(run(db, options.models, rng))
-    p50, p99 = np.percentile(latencies, [50, 99])
+        spans = run(db, options.models, rng)
     print(f"alert latency, window close → webhook delivery ({options.backend}, scheduler 1 s, sender 1 s)")
-    print("| models | p50 s | p99 s | max s | min s |")
-    print("|---|---|---|---|---|")
-    print(f"| {len(latencies)} | {p50:.2f} | {p99:.2f} | {latencies.max():.2f} | {latencies.min():.2f} |")
-    print(json.dumps({"latencies": [round(float(x), 3) for x in sorted(latencies)]}))
+    print(f"| span ({len(spans)} windows) | p50 s | p99 s | max s |")
+    print("|---|---|---|---|")
+    names = ("close → evaluated", "evaluated → delivered", "close → delivered")
+    for name, values in zip(names, spans.T, strict=True):
+        p50, p99 = np.percentile(values, [50, 99])
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {values.max():.2f} |")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ OPERATOR = Actor.operator("test")
 
 def configure(store: Store, text: str, name: str = "churn") -> Model:
     """Register ``name`` (team growth) with configuration ``text``; returns the model row."""
-    apply_config(Registry(store), OPERATOR, name, f"owner: {{team: growth}}\n{text}")
+    apply_config(Registry(store), OPERATOR, name, f"owner: {{team: growth}}\n{text}", create=True)
     with store.session() as session:
         return session.scalar(select(Model).where(Model.name == name))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from mlwarden.errors import AccessDenied, InputError
+from mlwarden.errors import AccessDenied, InputError, NotFoundError
 from mlwarden.registry import Actor, Registry
 from mlwarden.registry.configs import apply_config, check_config, config_version, history
 from mlwarden.schema.alerting import parse_duration
@@ -105,7 +105,7 @@ def test_parse_duration() -> None:
 
 def test_apply_versions_updates_the_model_and_keeps_the_previous_config_on_error(store: Store) -> None:
     registry = Registry(store)
-    first = apply_config(registry, OPERATOR, "churn", GOOD)
+    first = apply_config(registry, OPERATOR, "churn", GOOD, create=True)
     assert first == {"model": "churn", "version": 1, "changed": True}
     assert apply_config(registry, OPERATOR, "churn", GOOD)["changed"] is False
     edited = GOOD.replace("for: 2", "for: 3")
@@ -141,13 +141,17 @@ def test_apply_versions_updates_the_model_and_keeps_the_previous_config_on_error
 
 def test_applying_needs_admin_and_a_new_model_needs_a_team(store: Store) -> None:
     registry = Registry(store)
-    apply_config(registry, OPERATOR, "churn", GOOD)
+    with pytest.raises(NotFoundError):  # registered first unless asked to create it
+        apply_config(registry, OPERATOR, "churn", GOOD)
+    apply_config(registry, OPERATOR, "churn", GOOD, create=True)
     with store.session() as session:
         team_id = session.scalar(select(Model.team_id))
     with pytest.raises(AccessDenied):
         apply_config(registry, Actor("reader", team_id, frozenset({"read"})), "churn", GOOD)
     teamless = GOOD.replace("model: churn\n", "").replace(", team: growth", "")
     with pytest.raises(InputError, match=r"owner\.team: required to register a new model"):
-        apply_config(registry, OPERATOR, "fraud", teamless)
+        apply_config(registry, OPERATOR, "fraud", teamless, create=True)
     growth_admin = Actor("growth-admin", team_id, frozenset({"admin"}))
-    assert apply_config(registry, growth_admin, "fraud", teamless)["version"] == 1  # the token's team
+    assert (
+        apply_config(registry, growth_admin, "fraud", teamless, create=True)["version"] == 1
+    )  # the token's team

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+from cli_process import mlwarden
 from service_data import parquet_bytes, past_window, records, reference_frame
 from sqlalchemy import select
 from webhook_server import WebhookServer
@@ -83,11 +84,9 @@ def test_sigkill_between_the_outbox_write_and_delivery_loses_and_duplicates_noth
     with WebhookServer() as hook:
         server = serve(db, port, send_every=0)
         try:
-            config = CONFIG.format(url=hook.url).encode()
-            put = httpx.put(
-                f"{api}/v1/models/churn/config", content=config, headers={"Content-Type": "application/yaml"}
-            )
-            assert put.status_code == 200, put.text
+            (tmp_path / "churn.yaml").write_text(CONFIG.format(url=hook.url))
+            applied = mlwarden("apply", "-f", tmp_path / "churn.yaml", "--url", api)  # registers churn
+            assert applied.stdout.strip() == "churn: configuration version 1 applied", applied.stderr
             httpx.post(
                 f"{api}/v1/models/churn/reference",
                 content=parquet_bytes(reference_frame()),

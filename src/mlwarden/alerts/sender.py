@@ -87,9 +87,9 @@ class Sender:
     def _run(self) -> None:
         with httpx.Client(timeout=TIMEOUT) as client:
             while not self._stop.is_set():
+                self._wake.clear()  # before the round: a wake-up during it starts the next one at once
                 try:
                     send_due(self.store, policy=self.policy, client=client)
                 except Exception:
                     log.exception("sender round failed")
                 self._wake.wait(self.interval)
-                self._wake.clear()

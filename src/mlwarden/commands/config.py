@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, console, show
-from mlwarden.errors import InputError
+from mlwarden.errors import InputError, NotFoundError
 
 config_app = typer.Typer(
     help="Validate model configuration files and show their history.", no_args_is_help=True
@@ -49,10 +49,14 @@ def apply(
     name = model or checked.config.model
     if not name:
         raise InputError(f"{file}: model: required (or give --model)")
+    put = {"content": text.encode(), "headers": {"Content-Type": "application/yaml"}}
     with Remote(url, token) as remote:
-        result = remote.put(
-            f"/v1/models/{name}/config", content=text.encode(), headers={"Content-Type": "application/yaml"}
-        )
+        try:
+            result = remote.put(f"/v1/models/{name}/config", **put)
+        except NotFoundError:  # a new model: registered (in the token's team, or the file's owner.team)
+            team = (checked.config.owner or {}).get("team")
+            remote.post("/v1/models", json={"name": name, **({"team": team} if team else {})})
+            result = remote.put(f"/v1/models/{name}/config", **put)
     if result["changed"]:
         console.print(f"{result['model']}: configuration version {result['version']} applied")
     else:

@@ -55,15 +55,20 @@ def serve(
         float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    send_every: Annotated[
+        float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to `mlwarden worker`.")
+    ] = 1.0,
 ) -> None:
-    """Run the API, /metrics and the window scheduler."""
+    """Run the API, /metrics, the window scheduler and the alert sender."""
     import uvicorn
 
     from mlwarden.server import create_app
     from mlwarden.server.logs import configure
 
     configure(log_level)
-    app = create_app(_store(db), auth=not no_auth, evaluate_every=evaluate_every or None)
+    app = create_app(
+        _store(db), auth=not no_auth, evaluate_every=evaluate_every or None, send_every=send_every or None
+    )
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, log_level=log_level)
 
 
@@ -97,8 +102,7 @@ def worker(
         sender.start()
     last_hygiene = float("-inf")
     while True:
-        if evaluate_due(store) and sender:
-            sender.wake()
+        evaluate_due(store, evaluated=sender.wake if sender else None)
         if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
             last_hygiene = time.monotonic()
             run_hygiene(store)

@@ -71,7 +71,7 @@ def _changes(config: ModelConfig) -> dict[str, Any]:
 
 
 def apply_config(
-    registry: Registry, actor: Actor, name: str, text: str, *, create: bool = True
+    registry: Registry, actor: Actor, name: str, text: str, *, create: bool = False
 ) -> dict[str, Any]:
     """Apply configuration ``text`` to model ``name`` (registered first when missing and ``create``: in the
     actor's team, or the file's ``owner.team`` for the operator). Returns ``{"model", "version",

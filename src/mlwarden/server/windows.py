@@ -101,9 +101,15 @@ def claim(store: Store, window_id: int, now: datetime) -> bool:
         return result.rowcount == 1
 
 
-def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None = None) -> int:
+def evaluate_due(
+    store: Store,
+    now: datetime | None = None,
+    team_id: int | None = None,
+    evaluated: Callable[[], None] | None = None,
+) -> int:
     """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
-    evaluated. One window's failure is logged and recorded on it, never raised: the others go on."""
+    evaluated, calling ``evaluated`` after each (the sender's wake-up: its notifications need not wait for
+    the other windows). One window's failure is logged and recorded on it, never raised: the others go on."""
     count = 0
     for model_id, window_id in due_windows(store, now, team_id):
         extra = {"model_id": model_id, "window_id": window_id}
@@ -112,6 +118,8 @@ def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None 
                 continue
             evaluate_window(store, model_id, window_id)
             count += 1
+            if evaluated is not None:
+                evaluated()
         except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
             log.exception("evaluating window failed; retrying at the next tick", extra=extra)
             _give_back(store, window_id)
@@ -360,8 +368,8 @@ def _store_results(
 
 class Scheduler:
     """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
-    ``evaluated`` is called after a round that evaluated windows (the sender's wake-up). Runs ownership
-    hygiene every :data:`HYGIENE_EVERY` seconds."""
+    ``evaluated`` is called after each window evaluated (the sender's wake-up). Runs ownership hygiene
+    every :data:`HYGIENE_EVERY` seconds."""
 
     def __init__(
         self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
@@ -381,8 +389,7 @@ class Scheduler:
         last_hygiene = float("-inf")
         while not self._stop.wait(self.interval):
             try:
-                if evaluate_due(self.store) and self.evaluated is not None:
-                    self.evaluated()
+                evaluate_due(self.store, evaluated=self.evaluated)
             except Exception:
                 log.exception("scheduler tick failed")
             if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
