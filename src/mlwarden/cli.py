@@ -39,6 +39,10 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.service",
     "mlwarden.commands.config",
     "mlwarden.commands.alerts",
+    "mlwarden.commands.reference",
+    "mlwarden.commands.observe",
+    "mlwarden.commands.owners",
+    "mlwarden.commands.teams",
 ]
 
 for _module in COMMAND_MODULES:

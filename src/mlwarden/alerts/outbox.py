@@ -22,6 +22,7 @@ from mlwarden.errors import InputError
 from mlwarden.schema.alerting import ReceiverSpec
 from mlwarden.store import Store
 from mlwarden.store.schema import DeliveryAttempt, OutboxEntry
+from mlwarden.store.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)  # longer than a receiver's timeout: a live sender finishes within it
 
@@ -116,6 +117,31 @@ def record_attempt(
             else:
                 entry.next_attempt_at = now + timedelta(seconds=policy.delay(entry.attempts))
         return entry.status
+
+
+def enqueue_once(
+    session: Session, model_id: int, spec: ReceiverSpec, notification: Notification, now: datetime
+) -> None:
+    """:func:`enqueue`, unless an entry with the notification's key exists (``INSERT … ON CONFLICT DO
+    NOTHING``): for notifications whose key names a decision (an escalation step), so that replicas taking
+    the same decision at once write it once."""
+    insert_ignore(
+        session,
+        OutboxEntry,
+        [
+            {
+                "key": notification.key,
+                "model_id": model_id,
+                "receiver": spec.name,
+                "receiver_spec": spec.model_dump(mode="json", exclude_none=True),
+                "payload": notification.to_dict(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        ],
+    )
 
 
 NOTIFICATION_STATUSES = ("pending", "delivered", "dead")

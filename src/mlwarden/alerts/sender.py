@@ -15,6 +15,7 @@ import httpx
 
 from mlwarden.alerts import grouping, outbox
 from mlwarden.alerts.errors import DeliveryError
+from mlwarden.alerts.escalation import escalate_due
 from mlwarden.alerts.outbox import RetryPolicy
 from mlwarden.alerts.receivers import TIMEOUT, deliver
 from mlwarden.store import Store
@@ -29,11 +30,13 @@ def send_due(
     policy: RetryPolicy = RetryPolicy(),
     client: httpx.Client | None = None,
 ) -> int:
-    """One round: flush due groups, then deliver every due outbox entry this sender can claim. Returns how
-    many were delivered. A failed delivery is recorded on its entry (retried later or dead), never raised."""
+    """One round: flush due groups and write due escalations, then deliver every due outbox entry this
+    sender can claim. Returns how many were delivered. A failed delivery is recorded on its entry
+    (retried later or dead), never raised."""
     now = now or datetime.now(UTC)
     with store.session() as session:
         grouping.flush_due(session, now)
+        escalate_due(session, now)
     delivered = 0
     for entry_id in outbox.claim(store, now):
         spec, notification = outbox.load(store, entry_id)

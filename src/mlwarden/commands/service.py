@@ -83,24 +83,29 @@ def worker(
         typer.Option("--once", help="Evaluate due windows and deliver due notifications once, and exit."),
     ] = False,
 ) -> None:
-    """Evaluate closed windows and deliver alert notifications (run beside `serve --evaluate-every 0`, as
-    many as you like: they share the work)."""
+    """Evaluate closed windows, check ownership hygiene and deliver alert notifications (run beside
+    `serve --evaluate-every 0`, as many as you like: they share the work)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
-    from mlwarden.server.windows import evaluate_due
+    from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
 
     configure()
     store = _store(db)
     if once:
         count = evaluate_due(store)
+        run_hygiene(store)
         delivered = send_due(store)
         typer.echo(f"evaluated {count} window(s), delivered {delivered} notification(s)")
         return
     sender = Sender(store, send_every) if send_every else None
     if sender:
         sender.start()
+    last_hygiene = float("-inf")
     while True:
         evaluate_due(store, evaluated=sender.wake if sender else None)
+        if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+            last_hygiene = time.monotonic()
+            run_hygiene(store)
         time.sleep(interval)
 
 

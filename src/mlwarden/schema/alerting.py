@@ -24,6 +24,7 @@ ALERT_LABELS = ("alertname", "model", "check", "severity", "column", "segment", 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+HISTORY_WINDOWS = 48  # closed windows of rows-per-window history the volume band may learn from
 
 
 def parse_duration(value: Any) -> float:
@@ -230,6 +231,30 @@ class Escalation(_Section):
     receiver: str
 
 
+class VolumeBand(_Section):
+    """``volume: {windows, min_windows, k, min_relative}``: the band of usual rows per window — median ±
+    ``k`` scaled MADs of the last ``windows`` closed windows (none judged before ``min_windows``), at
+    least ``min_relative`` of the median wide."""
+
+    windows: int = Field(default=24, ge=2, le=HISTORY_WINDOWS)
+    min_windows: int = Field(default=8, ge=2, le=HISTORY_WINDOWS)
+    k: float = Field(default=4.0, gt=0)
+    min_relative: float = Field(default=0.1, ge=0, le=1)
+
+
+class Hygiene(_Section):
+    """``hygiene:``: when ownership hygiene raises an alert. Durations; ``null`` turns a check off.
+    ``no_traffic``: no prediction batch for this long; ``labels_overdue``: no labels for this long (once a
+    model has had labels); ``evaluation_stale``: a closed window not evaluated this long after it closed;
+    ``failing_deliveries``: this many failed deliveries in a row make a receiver unreachable."""
+
+    no_traffic: Duration | None = 6 * 3600.0
+    labels_overdue: Duration | None = 2 * 86_400.0
+    evaluation_stale: Duration | None = 3600.0
+    failing_deliveries: int = Field(default=3, ge=1, le=20)
+    volume: VolumeBand = Field(default_factory=VolumeBand)
+
+
 class AlertsSection(_Section):
     """The ``alerts:`` section. Without ``route`` every alert goes to no receiver (it is stored only)."""
 
@@ -238,6 +263,7 @@ class AlertsSection(_Section):
     rules: list[Rule] = Field(default_factory=list)
     inhibit: list[Inhibition] = Field(default_factory=list)
     escalate: list[Escalation] = Field(default_factory=list)
+    hygiene: Hygiene = Field(default_factory=Hygiene)
 
     @field_validator("receivers", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
+from mlwarden.alerts.owners import evaluate_hygiene
 from mlwarden.alerts.state import update_alerts
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
@@ -44,6 +46,7 @@ from mlwarden.store.schema import (
 
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
+HYGIENE_EVERY = 60.0  # seconds between ownership hygiene passes (no traffic, stale evaluation, ...)
 
 
 class CorruptBlob(Exception):
@@ -365,7 +368,8 @@ def _store_results(
 
 class Scheduler:
     """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
-    ``evaluated`` is called after each window evaluated (the sender's wake-up)."""
+    ``evaluated`` is called after each window evaluated (the sender's wake-up). Runs ownership hygiene
+    every :data:`HYGIENE_EVERY` seconds."""
 
     def __init__(
         self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
@@ -382,8 +386,20 @@ class Scheduler:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        last_hygiene = float("-inf")
         while not self._stop.wait(self.interval):
             try:
                 evaluate_due(self.store, evaluated=self.evaluated)
             except Exception:
                 log.exception("scheduler tick failed")
+            if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+                last_hygiene = time.monotonic()
+                run_hygiene(self.store)
+
+
+def run_hygiene(store: Store) -> None:
+    """One ownership hygiene pass (:func:`~mlwarden.alerts.owners.evaluate_hygiene`); a failure is logged."""
+    try:
+        evaluate_hygiene(store)
+    except Exception:
+        log.exception("hygiene pass failed")

@@ -345,3 +345,15 @@ class DeliveryAttempt(Base):
     status: Mapped[str] = mapped_column(String(10))  # ok | failed
     error: Mapped[str | None] = mapped_column(Text, default=None)
     duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class TeamAdmin(Base):
+    """A team admin's email: told of a model's ownership problems when its owner cannot be reached
+    (migration 0011)."""
+
+    __tablename__ = "team_admins"
+    __table_args__ = (UniqueConstraint("team_id", "email", name="uq_team_admins_email"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

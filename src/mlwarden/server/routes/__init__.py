@@ -13,6 +13,7 @@ from mlwarden.server.routes import (
     metrics,
     models,
     notifications,
+    owners,
     references,
     silences,
     versions,
@@ -34,6 +35,7 @@ ROUTERS = [
     configs.router,
     silences.router,
     notifications.router,
+    owners.router,
 ]
 
 
