@@ -68,7 +68,7 @@ def drift_heatmap(model: str, windows: list[Window]) -> dict[str, Any] | None:
         "title": {"text": "Drift: score relative to its threshold (≥ 1: drifted)"},
         "height": max(220, 60 + 18 * len(names)),
         "xaxis": {"title": {"text": "window start (UTC)"}, "type": "date"},
-        "yaxis": {"automargin": True, "title": {"text": "column"}},
+        "yaxis": {"automargin": True, "title": {"text": "column"}, "autorange": "reversed"},
         "margin": {**BASE_LAYOUT["margin"], "l": 120},
     }
     return {"data": data, "layout": layout}
@@ -78,7 +78,9 @@ def performance(windows: list[Window], slos: dict[str, float]) -> list[tuple[str
     """One figure per metric: the estimated value with its confidence band, the realized value once labels
     arrived, and the SLO as a horizontal line."""
     figures = []
-    for metric, s in performance_series(windows).items():
+    series = performance_series(windows)
+    for metric in sorted(series, key=lambda m: m not in slos):  # metrics with an SLO first
+        s = series[metric]
         band_x = [x for x, lo in zip(s["x"], s["lower"], strict=True) if lo is not None]
         lower = [lo for lo in s["lower"] if lo is not None]
         upper = [up for up in s["upper"] if up is not None]

@@ -140,9 +140,7 @@ Seen = Annotated[Viewer, Depends(viewer)]
 router = APIRouter(include_in_schema=False)
 
 
-def _page(
-    request: Request, template: str, seen: Viewer | None, code: int = 200, **context: Any
-) -> Response:
+def _page(request: Request, template: str, seen: Viewer | None, code: int = 200, **context: Any) -> Response:
     html = env.get_template(template).render(viewer=seen, path=request.url.path, **context)
     response = HTMLResponse(html, status_code=code, headers=SECURITY_HEADERS)
     nonce = getattr(request.state, "new_nonce", None)
