@@ -89,7 +89,8 @@ def test_login_sets_an_httponly_strict_cookie_and_refuses_bad_tokens(site: Site)
     def attempt(token: str, csrf: str | None = None, **extra: str):
         form = site.client.get("/login").text  # every login page draws a fresh CSRF nonce
         csrf = csrf or re.search(r'name="csrf" value="([^"]+)"', form)[1]
-        return site.client.post("/login", data={"token": token, "csrf": csrf, **extra}, follow_redirects=False)
+        form = {"token": token, "csrf": csrf, **extra}
+        return site.client.post("/login", data=form, follow_redirects=False)
 
     assert attempt("mlw_nonsense").status_code == 401
     ingest_only = attempt(site.tokens["growth_ingest"])
@@ -140,7 +141,7 @@ def test_every_page_escapes_names_from_the_data(site: Site) -> None:
         assert response.status_code == 200, path
         html = response.text
         assert "<script>alert" not in html and "<img" not in html, path
-        assert "href=\"javascript:" not in html, path  # the runbook URL is shown as text, not linked
+        assert 'href="javascript:' not in html, path  # the runbook URL is shown as text, not linked
         assert response.headers["content-security-policy"].startswith("default-src 'self'")
         scripts = re.findall(r"<script(?: [^>]*)?>", html)
         assert all("src=" in s or 'type="application/json"' in s for s in scripts), path

@@ -39,25 +39,24 @@ def window_url(model: str, start: datetime) -> str:
     return f"/models/{quote(model, safe='')}/windows/{quote(start.isoformat(), safe='')}"
 
 
-def drift_heatmap(model: str, windows: list[Window]) -> dict[str, Any] | None:
-    """Column × window heatmap of drift score / threshold; a cell's ``customdata`` is its drill-down URL."""
+def drift_heatmap(windows: list[Window]) -> dict[str, Any] | None:
+    """Column × window heatmap of drift score / threshold (the raw score in ``customdata``); the page
+    opens a clicked cell's window from its x value (the window's start)."""
     names, ratio, score = drift_matrix(windows)
     if not names:
         return None
-    x = [w.start.isoformat() for w in windows]
-    urls = [window_url(model, w.start) for w in windows]
     data = [
         {
             "type": "heatmap",
-            "x": x,
+            "x": [w.start.isoformat() for w in windows],
             "y": [label(n) for n in names],
             "z": ratio,
-            "customdata": [[[urls[j], score[i][j]] for j in range(len(windows))] for i in range(len(names))],
+            "customdata": score,
             "zmin": 0,
             "zmax": 2,
             "colorscale": DRIFT_SCALE,
             "colorbar": {"title": {"text": "score /<br>threshold"}, "tickvals": [0, 0.5, 1, 1.5, 2]},
-            "hovertemplate": "%{y}<br>%{x}<br>score %{customdata[1]:.3g} (%{z:.2f}× threshold)"
+            "hovertemplate": "%{y}<br>%{x}<br>score %{customdata:.3g} (%{z:.2f}× threshold)"
             "<extra>click: window report</extra>",
             "xgap": 1,
             "ygap": 1,

@@ -283,7 +283,7 @@ def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Que
         # hook (branch retrain): the retrain ledger's rows for this model, once its table lands
     now = datetime.now(UTC)
     figures = {
-        "heatmap": charts.drift_heatmap(model.name, shown),
+        "heatmap": charts.drift_heatmap(shown),
         "quality": charts.quality(quality),
         "alerts": charts.alert_timeline(alerts, now),
     }

@@ -1,5 +1,5 @@
 // Draws every chart of the page from its JSON figure (no inline script: the CSP forbids them), and opens a
-// window's report when a heatmap cell is clicked (its customdata holds the URL).
+// window's report when a heatmap cell is clicked: the chart's data-windows path + the cell's window start.
 (function () {
   "use strict";
   var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] };
@@ -10,12 +10,14 @@
     Plotly.newPlot(element, figure.data, figure.layout, config).then(function () {
       element.dataset.rendered = "1";
     });
-    if (element.dataset.clickable) {
+    var windows = element.dataset.windows;
+    if (windows) {
       element.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
-        var url = point && point.customdata && point.customdata[0];
-        if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/") {
-          window.location.assign(url);
+        var index = point && (point.pointIndex || point.pointNumber);
+        var start = Array.isArray(index) ? figure.data[0].x[index[1]] : undefined;
+        if (typeof start === "string") {
+          window.location.assign(windows + encodeURIComponent(start));
         }
       });
     }
