@@ -121,7 +121,9 @@ def test_another_teams_model_is_not_found_on_every_model_page(site: Site) -> Non
     assert model_pages
     site.login(site.tokens["risk_admin"])
     for path in model_pages:
-        assert site.client.get(site.url(path)).status_code == 404, path
+        response = site.client.get(site.url(path))
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html") and "no model named" in response.text
     fleet = site.client.get("/").text
     assert "fraud" in fleet and MODEL_ESCAPED not in fleet
     assert MODEL_ESCAPED not in site.client.get("/alerts?status=all").text

@@ -9,6 +9,7 @@ session's team's models — another team's model is a 404, exactly like a name n
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +18,12 @@ from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 
-from mlwarden.errors import InputError, NotFoundError
+from mlwarden.errors import AccessDenied, InputError, NotFoundError
 from mlwarden.registry import Actor, authenticate, find_model
 from mlwarden.registry.tokens import authenticate_digest, digest
 from mlwarden.report.html import report_context
@@ -137,7 +140,38 @@ def viewer(request: Request) -> Viewer:
 
 
 Seen = Annotated[Viewer, Depends(viewer)]
-router = APIRouter(include_in_schema=False)
+ERRORS = {
+    NotFoundError: (404, "Not found"),
+    InputError: (422, "Invalid request"),
+    AccessDenied: (403, "Forbidden"),
+}
+
+
+class PageRoute(APIRoute):
+    """A dashboard route: a user's mistake (an unknown model, a bad parameter, a missing scope) is an HTML
+    page with the one-line reason, never the API's JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (NotFoundError, InputError, AccessDenied) as exc:
+                code, title = next(v for k, v in ERRORS.items() if isinstance(exc, k))
+                return _error_page(request, code, title, str(exc))
+            except RequestValidationError as exc:
+                reasons = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+                return _error_page(request, 422, "Invalid request", reasons)
+
+        return handle
+
+
+def _error_page(request: Request, code: int, title: str, message: str) -> Response:
+    return _page(request, "error.html.j2", None, code, title=title, message=message, status=code)
+
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _page(request: Request, template: str, seen: Viewer | None, code: int = 200, **context: Any) -> Response:
@@ -163,7 +197,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 def _check_csrf(seen: Viewer, given: str | None, request: Request) -> None:
     if not auth.csrf_ok(given, seen.nonce, _secret(request)):
-        raise HTTPException(403, "csrf: the form's token is missing or not this session's; reload the page")
+        raise AccessDenied("csrf: the form's token is missing or not this session's; reload the page")
 
 
 def _model(request: Request, seen: Viewer, name: str) -> tuple[Model, Team]:
