@@ -10,7 +10,7 @@ from mlwarden.drift.numeric import has_few_values
 from mlwarden.profile import ColumnProfile
 
 WIDTH, HEIGHT, PAD = 360, 120, 4
-LEFT, BOTTOM = 40, 28  # room for the y-axis tick labels, and for the x-axis tick labels and title
+LEFT, BOTTOM = 50, 28  # room for the y-axis tick labels, and for the x-axis tick labels and title
 REF_STYLE = 'fill="#9db4d0" fill-opacity="0.55" stroke="#4a6a94" stroke-width="1"'
 CUR_STYLE = 'fill="none" stroke="#d9480f" stroke-width="1.6"'
 CUR_FILL = 'fill="#d9480f"'
@@ -112,15 +112,16 @@ def _axes(x_ticks: np.ndarray, x_labels: list[str], top: float, x_title: str, y_
     step = max(1, -(-len(x_labels) // 8))  # at most 8 labels: the rest would overlap
     for k, (x, text) in enumerate(zip(x_ticks, x_labels, strict=True)):
         parts.append(f'<line x1="{x:.1f}" y1="{HEIGHT}" x2="{x:.1f}" y2="{HEIGHT + 3}" {AXIS_STYLE}/>')
-        if k % step == 0:
+        if k % step == 0:  # the outermost labels end at the plot's edges, not beyond them
+            anchor = "start" if k == 0 else ("end" if k == len(x_labels) - 1 else "middle")
             parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT + 12}" class="axis" text-anchor="middle">{text}</text>'
+                f'<text x="{x:.1f}" y="{HEIGHT + 12}" class="axis" text-anchor="{anchor}">{text}</text>'
             )
     for frac in (0.0, 0.5, 1.0):
         y = HEIGHT - frac * (HEIGHT - 2 * PAD)
         parts.append(f'<line x1="{LEFT - 3}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" {AXIS_STYLE}/>')
         parts.append(
-            f'<text x="{LEFT - 5}" y="{y + 3:.1f}" class="axis" text-anchor="end">{_fmt(frac * top)}</text>'
+            f'<text x="{LEFT - 5}" y="{y + 3:.1f}" class="axis" text-anchor="end">{frac * top:.2g}</text>'
         )
     parts.append(
         f'<text x="{(LEFT + WIDTH) / 2:.0f}" y="{HEIGHT + 24}" class="axis" '
