@@ -24,13 +24,6 @@ GUARDED = [p for p in PAGES if p not in ("/login", "/static/{asset}")]
 FORMS = sorted(r.path for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods)
 
 
-def dashboard_app(store: Store):
-    app = create_app(store, evaluate_every=None)
-    if not any(getattr(r, "path", None) == "/login" for r in app.routes):
-        app.include_router(router)
-    return app
-
-
 class Site:
     def __init__(self, client: TestClient, store: Store) -> None:
         self.client, self.store = client, store
@@ -56,7 +49,7 @@ class Site:
 
 @pytest.fixture
 def site(store: Store):
-    with TestClient(dashboard_app(store)) as client:
+    with TestClient(create_app(store, evaluate_every=None)) as client:
         yield Site(client, store)
 
 
@@ -81,7 +74,7 @@ def test_forged_expired_or_revoked_sessions_are_sent_to_login(site: Site) -> Non
         assert site.client.get("/", follow_redirects=False).status_code == 303
     site.client.cookies.set(auth.SESSION_COOKIE, good)
     revoke_token(site.store, site.tokens["growth_read"][:12])
-    site.client.app.state.caches["actors"].forget(session.digest)
+    site.client.app.state.services.caches["actors"].forget(session.digest)
     assert site.client.get("/", follow_redirects=False).status_code == 303
 
 

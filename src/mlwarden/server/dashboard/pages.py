@@ -29,6 +29,7 @@ from mlwarden.registry.tokens import authenticate_digest, digest
 from mlwarden.report.html import report_context
 from mlwarden.server.dashboard import auth, charts, queries
 from mlwarden.server.dashboard.window_report import window_report
+from mlwarden.server.deps import services
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, Team
 
@@ -100,7 +101,7 @@ class Viewer:
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    return services(request).store
 
 
 def _secret(request: Request) -> str:
@@ -111,7 +112,7 @@ def _secret(request: Request) -> str:
 
 
 def _auth_on(request: Request) -> bool:
-    return getattr(request.app.state, "auth", True)
+    return services(request).auth
 
 
 def _to_login(request: Request) -> HTTPException:
@@ -129,10 +130,8 @@ def viewer(request: Request) -> Viewer:
     session = auth.verify(request.cookies.get(auth.SESSION_COOKIE), secret)
     if session is None:
         raise _to_login(request)
-    store = _store(request)
-    caches = getattr(request.app.state, "caches", {})
-    load = lambda: authenticate_digest(store, session.digest)  # noqa: E731
-    actor = caches["actors"].get(session.digest, load) if "actors" in caches else load()
+    svc = services(request)  # the API's token cache: a revocation reaches sessions as fast as tokens
+    actor = svc.caches["actors"].get(session.digest, lambda: authenticate_digest(svc.store, session.digest))
     if actor is None:
         raise _to_login(request)
     actor.require("read")

@@ -2,6 +2,7 @@
 
 from fastapi.routing import APIRoute
 
+from mlwarden.server import dashboard
 from mlwarden.server.routes import (
     alerts,
     audit,
@@ -28,6 +29,7 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    dashboard.router,  # the web pages under / (session cookies, not bearer tokens): docs/dashboard.md
 ]
 
 
