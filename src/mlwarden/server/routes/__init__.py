@@ -2,7 +2,6 @@
 
 from fastapi.routing import APIRoute
 
-from mlwarden.server import dashboard
 from mlwarden.server.routes import (
     alerts,
     audit,
@@ -29,7 +28,6 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
-    dashboard.router,  # the web pages under / (session cookies, not bearer tokens): docs/dashboard.md
 ]
 
 
