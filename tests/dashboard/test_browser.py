@@ -1,7 +1,8 @@
 """The dashboard in Debian's chromium (Selenium, Debian's chromedriver — no browser download) against a real
 ``mlwarden demo --serve`` process: every page loads without console errors, its charts are drawn, a click
-on a heatmap cell opens that window's report. Screenshots go to the test's temp dir (and, with
-``MLWARDEN_SCREENSHOTS=DIR``, to DIR too: that is how docs/screenshots/ is made)."""
+on a heatmap cell opens that window's report, the inbox's Acknowledge button changes an alert's state.
+Screenshots go to the test's temp dir (and, with ``MLWARDEN_SCREENSHOTS=DIR``, to DIR too: that is how
+docs/screenshots/ is made)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def demo(tmp_path_factory):
                 pytest.fail("demo --serve exited early:\n" + "".join(lines))
             lines.append(line)
             found = re.search(r"\b(mlw_[\w-]{20,})\b", line)
-            if found and "read token" in "".join(lines[-3:]):
+            if found and "admin token" in "".join(lines[-3:]):
                 token = found[1]
         assert token, "".join(lines)
         url = f"http://127.0.0.1:{port}"
@@ -188,3 +189,16 @@ def test_a_heatmap_cell_opens_that_windows_report(browser, demo, tmp_path) -> No
     assert "Findings" in browser.page_source and "Feature drift" in browser.page_source
     assert _errors(browser) == []
     _shoot(browser, tmp_path, "window")
+
+
+def test_acknowledge_changes_an_alerts_state(browser, demo, tmp_path) -> None:
+    url, _ = demo
+    browser.get(f"{url}/alerts?status=all")
+    firing = browser.find_elements("css selector", "tr[data-state=firing]")
+    assert firing, "the demo's broken hours raise firing alerts"
+    alert = firing[0].get_attribute("id")
+    firing[0].find_element("css selector", "button.ack").click()
+    _wait(browser, lambda d: d.find_element("id", alert).get_attribute("data-state") == "acknowledged")
+    assert "by growth/dashboard" in browser.find_element("id", alert).text
+    assert _errors(browser) == []
+    _shoot(browser, tmp_path, "alerts-acknowledged")

@@ -33,7 +33,7 @@ class Site:
 
     def url(self, path: str) -> str:
         values = {"name": quote(MODEL, safe=""), "start": quote(self.window_start.isoformat(), safe="")}
-        return path.format(asset="dashboard.css", **values)
+        return path.format(asset="dashboard.css", alert_id=1, silence_id=1, **values)
 
     def login(self, token: str) -> TestClient:
         self.client.cookies.clear()
@@ -189,6 +189,45 @@ def test_plotly_is_served_from_the_installed_package(site: Site) -> None:
     assert response.status_code == 200 and len(response.content) > 1_000_000
     assert response.headers["content-type"].startswith("text/javascript")
     assert site.client.get("/static/..%2Fpages.py").status_code == 404
+
+
+def firing(site: Site) -> list[tuple[str, str]]:
+    """``(alert id, state)`` of the inbox's rows."""
+    return re.findall(r'<tr id="alert-(\d+)" data-state="(\w+)"', site.client.get("/alerts?status=all").text)
+
+
+def test_acknowledging_and_silencing_from_the_inbox(site: Site) -> None:
+    site.login(site.tokens["growth_read"])
+    rows = [(alert, state) for alert, state in firing(site) if state == "firing"]
+    assert len(rows) >= 2
+    inbox = site.client.get("/alerts").text
+    assert (
+        "need a token with the admin scope" in inbox and '<form method="post" action="/alerts/' not in inbox
+    )
+    first, second = rows[0][0], rows[1][0]
+    refused = site.client.post(f"/alerts/{first}/ack", data={"csrf": site.csrf()})
+    assert refused.status_code == 403  # a read token may look, not act
+    site.login(site.tokens["risk_admin"])
+    assert site.client.post(f"/alerts/{first}/ack", data={"csrf": site.csrf()}).status_code == 404
+    site.login(site.tokens["growth_admin"])
+    done = site.client.post(
+        f"/alerts/{first}/ack", data={"csrf": site.csrf(), "back": "all"}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/alerts?status=all"
+    form = {"csrf": site.csrf(), "duration": "1d", "comment": "known: the <b>pipeline</b> fix ships today"}
+    assert site.client.post(f"/alerts/{second}/silence", data=form).status_code == 200  # redirected
+    states = dict(firing(site))
+    assert states[first] == "acknowledged" and states[second] == "silenced"
+    inbox = site.client.get("/alerts?status=acknowledged").text
+    assert f'id="alert-{first}"' in inbox and "by growth/admin" in inbox
+    assert "known: the &lt;b&gt;pipeline&lt;/b&gt; fix ships today" in site.client.get("/alerts").text
+    bad = site.client.post(f"/alerts/{second}/silence", data={**form, "csrf": site.csrf(), "duration": "9y"})
+    assert bad.status_code == 422 and "duration" in bad.text
+    silence = re.search(r'action="/silences/(\d+)/expire"', site.client.get("/alerts").text)[1]
+    assert site.client.post(f"/silences/{silence}/expire", data={"csrf": site.csrf()}).status_code == 200
+    assert dict(firing(site))[second] == "firing"
+    audit = site.client.get("/audit").text
+    assert "alert.acknowledge" in audit and "silence.create" in audit and "silence.expire" in audit
 
 
 def test_drift_matrix_colours_score_over_threshold() -> None:

@@ -100,10 +100,11 @@ def _serve(console, store, host: str, port: int) -> None:
     from mlwarden.registry import create_token
     from mlwarden.server import create_app
 
-    token = create_token(store, team="growth", name="dashboard", scopes=["read"])
+    # admin: the demo's user may acknowledge and silence alerts from the inbox
+    token = create_token(store, team="growth", name="dashboard", scopes=["admin"])
     url = f"http://{host}:{port}"
     console.print(
-        f"\n[bold]dashboard[/] {url}/login — log in with this read token of team growth:\n  {token}\n"
+        f"\n[bold]dashboard[/] {url}/login — log in with this admin token of team growth:\n  {token}\n"
         f"  the model page: {url}/models/churn · the alerts inbox: {url}/alerts · Ctrl-C stops the server",
         soft_wrap=True,
     )

@@ -23,6 +23,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader
 
+from mlwarden.alerts import silences
+from mlwarden.alerts import state as alert_state
 from mlwarden.errors import AccessDenied, InputError, NotFoundError
 from mlwarden.registry import Actor, authenticate, find_model
 from mlwarden.registry.tokens import authenticate_digest, digest
@@ -31,11 +33,12 @@ from mlwarden.server.dashboard import auth, charts, queries
 from mlwarden.server.dashboard.window_report import window_report
 from mlwarden.server.deps import services
 from mlwarden.store import Store
-from mlwarden.store.schema import Model, Team
+from mlwarden.store.schema import Alert, Model, Team
 
 FLEET_PAGE = 50
 WINDOW_PAGE = 168  # a week of hourly windows per page of the model page
-ALERT_STATUSES = ("open", "resolved", "all")
+ALERT_STATUSES = ("open", "firing", "acknowledged", "silenced", "resolved", "all")
+SILENCE_DURATIONS = ("1h", "4h", "1d", "7d")
 STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
     # plotly injects its own <style> elements: inline styles allowed, inline scripts never
@@ -360,13 +363,88 @@ def window_page(request: Request, name: str, start: str, seen: Seen) -> Response
 
 
 @router.get("/alerts")
-def alerts_inbox(
-    request: Request, seen: Seen, status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open"
-) -> Response:
-    """The team's alerts by state, newest first."""
+def alerts_inbox(request: Request, seen: Seen, status: str = "open") -> Response:
+    """The team's alerts by state — open (pending or firing), firing (neither acknowledged nor silenced),
+    acknowledged, silenced, resolved, all — with acknowledge and silence forms, and the team's silences."""
+    now = datetime.now(UTC)
     with _store(request).session() as session:
-        found = queries.team_alerts(session, seen.actor, status)
-    return _page(request, "alerts.html.j2", seen, found=found, status=status, statuses=ALERT_STATUSES)
+        rows = alert_state.listed(session, seen.actor, status, now)  # InputError for an unknown status
+        counts = queries.alert_counts(session, seen.actor)
+        muting = [silences.silence_dict(s, now) for s in silences.listed(session, seen.actor)[:50]]
+    return _page(
+        request,
+        "alerts.html.j2",
+        seen,
+        rows=rows,
+        counts=counts,
+        status=status,
+        statuses=ALERT_STATUSES,
+        silences=[s for s in muting if s["state"] != "expired"],
+        durations=SILENCE_DURATIONS,
+        can_act="admin" in seen.actor.scopes,
+    )
+
+
+def _back_to_inbox(status: str) -> Response:
+    shown = status if status in ALERT_STATUSES else "open"
+    return RedirectResponse(f"/alerts?status={shown}", 303)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_alert(
+    request: Request,
+    alert_id: int,
+    seen: Seen,
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "open",
+) -> Response:
+    """Acknowledge a pending or firing alert (admin scope; audited)."""
+    _check_csrf(seen, csrf, request)
+    with _store(request).session() as session:
+        alert_state.acknowledge(session, seen.actor, alert_id, datetime.now(UTC))
+    return _back_to_inbox(back)
+
+
+@router.post("/alerts/{alert_id}/silence")
+def silence_alert(
+    request: Request,
+    alert_id: int,
+    seen: Seen,
+    csrf: Annotated[str, Form()] = "",
+    duration: Annotated[str, Form()] = "4h",
+    comment: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str, Form()] = "open",
+) -> Response:
+    """Silence this alert's notifications for ``duration``: a silence matching its model, check, column
+    and segment (admin scope; audited)."""
+    _check_csrf(seen, csrf, request)
+    if duration not in SILENCE_DURATIONS:
+        raise InputError(f"duration: expected one of {', '.join(SILENCE_DURATIONS)}, got {duration!r}")
+    now = datetime.now(UTC)
+    with _store(request).session() as session:
+        alert = session.get(Alert, alert_id)
+        model = session.get(Model, alert.model_id) if alert is not None else None
+        if model is None or not seen.actor.sees(model.team_id):
+            raise NotFoundError(f"no alert {alert_id}")
+        labels = {"model": model.name, "check": alert.check, "column": alert.column, "segment": alert.segment}
+        matchers = [{"name": k, "value": v} for k, v in labels.items() if v]
+        silences.create(session, seen.actor, matchers, now=now, duration=duration, comment=comment)
+    return _back_to_inbox(back)
+
+
+@router.post("/silences/{silence_id}/expire")
+def expire_silence(
+    request: Request,
+    silence_id: int,
+    seen: Seen,
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "open",
+) -> Response:
+    """End a silence now (admin scope; audited)."""
+    _check_csrf(seen, csrf, request)
+    with _store(request).session() as session:
+        silences.expire(session, seen.actor, silence_id, datetime.now(UTC))
+    return _back_to_inbox(back)
 
 
 @router.get("/audit")

@@ -6,13 +6,14 @@ Every function takes the caller's :class:`~mlwarden.registry.Actor` or an alread
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from mlwarden.alerts.state import OPEN
 from mlwarden.registry import Actor
 from mlwarden.store.schema import (
     Alert,
@@ -40,8 +41,8 @@ class FleetRow:
     owner_email: str | None
     stage: str
     version: str | None
-    health: str  # the worst open alert's severity, or "ok"
-    open_alerts: int
+    health: str  # the worst firing alert's severity, or "ok"
+    open_alerts: int  # pending or firing
     last_rows: int | None  # rows in the latest window
     last_batch: datetime | None
     last_label: datetime | None
@@ -82,13 +83,14 @@ def fleet(session: Session, actor: Actor) -> list[FleetRow]:
         if held is None or _stage_rank(stage) <= _stage_rank(held[1]):
             versions[model_id] = (version, stage)
     alerts: dict[int, tuple[int, str]] = {}
-    for model_id, severity, count in session.execute(
-        select(Alert.model_id, Alert.severity, func.count())
-        .where(Alert.model_id.in_(ids), Alert.status == "open")
-        .group_by(Alert.model_id, Alert.severity)
+    for model_id, severity, status, count in session.execute(
+        select(Alert.model_id, Alert.severity, Alert.status, func.count())
+        .where(Alert.model_id.in_(ids), Alert.status.in_(OPEN))
+        .group_by(Alert.model_id, Alert.severity, Alert.status)
     ):
         total, worst = alerts.get(model_id, (0, "ok"))
-        worst = severity if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[worst] else worst
+        if status == "firing" and SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[worst]:
+            worst = severity  # health: the worst firing alert (a pending one has not met its rule's `for`)
         alerts[model_id] = (total + count, worst)
     batches: dict[tuple[int, str], datetime] = {
         (model_id, kind): at
@@ -230,24 +232,12 @@ def window_findings(session: Session, model: Model, window: Window) -> list[Stor
     )
 
 
-@dataclass(slots=True)
-class AlertPage:
-    rows: list[tuple[Alert, str]]  # (alert, model name)
-    counts: dict[str, int] = field(default_factory=dict)  # per status
-
-
-def team_alerts(session: Session, actor: Actor, status: str, limit: int = 500) -> AlertPage:
-    """The alerts of the actor's team with ``status`` (``all`` for any), newest first; counts per status."""
-    base = select(Alert, Model.name).join(Model, Model.id == Alert.model_id)
-    counts_query = select(Alert.status, func.count()).join(Model, Model.id == Alert.model_id)
+def alert_counts(session: Session, actor: Actor) -> dict[str, int]:
+    """How many of the actor's team's alerts are in each stored state (pending, firing, resolved)."""
+    query = select(Alert.status, func.count()).join(Model, Model.id == Alert.model_id)
     if actor.team_id is not None:
-        base = base.where(Model.team_id == actor.team_id)
-        counts_query = counts_query.where(Model.team_id == actor.team_id)
-    if status != "all":
-        base = base.where(Alert.status == status)
-    rows = session.execute(base.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit)).all()
-    counts = dict(session.execute(counts_query.group_by(Alert.status)).all())
-    return AlertPage(rows=[(a, n) for a, n in rows], counts=counts)
+        query = query.where(Model.team_id == actor.team_id)
+    return dict(session.execute(query.group_by(Alert.status)).all())
 
 
 def audit(session: Session, actor: Actor, page: int, per_page: int = 100) -> tuple[list[AuditEntry], bool]:

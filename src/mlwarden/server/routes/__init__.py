@@ -6,12 +6,14 @@ from mlwarden.server.routes import (
     alerts,
     audit,
     batches,
+    configs,
     findings,
     health,
     labels,
     metrics,
     models,
     references,
+    silences,
     versions,
     windows,
 )
@@ -28,6 +30,8 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    configs.router,
+    silences.router,
 ]
 
 
