@@ -91,6 +91,8 @@ def seed(client: httpx.Client | object, store: Store) -> dict[str, str]:
         )
     _ok(client.post("/v1/models", json={"name": "fraud", "owner_name": "Grace"}, headers=risk))
     evaluate_due(store)
+    config = f'# {SCRIPT}\nmodel: "{MODEL}"\nslo: {{roc_auc: {{min: 0.8}}}}\n'
+    _ok(client.put(f"/v1/models/{MODEL}/config", content=config.encode(), headers=growth))
     return tokens
 
 

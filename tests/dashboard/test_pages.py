@@ -141,7 +141,8 @@ def test_every_page_escapes_names_from_the_data(site: Site) -> None:
         scripts = re.findall(r"<script(?: [^>]*)?>", html)
         assert all("src=" in s or 'type="application/json"' in s for s in scripts), path
     model = site.client.get(site.url("/models/{name}")).text
-    assert MODEL_ESCAPED in model and model.count(ESCAPED) >= 3  # description, owner, on-call
+    assert MODEL_ESCAPED in model and model.count(ESCAPED) >= 4  # description, owner, on-call, config file
+    assert "configuration file, version 1" in model
     window = site.client.get(site.url("/models/{name}/windows/{start}")).text
     assert ESCAPED in window  # the column's card and the category in its plot
     # the heatmap's labels: entities for plotly (which reads tags), JSON-escaped for the script element

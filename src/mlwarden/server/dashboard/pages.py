@@ -26,7 +26,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader
 from mlwarden.alerts import silences
 from mlwarden.alerts import state as alert_state
 from mlwarden.errors import AccessDenied, InputError, NotFoundError
-from mlwarden.registry import Actor, authenticate, find_model
+from mlwarden.registry import Actor, authenticate, configs, find_model
 from mlwarden.registry.tokens import authenticate_digest, digest
 from mlwarden.report.html import report_context
 from mlwarden.server.dashboard import auth, charts, queries
@@ -316,6 +316,7 @@ def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Que
         quality = queries.quality_counts(session, model, since, until) if shown else []
         alerts = queries.model_alerts(session, model)
         versions = queries.versions(session, model)
+        config = configs.latest(session, model.id)  # the configuration file as last applied, if any
         # hook (branch retrain): the retrain ledger's rows for this model, once its table lands
     now = datetime.now(UTC)
     figures = {
@@ -336,6 +337,7 @@ def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Que
         performance=performance,
         alerts=alerts,
         versions=versions,
+        config=config,
         latest=latest,
         window_url=charts.window_url,
     )
