@@ -192,6 +192,20 @@ def test_plotly_is_served_from_the_installed_package(site: Site) -> None:
     assert site.client.get("/static/..%2Fpages.py").status_code == 404
 
 
+def test_without_auth_the_operator_sees_every_team_and_forms_still_need_csrf(store: Store) -> None:
+    with TestClient(create_app(store, auth=False, evaluate_every=None)) as client:
+        seed(client, store)
+        assert client.get("/login", follow_redirects=False).headers["location"] == "/"
+        fleet = client.get("/")
+        assert fleet.status_code == 200 and "fraud" in fleet.text and MODEL_ESCAPED in fleet.text
+        assert auth.LOGIN_COOKIE in fleet.headers["set-cookie"]  # the browser's CSRF nonce
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/alerts").text)[1]
+        alert = re.search(r'<tr id="alert-(\d+)" data-state="firing"', client.get("/alerts").text)[1]
+        assert client.post(f"/alerts/{alert}/ack", data={"csrf": "forged"}).status_code == 403
+        assert client.post(f"/alerts/{alert}/ack", data={"csrf": csrf}).status_code == 200
+        assert "alert.acknowledge" in client.get("/audit").text
+
+
 def firing(site: Site) -> list[tuple[str, str]]:
     """``(alert id, state)`` of the inbox's rows."""
     return re.findall(r'<tr id="alert-(\d+)" data-state="(\w+)"', site.client.get("/alerts?status=all").text)

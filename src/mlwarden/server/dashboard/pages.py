@@ -9,6 +9,7 @@ session's team's models — another team's model is a 404, exactly like a name n
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,14 +104,19 @@ class Viewer:
     nonce: str
 
 
+_SECRET_LOCK = threading.Lock()
+
+
 def _store(request: Request) -> Store:
     return services(request).store
 
 
 def _secret(request: Request) -> str:
+    """The app's session-signing secret, drawn once (under a lock: two first requests must agree)."""
     state = request.app.state
-    if getattr(state, "session_secret", None) is None:
-        state.session_secret = auth.session_secret()
+    with _SECRET_LOCK:
+        if getattr(state, "session_secret", None) is None:
+            state.session_secret = auth.session_secret()
     return state.session_secret
 
 
