@@ -11,6 +11,7 @@ from alert_helpers import configure, drift, window
 from sqlalchemy import select
 from webhook_server import WebhookServer
 
+from mlwarden.alerts import outbox
 from mlwarden.alerts.outbox import RetryPolicy
 from mlwarden.alerts.sender import send_due
 from mlwarden.signing import SIGNATURE_HEADER, verify_signature
@@ -108,6 +109,10 @@ def test_retries_back_off_and_keep_the_key(store, hook, monkeypatch) -> None:
         ("ok", None),
     ]
     assert len(hook.requests) == 1 and outbox_status(store) == ["delivered"]
+    with store.session() as session:
+        [listed] = outbox.listed(session, model.id, "delivered", 10)
+    assert (listed["receiver"], listed["kind"], listed["notification_status"]) == ("hub", "webhook", "firing")
+    assert [a["status"] for a in listed["attempts"]] == ["failed", "failed", "ok"]
 
 
 def test_dead_letters_after_max_attempts_or_a_client_error(store, hook, monkeypatch) -> None:

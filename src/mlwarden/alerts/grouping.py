@@ -7,8 +7,9 @@ changed — ``repeat_interval`` after the last notification. Silenced and inhibi
 a notification (they are not "resolved" by it); when the silence ends, the next flush notifies them.
 
 Group state (timers, what was last sent) is stored, so a restart loses no timer. A flush and the outbox
-row it writes share one transaction, and a flush claims its group with a conditional UPDATE (and, on
-PostgreSQL, ``FOR UPDATE SKIP LOCKED``): replicas never flush one group twice.
+row it writes share one transaction, and a flush claims its group with a conditional UPDATE: replicas
+never flush one group twice. On PostgreSQL, alert changes and flushes of one model hold its row lock
+(:func:`lock_model`), so a flush never misses an alert change committed beside it.
 """
 
 from __future__ import annotations
@@ -83,15 +84,16 @@ def _next_after_idle(session: Session, where: tuple, node: RouteMatch, now: date
 def flush_due(session: Session, now: datetime, *, model_id: int | None = None, limit: int = 100) -> int:
     """Flush every group due at ``now`` (of one model when given); returns how many notifications were
     written to the outbox."""
-    query = select(AlertGroup.id, AlertGroup.next_flush_at).where(AlertGroup.next_flush_at <= now)
+    query = select(AlertGroup.id, AlertGroup.model_id, AlertGroup.next_flush_at).where(
+        AlertGroup.next_flush_at <= now
+    )
     if model_id is not None:
         query = query.where(AlertGroup.model_id == model_id)
-    query = query.order_by(AlertGroup.next_flush_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    query = query.order_by(AlertGroup.model_id, AlertGroup.next_flush_at).limit(limit)  # locks by model id
     contexts: dict[int, ModelContext] = {}
     written = 0
-    for group_id, due in session.execute(query).all():
+    for group_id, group_model, due in session.execute(query).all():
+        lock_model(session, group_model)
         claimed = session.execute(
             update(AlertGroup)
             .where(AlertGroup.id == group_id, AlertGroup.next_flush_at == due)
@@ -104,6 +106,13 @@ def flush_due(session: Session, now: datetime, *, model_id: int | None = None, l
             contexts[group.model_id] = model_context(session, session.get(Model, group.model_id))
         written += flush(session, contexts[group.model_id], group, now)
     return written
+
+
+def lock_model(session: Session, model_id: int) -> None:
+    """Serialise alert changes and flushes of one model (PostgreSQL: its row ``FOR UPDATE``, always taken
+    before any of its groups' rows, so the two paths cannot deadlock; SQLite has a single writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Model.id).where(Model.id == model_id).with_for_update())
 
 
 def flush(session: Session, ctx: ModelContext, group: AlertGroup, now: datetime) -> int:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from mlwarden.alerts.errors import DeliveryError
 from mlwarden.alerts.notification import Notification
+from mlwarden.errors import InputError
 from mlwarden.schema.alerting import ReceiverSpec
 from mlwarden.store import Store
 from mlwarden.store.schema import DeliveryAttempt, OutboxEntry
@@ -114,3 +116,45 @@ def record_attempt(
             else:
                 entry.next_attempt_at = now + timedelta(seconds=policy.delay(entry.attempts))
         return entry.status
+
+
+NOTIFICATION_STATUSES = ("pending", "delivered", "dead")
+
+
+def listed(session: Session, model_id: int, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """A model's notifications, newest first, each with its attempts (what an operator reads to see why a
+    receiver keeps failing). Payloads are left out: they are what the receiver got."""
+    if status is not None and status not in NOTIFICATION_STATUSES:
+        raise InputError(f"status: expected one of {', '.join(NOTIFICATION_STATUSES)}, got {status!r}")
+    query = select(OutboxEntry).where(OutboxEntry.model_id == model_id)
+    if status is not None:
+        query = query.where(OutboxEntry.status == status)
+    entries = session.scalars(query.order_by(OutboxEntry.id.desc()).limit(limit)).all()
+    tries: dict[int, list[dict[str, Any]]] = {e.id: [] for e in entries}
+    for attempt in session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.outbox_id.in_(list(tries))).order_by(DeliveryAttempt.id)
+    ):
+        tries[attempt.outbox_id].append(
+            {
+                "attempt": attempt.attempt,
+                "at": attempt.at.isoformat(),
+                "status": attempt.status,
+                "error": attempt.error,
+                "duration_ms": round(attempt.duration_ms, 1),
+            }
+        )
+    return [
+        {
+            "key": e.key,
+            "receiver": e.receiver,
+            "kind": next(iter(set(e.receiver_spec) - {"name"}), None),
+            "status": e.status,
+            "notification_status": e.payload.get("status"),
+            "alerts": len(e.payload.get("alerts", [])),
+            "created_at": e.created_at.isoformat(),
+            "delivered_at": e.delivered_at.isoformat() if e.delivered_at else None,
+            "next_attempt_at": e.next_attempt_at.isoformat() if e.status == "pending" else None,
+            "attempts": tries[e.id],
+        }
+        for e in entries
+    ]

@@ -43,6 +43,7 @@ def update_alerts(
 ) -> list[Alert]:
     """Move the model's alerts on by one window's ``findings``; returns the alerts that started firing or
     resolved (their groups are touched and flushed to the outbox within ``session``'s transaction)."""
+    grouping.lock_model(session, model.id)
     ctx = model_context(session, model)
     candidates = _candidates(ctx, findings)
     open_alerts = session.scalars(

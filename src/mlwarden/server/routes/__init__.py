@@ -12,6 +12,7 @@ from mlwarden.server.routes import (
     labels,
     metrics,
     models,
+    notifications,
     references,
     silences,
     versions,
@@ -32,6 +33,7 @@ ROUTERS = [
     audit.router,
     configs.router,
     silences.router,
+    notifications.router,
 ]
 
 
