@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/mlwarden demo
+	@echo "To open the dashboard: $(BIN)/mlwarden demo --serve — it runs the demo again, keeps serving on"
+	@echo "http://127.0.0.1:8000 and prints a token to paste at http://127.0.0.1:8000/login (Ctrl-C stops it)."
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,7 +18,6 @@ import typer
 NEXT = (
     "alert routing to the owner's notifiers (webhook, Slack, email)",
     "retrain triggers, shadow traffic and the ledger (the gate is built: mlwarden retrain evaluate)",
-    "the web dashboard",
 )
 
 
@@ -37,8 +36,17 @@ def demo(
         ),
     ] = None,
     rows: Annotated[int, typer.Option(min=500, help="Rows of traffic per simulated hour.")] = 3_000,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Keep the server running afterwards, with the dashboard; Ctrl-C stops it."
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: the interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: the port to listen on.")] = 8000,
 ) -> None:
-    """Run the service end to end: registry, SDK ingestion, windows, findings, alerts, metrics, report."""
+    """Run the service end to end: registry, SDK ingestion, windows, findings, alerts, metrics, report;
+    with --serve, keep serving the API and the dashboard on the demo's store."""
     # API, evaluator and client share this process: OpenMP threads in the evaluator's small model fits
     # only add contention (on a busy 2-core machine they made a window's evaluation 100x slower).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -79,6 +87,32 @@ def demo(
     _write_report(console, output, scenario.reference, show.worst_hour(scenario.hours, seen.findings))
     console.print(f"\n[bold]next[/] (not in this build yet): {'; '.join(NEXT)}.")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
+    if serve:
+        _serve(console, Store(db or output / "mlwarden.db"), host, port)
+    else:
+        console.print("see it in the dashboard: mlwarden demo --serve (then open the URL it prints)")
+
+
+def _serve(console, store, host: str, port: int) -> None:
+    """Serve the API and the dashboard on the demo's store until interrupted; print the URL and a token."""
+    import uvicorn
+
+    from mlwarden.registry import create_token
+    from mlwarden.server import create_app
+
+    # admin: the demo's user may acknowledge and silence alerts from the inbox
+    token = create_token(store, team="growth", name="dashboard", scopes=["admin"])
+    url = f"http://{host}:{port}"
+    console.print(
+        f"\n[bold]dashboard[/] {url}/login — log in with this admin token of team growth:\n  {token}\n"
+        f"  the model page: {url}/models/churn · the alerts inbox: {url}/alerts · Ctrl-C stops the server",
+        soft_wrap=True,
+    )
+    app = create_app(store, auth=True, evaluate_every=10.0)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        store.dispose()
 
 
 def _fresh_sqlite(path: Path) -> Path:

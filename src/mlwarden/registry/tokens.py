@@ -61,7 +61,12 @@ def create_token(store: Store, *, team: str, name: str, scopes: list[str], actor
 
 def authenticate(store: Store, token: str) -> Actor | None:
     """The actor behind ``token``, or ``None`` for an unknown or revoked token."""
-    wanted = digest(token)
+    return authenticate_digest(store, digest(token))
+
+
+def authenticate_digest(store: Store, wanted: str) -> Actor | None:
+    """The actor behind the token whose SHA-256 is ``wanted`` (a dashboard session keeps only the digest),
+    or ``None`` for an unknown or revoked token."""
     with store.session() as session:
         row = session.scalar(select(Token).where(Token.digest == wanted, Token.revoked_at.is_(None)))
         if row is None or not hmac.compare_digest(row.digest, wanted):

@@ -8,7 +8,7 @@ string it embeds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
@@ -18,6 +18,7 @@ from mlwarden.report.report import COUNT_LABELS
 
 if TYPE_CHECKING:
     from mlwarden.drift import ColumnDrift
+    from mlwarden.findings import Finding
     from mlwarden.report.report import Report
 
 _env = Environment(loader=PackageLoader("mlwarden.report", "templates"), autoescape=True)
@@ -34,22 +35,34 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def render_html(report: Report) -> str:
-    """The report as an HTML document: findings, performance, then feature, target and output drift."""
+    """The report as an HTML document: findings by column, performance, then feature, target and output
+    drift."""
+    return _env.get_template("report.html.j2").render(**report_context(report))
+
+
+def report_context(report: Report) -> dict[str, Any]:
+    """What ``_report_body.html.j2`` renders: the report, its counts, findings grouped by column (the
+    columns with the worst findings first; findings about no column last), metric names and drift cards."""
     sections = [
         ("Feature drift", _cards(report, report.drift.features)),
         ("Target drift", _cards(report, report.drift.target)),
         ("Prediction and score drift", _cards(report, report.drift.outputs)),
     ]
     metric_names, count_names = report.performance_names()
-    return _env.get_template("report.html.j2").render(
-        report=report,
-        counts=report.counts(),
-        metric_names=metric_names,
-        count_names=count_names,
-        count_labels=COUNT_LABELS,
-        sections=[(title, cards) for title, cards in sections if cards],
-        fmt=_fmt,
-    )
+    groups: dict[str, list[Finding]] = {}
+    for finding in report.findings:  # sorted worst first: a group's place is its worst finding's
+        groups.setdefault(finding.column or "", []).append(finding)
+    by_column = sorted(groups.items(), key=lambda item: item[0] == "")
+    return {
+        "report": report,
+        "counts": report.counts(),
+        "findings_by_column": by_column,
+        "metric_names": metric_names,
+        "count_names": count_names,
+        "count_labels": COUNT_LABELS,
+        "sections": [(title, cards) for title, cards in sections if cards],
+        "fmt": _fmt,
+    }
 
 
 def _cards(report: Report, entries: list[ColumnDrift]) -> list[dict]:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mlwarden.alerts.sender import Sender
+from mlwarden.server import dashboard
 from mlwarden.server.deps import CACHE_ITEMS, Services
 from mlwarden.server.errors import ERROR_RESPONSES, install_handlers
 from mlwarden.server.metrics import LatencyMiddleware
@@ -68,6 +69,7 @@ def create_app(
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(dashboard.router)  # the web pages under /: session cookies, not the API's tokens
     return app
 
 

@@ -231,6 +231,8 @@ def _checked(
         "rows": current.rows,
         "evaluated": True,
         "drift": {c.column: c.score for c in report.drift.columns if c.score is not None},
+        # each score's threshold on its method's scale: the dashboard's heatmap colours score / threshold
+        "drift_thresholds": {c.column: c.threshold for c in report.drift.columns if c.score is not None},
         "drifted_columns": report.drift.drifted_columns,
         "performance": report.performance,
         "labelled": int(outputs[mapping.target].notna().sum()),
