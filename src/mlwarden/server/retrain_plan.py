@@ -167,21 +167,20 @@ def retrain_findings(
     return [finding], result
 
 
-def notify(store: Store, model_id: int, result: Plan | None, window: Window | None = None) -> None:
-    """Post a due plan to ``retrain.notify.webhook`` once per firing, and retry earlier undelivered ones."""
+def notify(
+    store: Store, model_id: int, result: Plan | None, section: RetrainSection, window: Window | None = None
+) -> None:
+    """Post a due plan to ``section.notify.webhook`` once per firing, and retry earlier undelivered ones."""
+    if section.notify.webhook is None:
+        return
     with store.session() as session:
         model = session.get(Model, model_id)
-        section = stored_section(session, model)
-        team = model.team_id
-    if section is None or section.notify.webhook is None:
-        return
     hook = section.notify.webhook
     if result is not None and result.due:
         keys = sorted(t.key or t.name for t in result.fired)
         key = "retrain-" + hashlib.sha256(f"{model_id}|{'|'.join(keys)}".encode()).hexdigest()[:40]
         payload = {
             "model": model.name,
-            "team_id": team,
             "due": True,
             "triggers": [t.to_dict() for t in result.fired],
             "guards": [g.to_dict() for g in result.guards],
@@ -288,7 +287,7 @@ def after_window(store: Store, model_id: int, window_id: int, result: Plan | Non
     for step in (
         lambda: compare_window(store, model_id, window_id, section.gate),
         lambda: update_outcomes(store, model_id, section),
-        lambda: notify(store, model_id, result, window),
+        lambda: notify(store, model_id, result, section, window),
     ):
         try:
             step()
