@@ -8,6 +8,7 @@ retrain:
          max_slice_regression: 0.02, min_slice_rows: 200}
   notify: {webhook: {url: "https://ci.example.com/hooks/retrain", secret: "${CI_SECRET}"}}
   outcome_windows: 3
+  mlflow: {tracking_uri: "http://mlflow.example.com:5000", model: churn}
 ```
 
 Every trigger is optional (left out: it never fires). ``cooldown`` is the least time between two retrains;
@@ -15,8 +16,8 @@ Every trigger is optional (left out: it never fires). ``cooldown`` is the least 
 data). ``importances`` gives the features' weights for ``important_drift`` (left out: the service weighs
 every drifted feature equally). ``gate`` takes the arguments of :func:`mlwarden.retrain.gate`.
 ``outcome_windows`` is how many windows a replaced champion keeps scoring in shadow before the retrain's
-outcome is measured. Errors are one :class:`~mlwarden.errors.InputError` line naming the path
-(``retrain.triggers.schedule: ...``).
+outcome is measured; ``mlflow`` names an MLflow registry whose ``champion`` alias follows promotions.
+Errors are one :class:`~mlwarden.errors.InputError` line naming the path (``retrain.triggers.schedule: ...``).
 """
 
 from __future__ import annotations
@@ -130,6 +131,21 @@ class Notify(BaseModel):
     webhook: Webhook | None = None
 
 
+class MlflowTarget(BaseModel):
+    """``retrain.mlflow``: the MLflow model registry whose ``champion`` alias follows promotions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tracking_uri: str
+    model: str | None = Field(default=None, description="the registered model's name (default: the model's)")
+    token: str | None = None  # may be a ${ENV} reference
+
+    @field_validator("tracking_uri")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return Webhook._http(value)
+
+
 class RetrainSection(BaseModel):
     """The ``retrain:`` section of a model configuration."""
 
@@ -139,6 +155,7 @@ class RetrainSection(BaseModel):
     gate: GateSettings = Field(default_factory=GateSettings)
     notify: Notify = Field(default_factory=Notify)
     outcome_windows: int = Field(default=3, ge=1, le=1000)
+    mlflow: MlflowTarget | None = None
 
     @field_validator("triggers", "gate", "notify", mode="before")
     @classmethod

@@ -215,11 +215,15 @@ def history(store: Store, actor: Actor, name: str) -> dict[str, Any]:
     return {"model": name, "summary": summary, "retrains": records}
 
 
-def promote(store: Store, actor: Actor, name: str, version: str) -> dict[str, Any]:
+def promote(
+    store: Store, actor: Actor, name: str, version: str, section: RetrainSection | None = None
+) -> dict[str, Any]:
     """Make ``version`` the champion — only when its latest ledger record's gate decision is ``promote``.
     In one transaction: the candidate becomes champion, the champion it replaces goes to ``shadow`` (it
     keeps scoring for the outcome), the record gets who and when and its shadow statistics, and the audit
-    log an entry naming the record. Raises ConflictError when the decision is not ``promote``."""
+    log an entry naming the record. With ``section.mlflow`` the ``champion`` alias moves to ``version`` in
+    MLflow first (its failure changes nothing here). Raises ConflictError when the decision is not
+    ``promote``, :class:`~mlwarden.registry.mlflow.MlflowError` when MLflow refuses."""
     actor.require("admin")
     now = datetime.now(UTC)
     with store.session() as session:
@@ -251,13 +255,20 @@ def promote(store: Store, actor: Actor, name: str, version: str) -> dict[str, An
         ledger.promoted_by, ledger.promoted_at = actor.name, now
         ledger.shadow = shadow_summary(shadow_history(session, model.id, version))
         session.flush()
+        after = {"champion": version, "previous_champion_stage": "shadow", "retrain": ledger.id}
+        if section is not None and section.mlflow is not None:
+            from mlwarden.registry.mlflow import client_for
+
+            with client_for(section.mlflow) as mlflow:
+                mlflow.set_alias(section.mlflow.model or model.name, version)
+            after["mlflow"] = {"uri": section.mlflow.tracking_uri, "alias": "champion", "version": version}
         audit(
             session,
             actor=actor.name,
             action="retrain.promote",
             entity=f"model:{model.name}@{version}",
             before=before,
-            after={"champion": version, "previous_champion_stage": "shadow", "retrain": ledger.id},
+            after=after,
         )
         return retrain_dict(ledger)
 
