@@ -314,7 +314,7 @@ def rollback(store: Store, actor: Actor, name: str, version: str) -> dict[str, A
 
 def update_outcomes(store: Store, model_id: int, section: RetrainSection) -> list[dict[str, Any]]:
     """Fill in the outcome of promoted retrains whose replaced champion has scored ``outcome_windows``
-    windows in shadow beside the new champion; the old version is then retired. Returns the records
+    windows with labels in shadow beside the new champion; the old version is then retired. Returns the records
     completed now."""
     done = []
     with store.session() as session:
@@ -334,6 +334,7 @@ def update_outcomes(store: Store, model_id: int, section: RetrainSection) -> lis
                     ShadowWindow.model_id == model_id,
                     ShadowWindow.version == ledger.parent_version,
                     ShadowWindow.champion_version == ledger.candidate_version,
+                    ShadowWindow.labelled > 0,
                 )
             ).all()
             if len(windows) < ledger.outcome_windows:

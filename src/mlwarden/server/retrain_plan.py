@@ -46,6 +46,12 @@ def stored_section(session: Session, model: Model) -> RetrainSection | None:
     return None
 
 
+def section_of(store: Store, model: Model) -> RetrainSection | None:
+    """The model's stored ``retrain:`` section (see :func:`stored_section`)."""
+    with store.session() as session:
+        return stored_section(session, model)
+
+
 def _windows(session: Session, model_id: int, current: WindowStats | None = None) -> list[WindowStats]:
     """The model's evaluated windows, oldest first; ``current`` (a window being evaluated) in its place."""
     rows = session.execute(
