@@ -12,6 +12,7 @@ from mlwarden.server.routes import (
     metrics,
     models,
     references,
+    retrain,
     versions,
     windows,
 )
@@ -28,6 +29,7 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    retrain.router,
 ]
 
 

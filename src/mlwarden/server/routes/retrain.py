@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from mlwarden.server.deps import Caller, Svc
 from pydantic import BaseModel, Field
 
 from mlwarden.errors import InputError
 from mlwarden.schema.retraining import RetrainSection
 from mlwarden.server import ledger
+from mlwarden.server.deps import Caller, Svc
 from mlwarden.server.retrain_plan import notifications, plan_for, section_of
 from mlwarden.server.shadow import shadow_history, shadow_summary
 
@@ -50,7 +50,9 @@ def get_plan(name: str, caller: Caller, svc: Svc) -> dict[str, Any]:
 
 @router.post("/v1/models/{name}/retrain/plan")
 def post_plan(name: str, body: PlanIn, caller: Caller, svc: Svc) -> dict[str, Any]:
-    """The plan for the ``retrain:`` section sent (validated; errors name the path)."""
+    """The plan for the ``retrain:`` section sent (validated; errors name the path). Needs the admin scope,
+    as applying a configuration does: this is the dry run of one."""
+    svc.model_row(caller, name, "admin")
     return plan_for(svc.store, caller, name, RetrainSection.from_dict(body.retrain))
 
 
