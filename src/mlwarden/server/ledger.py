@@ -314,8 +314,8 @@ def rollback(store: Store, actor: Actor, name: str, version: str) -> dict[str, A
 
 def update_outcomes(store: Store, model_id: int, section: RetrainSection) -> list[dict[str, Any]]:
     """Fill in the outcome of promoted retrains whose replaced champion has scored ``outcome_windows``
-    windows with labels in shadow beside the new champion; the old version is then retired. Returns the records
-    completed now."""
+    windows with labels in shadow beside the new champion; the old version is then retired. Returns the
+    records completed now."""
     done = []
     with store.session() as session:
         pending = session.scalars(
