@@ -37,6 +37,8 @@ COMMAND_MODULES: list[str] = [
     "mlwarden.commands.features",
     "mlwarden.commands.retrain",
     "mlwarden.commands.service",
+    "mlwarden.commands.config",
+    "mlwarden.commands.alerts",
 ]
 
 for _module in COMMAND_MODULES:

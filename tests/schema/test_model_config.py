@@ -41,7 +41,8 @@ def test_the_design_example_is_valid(tmp_path):
     assert isinstance(mapping, ColumnMapping)
     assert (mapping.target, mapping.score_columns, mapping.positive_label) == ("churned", ["churn_score"], 1)
     assert mapping.drift == {"monthly_charges": ColumnDriftSpec(method="psi", threshold=0.2)}
-    assert config.alerts["route"]["receiver"] == "owner"  # later sections: kept, lightly validated
+    assert config.alerts.route.receivers == ["owner"]
+    assert config.alerts.receivers["owner"].email.to == ["ada@example.com"]
 
 
 def test_an_empty_file_is_an_empty_config(tmp_path):

@@ -1,4 +1,5 @@
-"""Alert bookkeeping: one alert per check and subject, the worst severity wins, unjudged checks stay open."""
+"""Alert bookkeeping after a window: one alert per check and subject, the worst severity wins, unjudged checks
+stay firing."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from mlwarden.alerts.state import update_alerts
 from mlwarden.findings import Finding, Severity
 from mlwarden.registry import Actor, ModelSpec, Registry
-from mlwarden.server.windows import _judged, _update_alerts
+from mlwarden.server.windows import _judged
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, Model
 
@@ -37,21 +39,30 @@ def test_worst_severity_per_subject_and_unjudged_checks_stay_open(store: Store) 
         perf("roc_auc", Severity.CRITICAL, check="performance.realized"),
     ]
     with store.session() as session:
-        _update_alerts(session, model, first, now, _judged({"evaluated": True, "labelled": 500}))
+        update_alerts(
+            session,
+            model,
+            first,
+            window_start=None,
+            now=now,
+            judged=_judged({"evaluated": True, "labelled": 500}),
+        )
     assert alerts(store) == {
-        ("performance.estimated", "roc_auc"): ("critical", "open"),
-        ("performance.estimated", "accuracy"): ("warning", "open"),
-        ("performance.realized", "roc_auc"): ("critical", "open"),
+        ("performance.estimated", "roc_auc"): ("critical", "firing"),
+        ("performance.estimated", "accuracy"): ("warning", "firing"),
+        ("performance.realized", "roc_auc"): ("critical", "firing"),
     }
     # the next window has no labels: realized performance cannot be judged, the estimate has recovered
     with store.session() as session:
-        _update_alerts(session, model, [], now, _judged({"evaluated": True, "labelled": 0}))
+        update_alerts(
+            session, model, [], window_start=None, now=now, judged=_judged({"evaluated": True, "labelled": 0})
+        )
     assert alerts(store) == {
         ("performance.estimated", "roc_auc"): ("critical", "resolved"),
         ("performance.estimated", "accuracy"): ("warning", "resolved"),
-        ("performance.realized", "roc_auc"): ("critical", "open"),
+        ("performance.realized", "roc_auc"): ("critical", "firing"),
     }
     # a window without a reference judges nothing
     with store.session() as session:
-        _update_alerts(session, model, [], now, _judged({"evaluated": False}))
-    assert alerts(store)[("performance.realized", "roc_auc")] == ("critical", "open")
+        update_alerts(session, model, [], window_start=None, now=now, judged=_judged({"evaluated": False}))
+    assert alerts(store)[("performance.realized", "roc_auc")] == ("critical", "firing")

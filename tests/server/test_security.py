@@ -26,13 +26,14 @@ from mlwarden.store import Store
 from mlwarden.store.schema import AuditEntry, Model, StoredFinding
 
 METRICS_TOKEN = "scrape-secret-for-tests"
-PATH_VALUES = {"name": "churn", "version": "v1"}
+PATH_VALUES = {"name": "churn", "version": "v1", "alert_id": "1", "silence_id": "1"}
 EXAMPLE_BODIES = {  # a valid body for every route whose body FastAPI validates before the handler runs
     ("POST", "/v1/models"): {"name": "fresh"},
     ("PATCH", "/v1/models/{name}"): {"description": "changed"},
     ("POST", "/v1/models/{name}/versions"): {"version": "v2"},
     ("PUT", "/v1/models/{name}/versions/{version}/stage"): {"stage": "challenger"},
     ("POST", "/v1/models/{name}/labels"): {"batch_id": "l-1", "labels": [{"id": "a", "label": 1}]},
+    ("POST", "/v1/silences"): {"matchers": [{"name": "check", "value": "drift"}], "duration": "1h"},
     ("POST", "/v1/models/{name}/retrain/plan"): {"retrain": {}},
     ("POST", "/v1/models/{name}/retrains"): {"candidate": "v1", "gate": {"decision": "hold", "reasons": []}},
     ("POST", "/v1/models/{name}/versions/mlflow-sync"): {"tracking_uri": "http://127.0.0.1:9"},

@@ -185,8 +185,8 @@ def test_worker_evaluates_due_windows(tmp_path) -> None:
     frame["timestamp"] = past_window()
     ingest_predictions(store, model, batches.from_frame(frame, model_mapping(model), "b1"), None)
     store.dispose()
-    assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s)"
-    assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s)"
+    assert run(db, "worker", "--once").stdout.strip() == "evaluated 1 window(s), delivered 0 notification(s)"
+    assert run(db, "worker", "--once").stdout.strip() == "evaluated 0 window(s), delivered 0 notification(s)"
 
 
 def sa_select(entity):

@@ -55,34 +55,52 @@ def serve(
         float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    send_every: Annotated[
+        float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to `mlwarden worker`.")
+    ] = 1.0,
 ) -> None:
-    """Run the API, /metrics and the window scheduler."""
+    """Run the API, /metrics, the window scheduler and the alert sender."""
     import uvicorn
 
     from mlwarden.server import create_app
     from mlwarden.server.logs import configure
 
     configure(log_level)
-    app = create_app(_store(db), auth=not no_auth, evaluate_every=evaluate_every or None)
+    app = create_app(
+        _store(db), auth=not no_auth, evaluate_every=evaluate_every or None, send_every=send_every or None
+    )
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, log_level=log_level)
 
 
 def worker(
     db: DbOption = None,
     interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
-    once: Annotated[bool, typer.Option("--once", help="Evaluate due windows once and exit.")] = False,
+    send_every: Annotated[
+        float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to others.")
+    ] = 1.0,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Evaluate due windows and deliver due notifications once, and exit."),
+    ] = False,
 ) -> None:
-    """Evaluate closed windows (run beside `serve --evaluate-every 0`, as many as you like)."""
+    """Evaluate closed windows and deliver alert notifications (run beside `serve --evaluate-every 0`, as
+    many as you like: they share the work)."""
+    from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
     from mlwarden.server.windows import evaluate_due
 
     configure()
     store = _store(db)
-    while True:
+    if once:
         count = evaluate_due(store)
-        if once:
-            typer.echo(f"evaluated {count} window(s)")
-            return
+        delivered = send_due(store)
+        typer.echo(f"evaluated {count} window(s), delivered {delivered} notification(s)")
+        return
+    sender = Sender(store, send_every) if send_every else None
+    if sender:
+        sender.start()
+    while True:
+        evaluate_due(store, evaluated=sender.wake if sender else None)
         time.sleep(interval)
 
 

@@ -103,6 +103,19 @@ def validate_settings(values: dict[str, Any]) -> None:
             raise InputError(f"{name}: expected {expected}, got {value!r}")
 
 
+def checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` without ``None`` values, validated, the column mapping in its stored form; raises
+    :class:`InputError` naming the field."""
+    unknown = set(changes) - set(SETTABLE)
+    if unknown:
+        raise InputError(f"cannot change {sorted(unknown)}; settable: {', '.join(SETTABLE)}")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    validate_settings(changes)
+    if "columns" in changes:
+        changes["columns"] = stored_columns(service_mapping(changes["columns"]))
+    return changes
+
+
 def find_model(session: Session, actor: Actor, name: str) -> Model:
     """The model named ``name`` in the actor's team (names are unique per team, and hold no ``/``). Another
     team's model does not exist for a team's token: :class:`NotFoundError`, exactly as for a name nobody
@@ -186,25 +199,25 @@ class Registry:
         """Change owner fields, SLOs, description, the column mapping (replaced whole: roles left out take
         the service's defaults) or window settings; ``None`` values are left alone."""
         actor.require("admin")
-        unknown = set(changes) - set(SETTABLE)
-        if unknown:
-            raise InputError(f"cannot change {sorted(unknown)}; settable: {', '.join(SETTABLE)}")
-        changes = {k: v for k, v in changes.items() if v is not None}
-        validate_settings(changes)
-        if "columns" in changes:
-            changes["columns"] = stored_columns(service_mapping(changes["columns"]))
+        changes = checked_changes(changes)
         with self.store.session() as session:
-            model = find_model(session, actor, name)
-            before = _editable(model)
-            for key, value in changes.items():
-                setattr(model, key, value)
-            model.updated_at = utcnow()
-            after = _editable(model)
-            action = "model.set_owner" if set(changes) <= set(OWNER_FIELDS) else "model.update"
-            record(
-                session, actor=actor.name, action=action, entity=f"model:{name}", before=before, after=after
-            )
-            return model_dict(model, session.get(Team, model.team_id))
+            return self.update_in(session, actor, find_model(session, actor, name), changes)
+
+    def update_in(
+        self, session: Session, actor: Actor, model: Model, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply validated ``changes`` to ``model`` inside ``session``'s transaction, audited (the path
+        :meth:`update_model` and applying a configuration file share)."""
+        before = _editable(model)
+        for key, value in changes.items():
+            setattr(model, key, value)
+        model.updated_at = utcnow()
+        after = _editable(model)
+        action = "model.set_owner" if set(changes) <= set(OWNER_FIELDS) else "model.update"
+        record(
+            session, actor=actor.name, action=action, entity=f"model:{model.name}", before=before, after=after
+        )
+        return model_dict(model, session.get(Team, model.team_id))
 
     def set_owner(self, actor: Actor, name: str, **owner: str | None) -> dict[str, Any]:
         unknown = set(owner) - set(OWNER_FIELDS)

@@ -3,9 +3,10 @@
 Offline (``mlwarden check --config FILE``) three sections are used: ``columns:`` (a
 :class:`~mlwarden.schema.ColumnMapping`), ``drift: {columns: {col: {method, threshold}}}`` (merged into the
 mapping's per-column drift settings) and ``slo: {metric: {min: x} | {metric: {max: x}}}``. The other
-sections (``model``, ``owner``, ``runbook``, ``window``, ``alerts``) are accepted with light
-validation only — their shape is checked where they are used (the service, alerting); ``retrain:`` is
-validated whole (:mod:`mlwarden.schema.retraining`).
+sections (``model``, ``owner``, ``runbook``, ``window``) are accepted with light validation only — their
+shape is checked where they are used (the service). ``alerts:`` is validated in full here
+(:class:`~mlwarden.schema.alerting.AlertsSection`): receivers, route tree, rules, inhibition; so is
+``retrain:`` (:class:`~mlwarden.schema.retraining.RetrainSection`): triggers, gate, notify, outcome, MLflow.
 
 Errors are one :class:`~mlwarden.errors.InputError` line naming the path: ``columns.scores: ...``,
 ``slo.roc_auc.min: ...``.
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlwarden.errors import InputError
+from mlwarden.schema.alerting import AlertsSection
 from mlwarden.schema.mapping import ColumnDriftSpec, ColumnMapping, validation_message
 from mlwarden.schema.retraining import RetrainSection
 
@@ -79,7 +81,7 @@ class ModelConfig(BaseModel):
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
     drift: DriftSection = Field(default_factory=DriftSection)
     slo: dict[str, SloBound] = Field(default_factory=dict)
-    alerts: dict[str, Any] | None = None
+    alerts: AlertsSection | None = None
     retrain: RetrainSection | None = None  # validated whole: mlwarden.schema.retraining
 
     @field_validator("columns", "drift", "slo", mode="before")
@@ -131,13 +133,19 @@ class ModelConfig(BaseModel):
             raise InputError(f"{path}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot read: {exc}") from None
+        return cls.from_text(text, source=str(path))
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str | None = None) -> ModelConfig:
+        """Parse and validate YAML text (a request body, a file's contents)."""
+        where = f"{source}: " if source else ""
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
-            raise InputError(f"{path}: not valid YAML{at}") from None
-        return cls.from_dict(data, source=str(path))
+            raise InputError(f"{where}not valid YAML{at}") from None
+        return cls.from_dict(data, source=source)
 
 
 def check_slo(metric: str, bound: Literal["min", "max"]) -> None:

@@ -25,10 +25,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
 from mlwarden.errors import InputError
-from mlwarden.schema.durations import parse_duration
+from mlwarden.schema.alerting import parse_duration
 from mlwarden.schema.mapping import validation_message
 
 
@@ -48,7 +48,14 @@ class Triggers(BaseModel):
     @field_validator("cooldown", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(0 if value is None else value)
+        if isinstance(value, timedelta):
+            return value
+        return timedelta(seconds=parse_duration(0 if value is None else value))
+
+    @field_serializer("cooldown")
+    def _seconds(self, value: timedelta) -> float:
+        """Seconds, which read back as the same duration (``model_dump`` → ``from_dict``)."""
+        return value.total_seconds()
 
     @field_validator("schedule")
     @classmethod

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from mlwarden.alerts.sender import Sender
 from mlwarden.server.deps import CACHE_ITEMS, Services
 from mlwarden.server.errors import ERROR_RESPONSES, install_handlers
 from mlwarden.server.metrics import LatencyMiddleware
@@ -27,15 +28,18 @@ def create_app(
     *,
     auth: bool = True,
     evaluate_every: float | None = 10.0,
+    send_every: float | None = 1.0,
     max_body: int = DEFAULT_MAX_BODY,
     metrics_token: str | None = None,
     cache_items: int = CACHE_ITEMS,
 ) -> FastAPI:
     """The API over ``store``. ``auth=False`` serves without tokens (local use only);
     ``evaluate_every`` runs the window scheduler in-process every that many seconds (``None``:
-    ``mlwarden worker`` does it); ``max_body`` bounds request bodies (bytes); ``metrics_token`` (default:
-    ``$MLWARDEN_METRICS_TOKEN``), when set, is a secret that lets a scraper read every team's series on
-    ``/metrics`` (a team's read token reads its own team's); ``cache_items`` bounds each lookup cache."""
+    ``mlwarden worker`` does it); ``send_every`` runs the alert sender every that many seconds, and at
+    once after an evaluation (``None``: others deliver); ``max_body`` bounds request bodies (bytes);
+    ``metrics_token`` (default: ``$MLWARDEN_METRICS_TOKEN``), when set, is a secret that lets a scraper
+    read every team's series on ``/metrics`` (a team's read token reads its own team's); ``cache_items``
+    bounds each lookup cache."""
     if metrics_token is None:
         metrics_token = os.environ.get("MLWARDEN_METRICS_TOKEN") or None
     services = Services(
@@ -44,12 +48,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        scheduler = Scheduler(store, evaluate_every) if evaluate_every else None
-        if scheduler:
-            scheduler.start()
+        sender = Sender(store, send_every) if send_every else None
+        scheduler = (
+            Scheduler(store, evaluate_every, sender.wake if sender else None) if evaluate_every else None
+        )
+        for worker in (sender, scheduler):
+            if worker:
+                worker.start()
         yield
-        if scheduler:
-            scheduler.stop()
+        for worker in (scheduler, sender):
+            if worker:
+                worker.stop()
 
     app = FastAPI(title="mlwarden", version=_version(), lifespan=lifespan, responses=ERROR_RESPONSES)
     app.state.services = services

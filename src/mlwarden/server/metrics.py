@@ -118,7 +118,7 @@ class StoreCollector(Collector):
                 .select_from(Alert)
                 .join(Model, Model.id == Alert.model_id)
                 .join(Team, Team.id == Model.team_id)
-                .where(Alert.status == "open")
+                .where(Alert.status == "firing")
                 .group_by(Team.name, Model.name, Alert.severity)
             ).all()
             for team, name, severity, count in counts:

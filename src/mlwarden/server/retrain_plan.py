@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -39,11 +40,19 @@ MAX_ATTEMPTS = 10  # after this many a notification is marked failed and left al
 
 
 def stored_section(session: Session, model: Model) -> RetrainSection | None:
-    """The ``retrain:`` section of the model's applied configuration, if it has one.
+    """The ``retrain:`` section of the model's configuration in force (``mlwarden apply -f``), if any."""
+    from mlwarden.registry.configs import latest
 
-    The configuration store (``PUT /v1/models/{name}/config``) comes with the alerts work; until it is
-    merged no model has a stored section and plans take theirs from the request."""
-    return None
+    row = latest(session, model.id)
+    return None if row is None else _section(row.id, row.text)
+
+
+@lru_cache(maxsize=256)
+def _section(config_id: int, text: str) -> RetrainSection | None:
+    """The ``retrain:`` section of a stored configuration (validated when applied; parsed once per row)."""
+    from mlwarden.schema.config import ModelConfig
+
+    return ModelConfig.from_text(text).retrain
 
 
 def section_of(store: Store, model: Model) -> RetrainSection | None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
+from mlwarden.alerts.state import update_alerts
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
@@ -31,8 +32,8 @@ from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.server.retrain_plan import after_window, retrain_findings
 from mlwarden.store import Store
+from mlwarden.store.schema import Batch as BatchRow
 from mlwarden.store.schema import (
-    Alert,
     Label,
     Model,
     ModelVersion,
@@ -42,7 +43,6 @@ from mlwarden.store.schema import (
     StoredFinding,
     Window,
 )
-from mlwarden.store.schema import Batch as BatchRow
 
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
@@ -100,9 +100,15 @@ def claim(store: Store, window_id: int, now: datetime) -> bool:
         return result.rowcount == 1
 
 
-def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None = None) -> int:
+def evaluate_due(
+    store: Store,
+    now: datetime | None = None,
+    team_id: int | None = None,
+    evaluated: Callable[[], None] | None = None,
+) -> int:
     """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
-    evaluated. One window's failure is logged and recorded on it, never raised: the others go on."""
+    evaluated, calling ``evaluated`` after each (the sender's wake-up: its notifications need not wait for
+    the other windows). One window's failure is logged and recorded on it, never raised: the others go on."""
     count = 0
     for model_id, window_id in due_windows(store, now, team_id):
         extra = {"model_id": model_id, "window_id": window_id}
@@ -111,6 +117,8 @@ def evaluate_due(store: Store, now: datetime | None = None, team_id: int | None 
                 continue
             evaluate_window(store, model_id, window_id)
             count += 1
+            if evaluated is not None:
+                evaluated()
         except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
             log.exception("evaluating window failed; retrying at the next tick", extra=extra)
             _give_back(store, window_id)
@@ -370,7 +378,14 @@ def _store_results(
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
         session.add_all(stored_finding(model.id, f, window=window) for f in findings)
-        _update_alerts(session, model, findings + _batch_findings(session, model, window), now, judged)
+        update_alerts(
+            session,
+            model,
+            findings + _batch_findings(session, model, window),
+            window_start=window.start,
+            now=now,
+            judged=judged,
+        )
         session.execute(
             update(Window)
             .where(Window.id == window.id)
@@ -378,59 +393,14 @@ def _store_results(
         )
 
 
-def alert_subject(finding: Finding) -> str:
-    """What an alert is about within its check: the column, or the metric of a performance finding."""
-    return finding.column or str(finding.evidence.get("metric") or "")
-
-
-def _update_alerts(
-    session: Session, model: Model, findings: list[Finding], now: datetime, judged: Callable[[str], bool]
-) -> None:
-    """Open (or bump) one alert per check and subject at warning or worse, at the worst severity seen;
-    resolve open alerts that cleared — only for checks this window could ``judged`` (no labels: realized
-    performance was not measured, so its alert stays open)."""
-    active: dict[tuple[str, str], Finding] = {}
-    for f in sorted(findings, key=lambda f: Severity(f.severity).rank):  # the worst of a key wins
-        if Severity(f.severity).rank >= 1:
-            active[(f.check, alert_subject(f))] = f
-    open_alerts = session.scalars(
-        select(Alert).where(Alert.model_id == model.id, Alert.status == "open")
-    ).all()
-    seen = set()
-    for alert in open_alerts:
-        key = (alert.check, alert.column)
-        finding = active.get(key)
-        if finding is None:
-            if judged(alert.check):
-                alert.status, alert.resolved_at = "resolved", now
-            continue
-        seen.add(key)
-        alert.occurrences += 1
-        alert.last_seen, alert.severity, alert.message = (
-            now,
-            Severity(finding.severity).value,
-            finding.message,
-        )
-    for key, finding in active.items():
-        if key not in seen:
-            session.add(
-                Alert(
-                    model_id=model.id,
-                    check=key[0],
-                    column=key[1],
-                    severity=Severity(finding.severity).value,
-                    message=finding.message,
-                    first_seen=now,
-                    last_seen=now,
-                )
-            )
-
-
 class Scheduler:
-    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``)."""
+    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
+    ``evaluated`` is called after each window evaluated (the sender's wake-up)."""
 
-    def __init__(self, store: Store, interval: float = 10.0) -> None:
-        self.store, self.interval = store, interval
+    def __init__(
+        self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
+    ) -> None:
+        self.store, self.interval, self.evaluated = store, interval, evaluated
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
 
@@ -444,6 +414,6 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                evaluate_due(self.store)
+                evaluate_due(self.store, evaluated=self.evaluated)
             except Exception:
                 log.exception("scheduler tick failed")

@@ -225,7 +225,9 @@ class StoredFinding(Base):
 
 
 class Alert(Base):
-    """An open problem: findings of the same check on the same column of a model, deduplicated."""
+    """One episode of a problem: findings of one check on one column (or metric) and segment of a model,
+    deduplicated by ``fingerprint``; ``pending`` until its rule's ``for`` windows, then ``firing``, then
+    ``resolved`` (a later recurrence is a new row). Columns from ``fingerprint`` on: migration 0005."""
 
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_open", "model_id", "status"),)
@@ -234,12 +236,21 @@ class Alert(Base):
     check: Mapped[str] = mapped_column(String(100))
     column: Mapped[str] = mapped_column(String(200), default="")
     severity: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
+    status: Mapped[str] = mapped_column(String(10), default="firing")  # pending | firing | resolved
     message: Mapped[str] = mapped_column(Text)
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    segment: Mapped[str] = mapped_column(String(200), default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active_windows: Mapped[int] = mapped_column(Integer, default=1)  # consecutive windows with the finding
+    clear_windows: Mapped[int] = mapped_column(Integer, default=0)  # consecutive windows without it
+    last_window: Mapped[datetime | None] = mapped_column(default=None)  # the window last counted
+    fired_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class AuditEntry(Base):
@@ -251,6 +262,89 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ModelConfigVersion(Base):
+    """A model configuration file as applied (DESIGN §5): the YAML text as given — ``${ENV}`` references
+    as written, never their values — numbered 1, 2, … per model (migration 0005)."""
+
+    __tablename__ = "model_configs"
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_configs_version"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Silence(Base):
+    """Mutes notifications of the alerts its matchers select from ``starts_at`` to ``ends_at``
+    (``[{name, value, regex}]``; a team's silences cover only its models). Migration 0005."""
+
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None, index=True)
+    matchers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"matchers": [{name, value, regex}]}
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertGroup(Base):
+    """An aggregation group (Alertmanager's): the alerts one route sends one receiver with equal
+    ``group_by`` values, and its timers. ``sent`` is ``{fingerprint: status}`` as last notified;
+    ``next_flush_at`` is when it is next looked at (group_wait, then group_interval). Migration 0005."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("model_id", "route", "receiver", "group_key", name="uq_alert_groups"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    route: Mapped[str] = mapped_column(String(100))  # path in the routing tree: "", "0", "0.1"
+    receiver: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(String(64))
+    group_labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sent: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notifications: Mapped[int] = mapped_column(Integer, default=0)  # how many it has sent: the key's counter
+    next_flush_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OutboxEntry(Base):
+    """A notification to deliver, written in the transaction that decided it (migration 0005). ``key`` is
+    the idempotency key receivers get; ``receiver_spec`` the receiver as configured (``${ENV}`` references
+    unresolved). ``status``: pending → delivered, or dead after too many attempts."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    receiver: Mapped[str] = mapped_column(String(200))
+    receiver_spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DeliveryAttempt(Base):
+    """One try at delivering an outbox entry: ``ok`` or ``failed`` with the error and how long it took."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10))  # ok | failed
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration_ms: Mapped[float] = mapped_column(Float)
 
 
 class Retrain(Base):

@@ -6,13 +6,16 @@ from mlwarden.server.routes import (
     alerts,
     audit,
     batches,
+    configs,
     findings,
     health,
     labels,
     metrics,
     models,
+    notifications,
     references,
     retrain,
+    silences,
     versions,
     windows,
 )
@@ -29,6 +32,9 @@ ROUTERS = [
     windows.router,
     alerts.router,
     audit.router,
+    configs.router,
+    silences.router,
+    notifications.router,
     retrain.router,
 ]
 

@@ -1,42 +1,32 @@
-"""``GET /v1/alerts``: the team's alerts."""
+"""``GET /v1/alerts`` (the team's alerts, by status) and ``POST /v1/alerts/{alert_id}/ack``."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
+from mlwarden.alerts import state
 from mlwarden.server.deps import Caller, Svc
-from mlwarden.store.schema import Alert, Model
+from mlwarden.store.schema import Model
 
 router = APIRouter(tags=["alerts"])
 
 
 @router.get("/v1/alerts")
 def get_alerts(
-    caller: Caller, svc: Svc, status: str = Query(default="open", pattern="^(open|resolved|all)$")
-) -> list[dict]:
-    caller.require("read")
-    query = select(Alert, Model.name).join(Model, Model.id == Alert.model_id)
-    if caller.team_id is not None:
-        query = query.where(Model.team_id == caller.team_id)
-    if status != "all":
-        query = query.where(Alert.status == status)
+    caller: Caller,
+    svc: Svc,
+    status: str = Query(
+        default="open", description="open (pending or firing), " + ", ".join(state.STATUSES[1:])
+    ),
+) -> list[dict[str, Any]]:
     with svc.store.session() as session:
-        return [alert_dict(a, name) for a, name in session.execute(query.order_by(Alert.last_seen.desc()))]
+        return state.listed(session, caller, status, datetime.now(UTC))
 
 
-def alert_dict(row: Alert, model: str) -> dict[str, Any]:
-    """An alert as the API answers it."""
-    return {
-        "id": row.id,
-        "model": model,
-        "check": row.check,
-        "column": row.column or None,
-        "severity": row.severity,
-        "status": row.status,
-        "message": row.message,
-        "occurrences": row.occurrences,
-        "first_seen": row.first_seen.isoformat(),
-        "last_seen": row.last_seen.isoformat(),
-        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
-    }
+@router.post("/v1/alerts/{alert_id}/ack")
+def acknowledge(alert_id: int, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Acknowledge a pending or firing alert (admin scope; audited): someone is on it."""
+    with svc.store.session() as session:
+        alert = state.acknowledge(session, caller, alert_id, datetime.now(UTC))
+        return state.alert_dict(alert, session.get(Model, alert.model_id).name)

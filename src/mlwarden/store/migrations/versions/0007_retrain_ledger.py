@@ -1,7 +1,7 @@
 """retrain ledger, shadow comparisons per window, retrain trigger notifications
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 
 ``retrains``: one record per retrain (DESIGN §8) — trigger and evidence, parent and candidate versions,
 code commit, feature fingerprint, training-data window and profile digest, gate configuration and result,
@@ -16,7 +16,7 @@ from alembic import op
 import mlwarden.store.schema
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,157 @@
+"""The alerts: section and applying configuration files: errors name the path, the previous configuration
+stays in force, versions are kept with ${ENV} references as written."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from mlwarden.errors import AccessDenied, InputError, NotFoundError
+from mlwarden.registry import Actor, Registry
+from mlwarden.registry.configs import apply_config, check_config, config_version, history
+from mlwarden.schema.alerting import parse_duration
+from mlwarden.schema.config import ModelConfig
+from mlwarden.store import Store
+from mlwarden.store.schema import AuditEntry, Model
+
+OPERATOR = Actor.operator("ada")
+GOOD = """
+model: churn
+owner: {name: Ada, email: ada@example.com, team: growth}
+runbook: https://wiki.example.com/churn
+window: 30m
+columns: {target: churned, scores: churn_score}
+slo: {roc_auc: {min: 0.78}}
+alerts:
+  receivers:
+    owner: {email: ada@example.com}
+    team-slack: {slack: {webhook: "${SLACK_CHURN_WEBHOOK}"}}
+    mail:
+      email: {to: [a@example.com, b@example.com], smtp: {host: smtp.example.com, port: 587, starttls: true}}
+    oncall: {pagerduty: {routing_key: "${PD_KEY}"}}
+    am: {alertmanager: {url: "http://127.0.0.1:9093"}}
+  route:
+    receiver: owner
+    group_wait: 1m30s
+    routes: [{match_re: {check: "drift|skew.*"}, receivers: [team-slack], continue: true}]
+  rules: [{match: {check: drift}, for: 2, keep_firing_for: 1}]
+  escalate: [{after: 30m, receiver: oncall}]
+"""
+
+
+def test_the_section_is_parsed_with_durations_regexes_and_receiver_kinds() -> None:
+    alerts = ModelConfig.from_text(GOOD).alerts
+    assert {n: r.kind for n, r in alerts.receivers.items()} == {
+        "owner": "email",
+        "team-slack": "slack",
+        "mail": "email",
+        "oncall": "pagerduty",
+        "am": "alertmanager",
+    }
+    assert alerts.receivers["owner"].email.to == ["ada@example.com"]
+    assert alerts.receivers["mail"].email.smtp.port == 587
+    assert alerts.receivers["oncall"].pagerduty.url == "https://events.pagerduty.com/v2/enqueue"
+    assert alerts.route.group_wait == 90.0 and alerts.escalate[0].after == 1800.0
+    child = alerts.route.routes[0]
+    assert child.continue_ and child.match_re["check"].fullmatch("skew.record")
+    assert not child.match_re["check"].fullmatch("quality.drift")  # anchored, as in Alertmanager
+    assert (alerts.rules[0].for_, alerts.rules[0].keep_firing_for) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("ada@example.com}\n    team", "ada@example.com, cc: x}\n    team"),
+            "alerts.receivers.owner.cc: unknown field",
+        ),
+        (("1m30s", "90 seconds"), "alerts.route.group_wait: expected a duration such as 30s, 5m, 4h or 7d"),
+        (("receivers: [team-slack]", "receivers: [slack]"), "alerts.route: unknown receiver 'slack'"),
+        (
+            ('"drift|skew.*"', '"drift|(skew"'),
+            "alerts.route.routes.0.match_re.check: regex 'drift|(skew' does not compile",
+        ),
+        (
+            ('"${SLACK_CHURN_WEBHOOK}"', "hooks.slack.com/x"),
+            "alerts.receivers.team-slack.slack.webhook: not a URL",
+        ),
+        (("receiver: oncall", "receiver: pager"), "alerts.escalate.0.receiver: unknown receiver 'pager'"),
+        (("for: 2", "for: 0"), "alerts.rules.0.for: Input should be greater than or equal to 1"),
+        (("window: 30m", "window: 1 hour"), "window: expected a duration"),
+        (("roc_auc: {min", "roc_auc: {max"), "slo.roc_auc.max: roc_auc is higher-is-better"),
+    ],
+)
+def test_bad_configs_name_the_path(change: tuple[str, str], message: str) -> None:
+    assert change[0] in GOOD
+    with pytest.raises(InputError) as error:
+        check_config(GOOD.replace(*change))
+    assert str(error.value).startswith(message)
+
+
+def test_parse_duration() -> None:
+    assert [parse_duration(t) for t in ("30s", "5m", "4h", "7d", "1h30m", "250ms", 12)] == [
+        30.0,
+        300.0,
+        14_400.0,
+        604_800.0,
+        5400.0,
+        0.25,
+        12.0,
+    ]
+    for bad in ("", "5", "m5", "5 m", "-5s", True):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_apply_versions_updates_the_model_and_keeps_the_previous_config_on_error(store: Store) -> None:
+    registry = Registry(store)
+    first = apply_config(registry, OPERATOR, "churn", GOOD, create=True)
+    assert first == {"model": "churn", "version": 1, "changed": True}
+    assert apply_config(registry, OPERATOR, "churn", GOOD)["changed"] is False
+    edited = GOOD.replace("for: 2", "for: 3")
+    assert apply_config(registry, OPERATOR, "churn", edited)["version"] == 2
+    with pytest.raises(InputError, match=r"alerts\.route: unknown receiver"):
+        apply_config(registry, OPERATOR, "churn", edited.replace("receiver: owner", "receiver: nobody"))
+    with pytest.raises(InputError, match="model: the file configures 'churn', not 'fraud'"):
+        apply_config(registry, OPERATOR, "fraud", GOOD)
+    with store.session() as session:
+        model = session.scalar(select(Model))
+        assert config_version(session, model).text == edited  # the bad file changed nothing
+        assert "${SLACK_CHURN_WEBHOOK}" in config_version(session, model, 1).text  # the reference, as written
+        assert [h["version"] for h in history(session, model)] == [1, 2]
+        assert (model.owner_name, model.owner_email, model.runbook_url) == (
+            "Ada",
+            "ada@example.com",
+            "https://wiki.example.com/churn",
+        )
+        assert (model.window_seconds, model.slos, model.columns["target"]) == (
+            1800,
+            {"roc_auc": 0.78},
+            "churned",
+        )
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == [
+        "model.create",
+        "model.update",
+        "model.config.apply",
+        "model.update",
+        "model.config.apply",
+    ]
+
+
+def test_applying_needs_admin_and_a_new_model_needs_a_team(store: Store) -> None:
+    registry = Registry(store)
+    with pytest.raises(NotFoundError):  # registered first unless asked to create it
+        apply_config(registry, OPERATOR, "churn", GOOD)
+    apply_config(registry, OPERATOR, "churn", GOOD, create=True)
+    with store.session() as session:
+        team_id = session.scalar(select(Model.team_id))
+    with pytest.raises(AccessDenied):
+        apply_config(registry, Actor("reader", team_id, frozenset({"read"})), "churn", GOOD)
+    teamless = GOOD.replace("model: churn\n", "").replace(", team: growth", "")
+    with pytest.raises(InputError, match=r"owner\.team: required to register a new model"):
+        apply_config(registry, OPERATOR, "fraud", teamless, create=True)
+    growth_admin = Actor("growth-admin", team_id, frozenset({"admin"}))
+    assert (
+        apply_config(registry, growth_admin, "fraud", teamless, create=True)["version"] == 1
+    )  # the token's team
