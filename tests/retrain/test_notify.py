@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from alerts.webhook_server import WebhookServer
 from retrain_service import register
 
 from mlwarden.retrain.triggers import WindowStats, plan
@@ -20,51 +18,22 @@ from mlwarden.store.schema import Model
 SECRET = "s3cret-for-tests"
 
 
-class Receiver(ThreadingHTTPServer):
-    """Answers 503 to the first ``failures`` requests, then 200; keeps what it received."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures, self.received = failures, []
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks/retrain"
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        server: Receiver = self.server  # type: ignore[assignment]
-        valid = verify_signature(self.headers[SIGNATURE_HEADER], body, SECRET)
-        server.received.append((self.headers[IDEMPOTENCY_HEADER], valid, json.loads(body)))
-        status = 503 if len(server.received) <= server.failures else 200
-        self.send_response(status)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver():
-    server = Receiver(failures=1)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def hook():
+    with WebhookServer() as server:
+        yield server
 
 
 def test_a_due_plan_is_posted_signed_once_with_retries_recorded(
-    store: Store, receiver: Receiver, monkeypatch
+    store: Store, hook: WebhookServer, monkeypatch
 ) -> None:
     register(store)
+    hook.statuses.append(503)  # the first attempt fails, the retry is delivered
     monkeypatch.setenv("CI_SECRET", SECRET)
     monkeypatch.setattr(retrain_plan, "BACKOFF", 0.05)
     section = RetrainSection.from_dict(
         {
-            "notify": {"webhook": {"url": receiver.url, "secret": "${CI_SECRET}"}},
+            "notify": {"webhook": {"url": f"{hook.url}/hooks/retrain", "secret": "${CI_SECRET}"}},
             "triggers": {"min_new_labels": 10},
         }
     )
@@ -85,10 +54,10 @@ def test_a_due_plan_is_posted_signed_once_with_retries_recorded(
     retrain_plan.notify(store, model_id, due, section)
     retrain_plan.notify(store, model_id, due, section)  # the same firing again: not posted again
 
-    assert [valid for _, valid, _ in receiver.received] == [True, True]  # a 503, then the retry's 200
-    keys = {key for key, _, _ in receiver.received}
-    assert len(keys) == 1 and next(iter(keys)).startswith("retrain-")
-    payload = receiver.received[-1][2]
+    (delivered,) = hook.requests  # a 503 first, then the retry's 200; the second call posted nothing
+    assert verify_signature(delivered["headers"][SIGNATURE_HEADER], delivered["raw"], SECRET)
+    assert delivered["headers"][IDEMPOTENCY_HEADER].startswith("retrain-")
+    payload = delivered["body"]
     assert payload["model"] == "churn" and payload["triggers"][0]["trigger"] == "new_labels"
     assert "25 labelled rows" in payload["triggers"][0]["reason"]
     with store.session() as session:
@@ -103,4 +72,4 @@ def test_a_due_plan_is_posted_signed_once_with_retries_recorded(
     with store.session() as session:
         notes = retrain_plan.notifications(session, model_id)
     assert notes[-1]["status"] == "pending" and "CI_SECRET is not set" in notes[-1]["last_error"]
-    assert len(receiver.received) == 2
+    assert len(hook.requests) == 1
