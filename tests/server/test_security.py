@@ -34,6 +34,9 @@ EXAMPLE_BODIES = {  # a valid body for every route whose body FastAPI validates 
     ("PUT", "/v1/models/{name}/versions/{version}/stage"): {"stage": "challenger"},
     ("POST", "/v1/models/{name}/labels"): {"batch_id": "l-1", "labels": [{"id": "a", "label": 1}]},
     ("POST", "/v1/silences"): {"matchers": [{"name": "check", "value": "drift"}], "duration": "1h"},
+    ("POST", "/v1/models/{name}/retrain/plan"): {"retrain": {}},
+    ("POST", "/v1/models/{name}/retrains"): {"candidate": "v1", "gate": {"decision": "hold", "reasons": []}},
+    ("POST", "/v1/models/{name}/versions/mlflow-sync"): {"tracking_uri": "http://127.0.0.1:9"},
 }
 
 

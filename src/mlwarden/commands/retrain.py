@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, console
 from mlwarden.errors import InputError
 
 if TYPE_CHECKING:
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
 
     from mlwarden.retrain import GateResult
 
-retrain_app = typer.Typer(help="Retraining: the champion/challenger gate.", no_args_is_help=True)
+retrain_app = typer.Typer(
+    help="Retraining: triggers, the champion/challenger gate, the ledger, promotion and rollback.",
+    no_args_is_help=True,
+)
 
 
 class Format(StrEnum):
@@ -76,14 +81,29 @@ def evaluate(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (text: the JSON; html: decision.html).")
     ] = None,
+    record: Annotated[
+        str | None, typer.Option("--record", help="Record the decision in this model's ledger (on --url).")
+    ] = None,
+    candidate: Annotated[
+        str | None, typer.Option(help="With --record: the registered version the challenger is.")
+    ] = None,
+    trigger: Annotated[str | None, typer.Option(help="With --record: what started this retrain.")] = None,
+    code_commit: Annotated[
+        str | None, typer.Option(help="With --record: the training code's commit.")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
 ) -> None:
     """Should the challenger replace the champion? A paired test on the same labelled rows of DATA.
 
     Score metrics (roc_auc, log_loss, brier) read the --*-score columns; label metrics (accuracy,
     precision, recall, f1) the --*-prediction columns, else the scores decided at 0.5; regression metrics
-    (mae, rmse, mape) the --*-prediction columns, else --*-score. Exit codes: 0 promote, 1 hold or reject,
-    2 bad input.
+    (mae, rmse, mape) the --*-prediction columns, else --*-score. With --record MODEL --candidate VERSION
+    the decision goes into the model's retrain ledger on the server (promote needs it). Exit codes: 0
+    promote, 1 hold or reject, 2 bad input.
     """
+    if (record is None) != (candidate is None):
+        raise InputError("--record and --candidate: give both (the model, and the version recorded)")
     from mlwarden.commands.check import parse_label, text_console
     from mlwarden.profile.io import read_table
     from mlwarden.retrain import METRICS, gate
@@ -131,6 +151,18 @@ def evaluate(
         print_decision(result, text_console())
         if output:
             output.write_text(result.to_json() + "\n", encoding="utf-8")
+    if record is not None:
+        body = {
+            "candidate": candidate,
+            "gate": result.to_dict(),
+            "gate_config": {k: v for k, v in result.settings.items() if k != "judged_slices"},
+            "trigger": trigger,
+            "code_commit": code_commit,
+            "evidence": {"data": data.name},
+        }
+        with Remote(url, token) as remote:
+            stored = remote.post(f"/v1/models/{record}/retrains", json=body)
+        typer.echo(f"recorded in the ledger of {record} as retrain {stored['id']}", err=True)
     raise typer.Exit(0 if result.promoted else 1)
 
 
@@ -185,3 +217,137 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 def _interval(ci: tuple[float, float] | None) -> str:
     return "–" if ci is None else f"{ci[0]:+.3g} to {ci[1]:+.3g}"
+
+
+@retrain_app.command("plan")
+def plan(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A model configuration file whose retrain: to plan with.")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Each trigger and guard: fires or not, and why, with the numbers (the model's stored retrain:
+    section, or the one of --config)."""
+    body = None
+    if config is not None:
+        from mlwarden.schema.config import ModelConfig
+
+        section = ModelConfig.from_yaml(config).retrain
+        if section is None:
+            raise InputError(f"{config}: no retrain: section")
+        body = {"retrain": section.model_dump(mode="json")}
+    with Remote(url, token) as remote:
+        path = f"/v1/models/{model}/retrain/plan"
+        result = remote.get(path) if body is None else remote.post(path, json=body)
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+        return
+    state = "[bold red]due[/]" if result["due"] else "[green]not due[/]"
+    console.print(f"retrain of {escape(model)}: {state} (config: {result['config']})")
+    table = Table("trigger", "fires", "why")
+    for row in result["triggers"] + result["guards"]:
+        fires = "[bold]yes[/]" if row["fires"] else ("no" if row["configured"] else "[dim]–[/]")
+        table.add_row(row["trigger"], fires, escape(row["reason"]))
+    console.print(table)
+
+
+@retrain_app.command("history")
+def history(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """The retrain ledger, newest first, and how many retrains helped, hurt or made no difference."""
+    with Remote(url, token) as remote:
+        result = remote.get(f"/v1/models/{model}/retrains")
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+        return
+    s = result["summary"]
+    console.print(
+        f"{escape(model)}: {s['retrains']} retrains — helped {s['helped']}, hurt {s['hurt']}, "
+        f"no difference {s['no_difference']}, outcome pending {s['pending']}"
+    )
+    table = Table("id", "created", "trigger", "parent → candidate", "gate", "promoted", "outcome")
+    for r in result["retrains"]:
+        gate = r["gate"]
+        delta = "" if gate.get("delta") is None else f" Δ{gate['delta']:+.3g}"
+        promoted = "rolled back" if r["rolled_back_at"] else (r["promoted_at"] or "")[:16]
+        outcome = r["outcome_status"] or ""
+        if r["outcome"] and r["outcome"].get("ci"):
+            low, high = r["outcome"]["ci"]
+            outcome += f" Δ{r['outcome']['delta']:+.3g} [{low:+.3g}, {high:+.3g}]"
+        table.add_row(
+            str(r["id"]),
+            r["created_at"][:16],
+            escape(r["trigger"] or ""),
+            escape(f"{r['parent_version'] or '–'} → {r['candidate_version']}"),
+            f"{r['decision']}{delta}",
+            promoted,
+            outcome,
+        )
+    console.print(table)
+
+
+@retrain_app.command("record")
+def record_shadow(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[str, typer.Argument(help="The version scoring in shadow.")],
+    trigger: Annotated[str | None, typer.Option(help="What started this retrain.")] = None,
+    code_commit: Annotated[str | None, typer.Option(help="The training code's commit.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Run the gate on VERSION's shadow traffic (every labelled request it and the champion both scored)
+    and record the decision in the ledger. Exit codes: 0 promote, 1 hold or reject, 2 bad input."""
+    body = {"candidate": version, "trigger": trigger, "code_commit": code_commit}
+    with Remote(url, token) as remote:
+        stored = remote.post(f"/v1/models/{model}/retrains", json=body)
+    _show_record(stored, fmt)
+    raise typer.Exit(0 if stored["decision"] == "promote" else 1)
+
+
+@retrain_app.command("promote")
+def promote(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[str, typer.Argument(help="The version to make champion (its gate said promote).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Make VERSION the champion; the champion it replaces keeps scoring in shadow for the outcome."""
+    with Remote(url, token) as remote:
+        stored = remote.post(f"/v1/models/{model}/versions/{version}/promote")
+    _show_record(stored, fmt, f"{version} is the champion of {model} (was {stored['parent_version']})")
+
+
+@retrain_app.command("rollback")
+def rollback(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[str, typer.Argument(help="The champion whose promotion to undo.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Undo the promotion of VERSION: the champion it replaced is champion again, in one step."""
+    with Remote(url, token) as remote:
+        stored = remote.post(f"/v1/models/{model}/versions/{version}/rollback")
+    _show_record(
+        stored, fmt, f"{stored['parent_version']} is the champion of {model} again; {version} retired"
+    )
+
+
+def _show_record(stored: dict, fmt: str, headline: str | None = None) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(stored, indent=2))
+        return
+    gate = stored["gate"]
+    console.print(escape(headline or f"retrain {stored['id']}: {stored['candidate_version']}"))
+    console.print(f"gate: {gate['decision']} · {gate.get('metric')} · {gate.get('n')} rows")
+    for reason in gate.get("reasons") or []:
+        console.print(f"- {escape(reason)}")

@@ -3,9 +3,10 @@
 Offline (``mlwarden check --config FILE``) three sections are used: ``columns:`` (a
 :class:`~mlwarden.schema.ColumnMapping`), ``drift: {columns: {col: {method, threshold}}}`` (merged into the
 mapping's per-column drift settings) and ``slo: {metric: {min: x} | {metric: {max: x}}}``. The other
-sections (``model``, ``owner``, ``runbook``, ``window``, ``retrain``) are accepted with light validation
-only — their shape is checked where they are used (the service and retraining). ``alerts:`` is validated in
-full here (:class:`~mlwarden.schema.alerting.AlertsSection`): receivers, route tree, rules, inhibition.
+sections (``model``, ``owner``, ``runbook``, ``window``) are accepted with light validation only — their
+shape is checked where they are used (the service). ``alerts:`` is validated in full here
+(:class:`~mlwarden.schema.alerting.AlertsSection`): receivers, route tree, rules, inhibition; so is
+``retrain:`` (:class:`~mlwarden.schema.retraining.RetrainSection`): triggers, gate, notify, outcome, MLflow.
 
 Errors are one :class:`~mlwarden.errors.InputError` line naming the path: ``columns.scores: ...``,
 ``slo.roc_auc.min: ...``.
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mlwarden.errors import InputError
 from mlwarden.schema.alerting import AlertsSection
 from mlwarden.schema.mapping import ColumnDriftSpec, ColumnMapping, validation_message
+from mlwarden.schema.retraining import RetrainSection
 
 # Which bound an SLO on each metric takes: a floor for scores, a ceiling for errors (names of DESIGN §3).
 SLO_BOUND: dict[str, Literal["min", "max"]] = {
@@ -80,7 +82,7 @@ class ModelConfig(BaseModel):
     drift: DriftSection = Field(default_factory=DriftSection)
     slo: dict[str, SloBound] = Field(default_factory=dict)
     alerts: AlertsSection | None = None
-    retrain: dict[str, Any] | None = None
+    retrain: RetrainSection | None = None  # validated whole: mlwarden.schema.retraining
 
     @field_validator("columns", "drift", "slo", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
@@ -32,7 +32,9 @@ from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
 from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
+from mlwarden.server.retrain_plan import after_window, retrain_findings
 from mlwarden.store import Store
+from mlwarden.store.schema import Batch as BatchRow
 from mlwarden.store.schema import (
     Label,
     Model,
@@ -173,16 +175,23 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
         partials = session.execute(
-            select(PartialProfile.id, PartialProfile.profile)
+            select(PartialProfile.id, PartialProfile.profile, served_batch(model_id))
+            .join(BatchRow, BatchRow.id == PartialProfile.batch_pk)
             .where(PartialProfile.model_id == model_id, PartialProfile.window_start == window.start)
             .order_by(PartialProfile.id)
         ).all()
         reference = latest_reference(session, model_id)
         mapping = model_mapping(model)
-        outputs = _outputs(session, model, window, mapping)
+        outputs = outputs_between(session, model, mapping, window.start, window.end)
         training = _champion_training_profile(session, model_id)
-    upto = max(pid for pid, _ in partials)
-    current = merge(_decoded(blob, f"partial profile {pid}") for pid, blob in partials)
+    upto = max(pid for pid, _, _ in partials)
+    # the served traffic (the champion's, or unversioned batches); shadow versions' batches score the same
+    # requests and are compared with it by mlwarden.server.shadow
+    served = [(pid, blob) for pid, blob, is_served in partials if is_served]
+    if not served:  # only shadow versions' batches so far: nothing served to check
+        _store_results(store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}))
+        return []
+    current = merge(_decoded(blob, f"partial profile {pid}") for pid, blob in served)
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
@@ -199,8 +208,10 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
             findings = [_not_evaluated(model, exc)]
     if training is not None:
         findings += _training_skew(mapping, training, current)
-    findings = [replace(f, model=model.name) for f in findings]
+    retrain, plan = retrain_findings(store, model_id, window, summary)
+    findings = [replace(f, model=model.name) for f in findings + retrain]
     _store_results(store, model, window, findings, summary, upto, _judged(summary))
+    after_window(store, model_id, window_id, plan)
     return findings
 
 
@@ -300,20 +311,39 @@ def _batch_findings(session: Session, model: Model, window: Window) -> list[Find
     return [Finding(check=r.check, severity=r.severity, message=r.message, column=r.column) for r in rows]
 
 
-def _outputs(session: Session, model: Model, window: Window, mapping: ColumnMapping) -> pd.DataFrame:
-    """The window's predictions with their labels (latest label per id), joined in SQL; columns named by
-    the mapping, the score columns in its class order."""
+def served_batch(model_id: int) -> ColumnElement[bool]:
+    """True for a batch of the served traffic: unversioned, or of a version not registered in a stage other
+    than champion (shadow, challenger and retired versions score the same requests beside it)."""
+    others = select(ModelVersion.version).where(
+        ModelVersion.model_id == model_id, ModelVersion.stage != "champion"
+    )
+    return or_(BatchRow.model_version.is_(None), BatchRow.model_version.not_in(others))
+
+
+def outputs_between(
+    session: Session,
+    model: Model,
+    mapping: ColumnMapping,
+    start: datetime,
+    end: datetime,
+    version: str | None = None,
+) -> pd.DataFrame:
+    """Predictions timed in ``[start, end)`` with their labels (latest label per id), joined in SQL; columns
+    named by the mapping, the score columns in its class order. The served traffic's by default
+    (:func:`served_batch`), one ``version``'s when given."""
     latest = (
         select(Label.prediction_id, func.max(Label.id).label("label_pk"))
         .where(Label.model_id == model.id)
         .group_by(Label.prediction_id)
         .subquery()
     )
+    whose = served_batch(model.id) if version is None else BatchRow.model_version == version
     rows = session.execute(
         select(
             Prediction.prediction_id, Prediction.prediction, Prediction.score, Prediction.scores, Label.label
         )
-        .where(Prediction.model_id == model.id, Prediction.ts >= window.start, Prediction.ts < window.end)
+        .join(BatchRow, BatchRow.id == Prediction.batch_pk)
+        .where(Prediction.model_id == model.id, Prediction.ts >= start, Prediction.ts < end, whose)
         .outerjoin(latest, latest.c.prediction_id == Prediction.prediction_id)
         .outerjoin(Label, Label.id == latest.c.label_pk)
     ).all()

@@ -24,3 +24,12 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with _lock:
         command.upgrade(alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    """The newest migration shipped in the package (what :func:`upgrade` brings a store to)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()

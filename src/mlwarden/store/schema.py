@@ -357,3 +357,73 @@ class TeamAdmin(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Retrain(Base):
+    """One retrain in the ledger (DESIGN §8): why it happened, what was trained on what, how the gate judged
+    it, who promoted it, and — once the replaced champion has scored ``outcome_windows`` windows in shadow —
+    whether it helped (migration 0007)."""
+
+    __tablename__ = "retrains"
+    __table_args__ = (Index("ix_retrains_model", "model_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[str | None] = mapped_column(String(100), default=None)  # slo_breach, schedule, manual…
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    parent_version: Mapped[str | None] = mapped_column(String(100), default=None)
+    candidate_version: Mapped[str] = mapped_column(String(100))
+    code_commit: Mapped[str | None] = mapped_column(String(100), default=None)
+    feature_fingerprint: Mapped[str | None] = mapped_column(String(128), default=None)
+    data_start: Mapped[datetime | None] = mapped_column(default=None)  # the training data's time window
+    data_end: Mapped[datetime | None] = mapped_column(default=None)
+    profile_digest: Mapped[str | None] = mapped_column(String(128), default=None)
+    gate_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    gate_result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # DESIGN §8 JSON, slices included
+    decision: Mapped[str] = mapped_column(String(10))  # promote | hold | reject
+    promoted_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    promoted_at: Mapped[datetime | None] = mapped_column(default=None)
+    rolled_back_at: Mapped[datetime | None] = mapped_column(default=None)
+    shadow: Mapped[dict[str, Any]] = mapped_column(default=dict)  # shadow statistics before promotion
+    outcome_windows: Mapped[int] = mapped_column(Integer, default=3)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    outcome_status: Mapped[str | None] = mapped_column(String(20), default=None)  # helped|hurt|no_difference
+
+
+class ShadowWindow(Base):
+    """Per window, a shadow version against the champion on the same prediction ids: agreement of their
+    outputs and, on labelled rows, the paired metric difference with its interval (migration 0007)."""
+
+    __tablename__ = "shadow_windows"
+    __table_args__ = (UniqueConstraint("model_id", "window_start", "version", name="uq_shadow_window"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    version: Mapped[str] = mapped_column(String(100))
+    champion_version: Mapped[str | None] = mapped_column(String(100), default=None)
+    rows: Mapped[int] = mapped_column(Integer)  # prediction ids both scored
+    agreement: Mapped[float | None] = mapped_column(Float, default=None)
+    labelled: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)  # metric, values, delta, ci, p_value, test
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetrainNotification(Base):
+    """A fired retrain trigger posted to ``retrain.notify``: one row per firing (its idempotency key), with
+    the attempts made (migration 0007)."""
+
+    __tablename__ = "retrain_notifications"
+    __table_args__ = (UniqueConstraint("model_id", "key", name="uq_retrain_notification"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)

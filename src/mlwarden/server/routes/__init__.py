@@ -15,6 +15,7 @@ from mlwarden.server.routes import (
     notifications,
     owners,
     references,
+    retrain,
     silences,
     versions,
     windows,
@@ -36,6 +37,7 @@ ROUTERS = [
     silences.router,
     notifications.router,
     owners.router,
+    retrain.router,
 ]
 
 
