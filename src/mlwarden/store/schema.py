@@ -182,7 +182,8 @@ class Label(Base):
     """Delayed labels by prediction id; append-only like predictions (no foreign keys, same reason)."""
 
     __tablename__ = "labels"
-    __table_args__ = (Index("ix_labels_key", "model_id", "prediction_id"),)
+    # the latest label of a prediction is one backward index step: evaluation never scans the history (0009)
+    __table_args__ = (Index("ix_labels_latest", "model_id", "prediction_id", "id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     model_id: Mapped[int] = mapped_column(Id)
     batch_pk: Mapped[int] = mapped_column(Id)
