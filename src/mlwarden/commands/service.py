@@ -55,6 +55,12 @@ def serve(
         float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Server processes sharing the port (each also evaluates windows; each window once)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the API, /metrics and the window scheduler."""
     import uvicorn
@@ -63,8 +69,18 @@ def serve(
     from mlwarden.server.logs import configure
 
     configure(log_level)
-    app = create_app(_store(db), auth=not no_auth, evaluate_every=evaluate_every or None)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, log_level=log_level)
+    store = _store(db)  # migrates the store once, before any worker starts
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "log_level": log_level}
+    if workers == 1:
+        app = create_app(store, auth=not no_auth, evaluate_every=evaluate_every or None)
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    from mlwarden.server.workers import app_from_environment, export_settings
+
+    store.dispose()
+    export_settings(store.url, auth=not no_auth, evaluate_every=evaluate_every or None, log_level=log_level)
+    target = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
+    uvicorn.run(target, factory=True, workers=workers, host=host, port=port, **options)
 
 
 def worker(

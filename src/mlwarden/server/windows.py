@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
@@ -70,18 +70,13 @@ def due_windows(
     """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first (of one team's models
     when ``team_id`` is given)."""
     now = now or datetime.now(UTC)
-    late = exists().where(
-        PartialProfile.model_id == Window.model_id,
-        PartialProfile.window_start == Window.start,
-        PartialProfile.id > Window.evaluated_upto,
-    )
     with store.session() as session:
         rows = session.execute(
             select(Window.model_id, Window.id, Window.end, Model.grace_seconds)
             .join(Model, Model.id == Window.model_id)
             .where(
-                or_(Window.claimed_until.is_(None), Window.claimed_until < now),
-                or_(late, Window.labels_arrived),
+                _unclaimed(now),
+                _has_news(),
                 Model.team_id == team_id if team_id is not None else True,
             )
             .order_by(Window.start)
@@ -89,11 +84,29 @@ def due_windows(
     return [(m, w) for m, w, end, grace in rows if end + _grace(grace) <= now]
 
 
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(Window.claimed_until.is_(None), Window.claimed_until < now)
+
+
+def _has_news() -> ColumnElement[bool]:
+    """Partial profiles after the window's last evaluation, or labels since."""
+    late = exists().where(
+        PartialProfile.model_id == Window.model_id,
+        PartialProfile.window_start == Window.start,
+        PartialProfile.id > Window.evaluated_upto,
+    )
+    return or_(late, Window.labels_arrived)
+
+
 def claim(store: Store, window_id: int, now: datetime) -> bool:
+    """Claim a due window for :data:`CLAIM`, in one atomic UPDATE: True for exactly one of several
+    evaluators (replicas, workers) racing for it. The update re-checks that the window is unclaimed *and*
+    still has news, so an evaluator that listed it before another one finished it does not evaluate it
+    again (on PostgreSQL a concurrent update re-reads the row it waited for, then re-checks the condition)."""
     with store.session() as session:
         result = session.execute(
             update(Window)
-            .where(Window.id == window_id, or_(Window.claimed_until.is_(None), Window.claimed_until < now))
+            .where(Window.id == window_id, _unclaimed(now), _has_news())
             .values(claimed_until=now + CLAIM, labels_arrived=False)  # labels after this re-flag it
         )
         return result.rowcount == 1
@@ -365,7 +378,14 @@ def _store_results(
         session.execute(
             update(Window)
             .where(Window.id == window.id)
-            .values(status=status, evaluated_at=now, evaluated_upto=upto, claimed_until=None, summary=summary)
+            .values(
+                status=status,
+                evaluated_at=now,
+                evaluated_upto=upto,
+                claimed_until=None,
+                summary=summary,
+                evaluations=Window.evaluations + 1,
+            )
         )
 
 

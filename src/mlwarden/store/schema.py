@@ -205,6 +205,8 @@ class Window(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # an evaluator is working on it
     evaluated_at: Mapped[datetime | None] = mapped_column(default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # evaluations so far: once per change, however many replicas share the store (migration 0009)
+    evaluations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StoredFinding(Base):
