@@ -254,3 +254,14 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ModelColumn(Base):
+    """A column name a model's batches or references brought: the per-model column limit counts them
+    (migration 0009; names are not backfilled for batches stored before it)."""
+
+    __tablename__ = "model_columns"
+    __table_args__ = (UniqueConstraint("model_id", "name", name="uq_model_columns_name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    name: Mapped[str] = mapped_column(String(200))
