@@ -122,8 +122,12 @@ def main() -> None:
         try:
             run(url, headers, server.pid, args)
         finally:
-            server.terminate()
-            server.wait(20)
+            server.terminate()  # waits for a window being evaluated; then gone for good
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
             errors = [line for line in log.read_text().splitlines() if '"error"' in line]
             print(
                 f"server log: {len(errors)} error line(s)" + (f"; first: {errors[0][:500]}" if errors else "")
