@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/ingest_bench.py                       # SQLite and PostgreSQL
     .venv/bin/python bench/ingest_bench.py --backend postgresql --batches 600 --clients 8 --format arrow
+    .venv/bin/python bench/ingest_bench.py --backend postgresql --format arrow --servers 1,2
 
 Each batch has 20 numeric features, a prediction, a score and ids. Body formats: ``arrow`` (an Arrow IPC
 table with the model's role columns, timestamps included), ``records`` (the JSON records' layout as Arrow,
 what ``Warden(wire="arrow")`` sends) and ``json`` (what ``Warden()`` sends). Prints rows/s, p50/p99 latency
-per batch, and the server's peak resident memory (VmHWM), per backend and body format.
+per batch, and the server's peak resident memory (VmHWM, summed over processes), per backend and body format.
+``--servers 1,2`` compares one server process with two replicas on the same store (clients alternate).
 """
 
 from __future__ import annotations
@@ -90,30 +92,34 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: Path) -> dict:
+def run(
+    backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: Path, servers: int = 1
+) -> dict:
     db = str(workdir / f"bench-{fmt}.db") if backend == "sqlite" else POSTGRES
     if backend == "postgresql":
         reset_postgres(POSTGRES)
-    port = free_port()
     env = {**os.environ, "MLWARDEN_DB": db}
     create = [str(MLWARDEN), "tokens", "create", "--team", "bench", "--scope", "admin"]
     token = subprocess.run(create, env=env, check=True, capture_output=True, text=True).stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
-    serve = ["serve", "--port", str(port), "--evaluate-every", "0", "--log-level", "warning"]
-    server = subprocess.Popen(
-        [str(MLWARDEN), *serve],
-        env=env,
-        stderr=open(workdir / f"server-{backend}-{fmt}.log", "w"),  # noqa: SIM115 - closed with the process
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = workdir / f"server-{backend}-{fmt}-{servers}.log"
+    processes, urls = [], []
+    for _ in range(servers):  # replicas on one store, each its own process and port
+        port = free_port()
+        serve = ["serve", "--port", str(port), "--evaluate-every", "0", "--log-level", "warning"]
+        processes.append(
+            subprocess.Popen([str(MLWARDEN), *serve], env=env, stderr=open(log, "a"))  # noqa: SIM115
+        )
+        urls.append(f"http://127.0.0.1:{port}")
     try:
-        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
-            for _ in range(100):
+        for url in urls:
+            for _ in range(200):
                 try:
-                    if client.get("/healthz").status_code == 200:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
+        with httpx.Client(base_url=urls[0], timeout=60, headers=headers) as client:
             client.post("/v1/models", json={"name": "bench", "team": "bench"}).raise_for_status()
             rng = np.random.default_rng(0)
             reference = frame(20_000, rng, 0).drop(columns=["id", "timestamp"])
@@ -144,9 +150,9 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
                 body = arrow_body(table.set_column(table.column_names.index("id"), "id", ids))
             else:
                 body = bodies[i % len(bodies)].replace(b'"id": "p', f'"id": "b{i}-p'.encode())
-            if not hasattr(local, "client"):
-                local.client = httpx.Client(base_url=url, timeout=60, headers=headers)
-            c = local.client
+            if not hasattr(local, "clients"):
+                local.clients = [httpx.Client(base_url=url, timeout=60, headers=headers) for url in urls]
+            c = local.clients[i % servers]  # batches spread over the replicas
             start = time.perf_counter()
             if fmt in ("arrow", "records"):
                 layout = "records" if fmt == "records" else "columns"
@@ -174,19 +180,17 @@ def run(backend: str, fmt: str, batches: int, clients: int, rows: int, workdir: 
         return {
             "backend": backend,
             "format": fmt,
+            "servers": servers,
             "rows_per_s": batches * rows / wall,
             "p50_ms": float(np.percentile(latencies, 50) * 1000),
             "p99_ms": float(np.percentile(latencies, 99) * 1000),
-            "server_peak_mb": peak_rss_mb(server.pid),
+            "server_peak_mb": sum(peak_rss_mb(p.pid) for p in processes),
         }
     finally:
-        server.terminate()
-        server.wait(10)
-        errors = [
-            line
-            for line in (workdir / f"server-{backend}-{fmt}.log").read_text().splitlines()
-            if '"error"' in line
-        ]
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+        errors = [line for line in log.read_text().splitlines() if '"error"' in line]
         if errors:
             print(f"server errors ({len(errors)}), first: {errors[0][:2000]}", file=sys.stderr)
 
@@ -200,22 +204,32 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=400)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rows", type=int, default=1_000)
+    parser.add_argument(
+        "--servers", default="1", help="server processes on one store, compared: e.g. 1,2 (replicas)"
+    )
     args = parser.parse_args()
+    replicas = [int(n) for n in args.servers.split(",")]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     formats = ["arrow", "records", "json"] if args.format == "all" else [args.format]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
             for fmt in formats:
-                results.append(run(backend, fmt, args.batches, args.clients, args.rows, Path(tmp)))
-                r = results[-1]
-                print(f"  done {backend}/{fmt}: {r['rows_per_s']:,.0f} rows/s", file=sys.stderr)
+                for servers in replicas:
+                    results.append(
+                        run(backend, fmt, args.batches, args.clients, args.rows, Path(tmp), servers)
+                    )
+                    r = results[-1]
+                    print(f"  done {backend}/{fmt}/{servers}: {r['rows_per_s']:,.0f} rows/s", file=sys.stderr)
     print(f"\n{args.batches} batches of {args.rows:,} rows x {FEATURES} features, {args.clients} clients")
-    print(f"{'backend':<11} {'body':<6} {'rows/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server peak MB':>15}")
+    print(
+        f"{'backend':<11} {'body':<6} {'servers':>7} {'rows/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'server peak MB':>15}"
+    )
     for r in results:
         print(
-            f"{r['backend']:<11} {r['format']:<6} {r['rows_per_s']:>10,.0f} {r['p50_ms']:>8.1f} "
-            f"{r['p99_ms']:>8.1f} {r['server_peak_mb']:>15.0f}"
+            f"{r['backend']:<11} {r['format']:<6} {r['servers']:>7} {r['rows_per_s']:>10,.0f} "
+            f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['server_peak_mb']:>15.0f}"
         )
     print("target (PostgreSQL): >= 100,000 rows/s, p99 <= 100 ms per 1,000-row batch")
 

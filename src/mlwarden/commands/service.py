@@ -58,6 +58,12 @@ def serve(
     send_every: Annotated[
         float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to `mlwarden worker`.")
     ] = 1.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Server processes sharing the port (each also evaluates windows; each window once)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the API, /metrics, the window scheduler and the alert sender."""
     import uvicorn
@@ -66,10 +72,22 @@ def serve(
     from mlwarden.server.logs import configure
 
     configure(log_level)
-    app = create_app(
-        _store(db), auth=not no_auth, evaluate_every=evaluate_every or None, send_every=send_every or None
-    )
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, log_level=log_level)
+    store = _store(db)  # migrates the store once, before any worker starts
+    app_options: dict[str, Any] = {
+        "auth": not no_auth,
+        "evaluate_every": evaluate_every or None,
+        "send_every": send_every or None,
+    }
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "log_level": log_level}
+    if workers == 1:
+        uvicorn.run(create_app(store, **app_options), host=host, port=port, **options)
+        return
+    from mlwarden.server.workers import app_from_environment, export_settings
+
+    store.dispose()
+    export_settings(store.url, log_level=log_level, **app_options)
+    target = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
+    uvicorn.run(target, factory=True, workers=workers, host=host, port=port, **options)
 
 
 def worker(

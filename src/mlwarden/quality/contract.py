@@ -140,11 +140,14 @@ class Contract:
         outputs = data.get("outputs") or {}
         if not isinstance(outputs, dict):
             raise InputError("contract: outputs must be a mapping")
+        scores = outputs.get("scores") or []
+        if not isinstance(scores, list):
+            scores = [scores]  # one score column, named alone
         contract = cls(
             columns=rules,
-            prediction=outputs.get("prediction"),
-            scores=[str(s) for s in outputs.get("scores") or []],
-            target=outputs.get("target"),
+            prediction=_output_name("prediction", outputs.get("prediction")),
+            scores=[_output_name("scores", name) for name in scores],
+            target=_output_name("target", outputs.get("target")),
             allow_extra_columns=bool(data.get("allow_extra_columns", False)),
         )
         for key, name in (("prediction", contract.prediction), ("target", contract.target)):
@@ -207,6 +210,15 @@ def read_batch(path: str | Path) -> pd.DataFrame:
 
 def _is_path(source: str | Path) -> bool:
     return isinstance(source, Path) or ("\n" not in source and Path(source).suffix in (".yaml", ".yml"))
+
+
+def _output_name(key: str, value: Any) -> Any:
+    """A column named under ``outputs:`` (text; a YAML number is its text), or None when not given."""
+    if value is None:
+        return None
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"contract: outputs.{key} must be a column name, got {type(value).__name__}")
 
 
 def _rule(name: str, spec: Any) -> ColumnRule:

@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
 
@@ -47,6 +49,7 @@ def install_handlers(app: FastAPI) -> None:
     for error, status in STATUS_OF.items():
         app.add_exception_handler(error, _handler(status))
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
 async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -54,6 +57,17 @@ async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONRespo
     echoing it made the error answer itself fail (a 500)."""
     errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI answers a body it cannot even decode (not UTF-8, say) with an undocumented 400: it is invalid
+    input like any other, a 422 naming the body (found by the schemathesis fuzz test). Other HTTP errors
+    (an unknown path, a wrong method) keep FastAPI's answer."""
+    if exc.status_code == 400:
+        return JSONResponse(
+            {"detail": "body: not readable as JSON (expected UTF-8 JSON text)"}, status_code=422
+        )
+    return await http_exception_handler(request, exc)
 
 
 def _handler(status: int):

@@ -32,7 +32,7 @@ from mlwarden.profile import DatasetProfile, profile
 from mlwarden.quality import Contract
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
-from mlwarden.server import limits
+from mlwarden.server import limits, model_columns
 from mlwarden.server.batches import STAMP, Batch, check_batch_id
 from mlwarden.server.digest import content_hash
 from mlwarden.store import Store
@@ -130,12 +130,14 @@ def ingest_predictions(
         rows_sent = sent if rows is None else sent.iloc[rows]
         violations.append((start, contract_findings(model, rows_sent, mapping)))
     profiles = [(s, p.rows, p.to_bytes()) for s, p in parts]
+    columns = model_columns.new_columns(store, model, map(str, sent.columns))
     known = _known_windows.setdefault(store, set())
     new_windows = [s for s, _ in parts if (model.id, s) not in known]
     width = timedelta(seconds=model.window_seconds)
     try:
         # Core, not the ORM: this is the hot path (the ORM's unit of work costs ~1 ms a batch here)
         with store.engine.begin() as connection:
+            model_columns.record(connection, model, columns)  # past the per-model limit: refused whole
             batch_pk = connection.execute(  # a duplicate batch_id fails here
                 _INSERT_BATCH,
                 {
@@ -180,6 +182,7 @@ def ingest_predictions(
         if not _is_retry(store, model, "predictions", batch.batch_id, digest):
             raise
         return IngestResult(batch_id=batch.batch_id, rows=len(sent), duplicate=True)
+    model_columns.remember(store, model, columns)
     if len(known) + len(new_windows) > KNOWN_WINDOWS:
         known.clear()
     known.update((model.id, s) for s in new_windows)

@@ -26,6 +26,8 @@ from mlwarden.store.schema import StoredFinding
 MAX_ROWS = 200_000  # rows per batch
 DEFAULT_MAX_COLUMNS = 2_000  # columns per batch (features and outputs; ids and timestamps count too)
 MAX_COLUMNS_ENV = "MLWARDEN_MAX_COLUMNS"
+DEFAULT_MAX_MODEL_COLUMNS = 5_000  # distinct columns over all of a model's batches and references
+MAX_MODEL_COLUMNS_ENV = "MLWARDEN_MAX_MODEL_COLUMNS"
 MAX_NESTING = 32  # levels of lists/objects inside one JSON feature value
 # Prediction and label times: far enough back for any backfill, and far enough from year 9999 that the end
 # of any window holding them is still a valid datetime on both backends.
@@ -37,13 +39,23 @@ NAME_COLUMN = StoredFinding.__table__.c.column  # findings and alerts name the c
 
 def max_columns(configured: int | None = None) -> int:
     """The column limit: ``configured`` if given, else ``$MLWARDEN_MAX_COLUMNS``, else 2,000."""
+    return _configured(configured, MAX_COLUMNS_ENV, DEFAULT_MAX_COLUMNS)
+
+
+def max_model_columns(configured: int | None = None) -> int:
+    """The per-model column limit: ``configured`` if given, else ``$MLWARDEN_MAX_MODEL_COLUMNS``, else
+    5,000."""
+    return _configured(configured, MAX_MODEL_COLUMNS_ENV, DEFAULT_MAX_MODEL_COLUMNS)
+
+
+def _configured(configured: int | None, env: str, default: int) -> int:
     if configured is not None:
         return configured
-    value = os.environ.get(MAX_COLUMNS_ENV, "")
+    value = os.environ.get(env, "")
     if not value:
-        return DEFAULT_MAX_COLUMNS
+        return default
     if not value.isdigit() or int(value) < 1:
-        raise InputError(f"{MAX_COLUMNS_ENV}: expected a positive integer, got {value!r}")
+        raise InputError(f"{env}: expected a positive integer, got {value!r}")
     return int(value)
 
 

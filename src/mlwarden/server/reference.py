@@ -12,7 +12,7 @@ from mlwarden.profile import DatasetProfile, profile
 from mlwarden.profile.serialize import MAGIC
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
-from mlwarden.server import limits
+from mlwarden.server import limits, model_columns
 from mlwarden.server.batches import ARROW_TYPES, PARQUET_TYPES
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, Reference
@@ -68,13 +68,16 @@ def store_reference(store: Store, model: Model, data: DatasetProfile | pd.DataFr
     else:
         for column in skip:
             data.columns.pop(column, None)
+    columns = model_columns.new_columns(store, model, data.columns)
     with store.session() as session:
+        model_columns.record(session.connection(), model, columns)
         row = Reference(model_id=model.id, rows=data.rows, profile=data.to_bytes(), labelled=labelled)
         session.add(row)
         stored = session.get(Model, model.id)
         contract = "kept"
         if stored.contract is None:
             stored.contract, contract = _inferred_contract(data, mapping), "inferred"
+    model_columns.remember(store, model, columns)
     return {
         "rows": data.rows,
         "columns": list(data.columns),

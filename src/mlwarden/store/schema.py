@@ -182,7 +182,8 @@ class Label(Base):
     """Delayed labels by prediction id; append-only like predictions (no foreign keys, same reason)."""
 
     __tablename__ = "labels"
-    __table_args__ = (Index("ix_labels_key", "model_id", "prediction_id"),)
+    # the latest label of a prediction is one backward index step: evaluation never scans the history (0009)
+    __table_args__ = (Index("ix_labels_latest", "model_id", "prediction_id", "id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     model_id: Mapped[int] = mapped_column(Id)
     batch_pk: Mapped[int] = mapped_column(Id)
@@ -204,6 +205,8 @@ class Window(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # an evaluator is working on it
     evaluated_at: Mapped[datetime | None] = mapped_column(default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # evaluations so far: once per change, however many replicas share the store (migration 0009)
+    evaluations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StoredFinding(Base):
@@ -427,3 +430,14 @@ class RetrainNotification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ModelColumn(Base):
+    """A column name a model's batches or references brought: the per-model column limit counts them
+    (migration 0009; names are not backfilled for batches stored before it)."""
+
+    __tablename__ = "model_columns"
+    __table_args__ = (UniqueConstraint("model_id", "name", name="uq_model_columns_name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    name: Mapped[str] = mapped_column(String(200))

@@ -13,7 +13,7 @@ from alembic import op
 from mlwarden.store.schema import UTCDateTime
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
