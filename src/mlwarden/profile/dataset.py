@@ -408,7 +408,13 @@ def sample_seed(data: pd.DataFrame) -> int:
     n = len(data)
     if not n or not data.shape[1]:
         return n
-    probe = data.iloc[:, 0].to_numpy()[np.linspace(0, n - 1, num=min(n, 8), dtype=np.intp)]
+    return seed_of(n, data.iloc[:, 0].to_numpy()[np.linspace(0, n - 1, num=min(n, 8), dtype=np.intp)])
+
+
+def seed_of(n: int, probe: np.ndarray | None) -> int:
+    """:func:`sample_seed` from the row count ``n`` and the probed values (``None``: no rows or columns)."""
+    if not n or probe is None:
+        return n
     return zlib.crc32(repr(probe.tolist()).encode()) ^ n
 
 
