@@ -167,19 +167,19 @@ LIMITED = textwrap.dedent(
 
 
 def test_profile_of_a_file_several_times_larger_than_the_memory_limit(tmp_path):
-    rows, groups = 2_097_152, 32
+    rows, groups = 4_194_304, 64
     rng = np.random.default_rng(11)
     schema = pa.schema([(f"x{i}", pa.float64()) for i in range(6)])
     path = tmp_path / "large.parquet"
-    with pq.ParquetWriter(path, schema, compression="none") as writer:  # 100 MB, written in pieces
+    with pq.ParquetWriter(path, schema, compression="none") as writer:  # 200 MB, written in pieces
         for _ in range(groups):
             block = {f"x{i}": rng.normal(i, 1 + i, size=rows // groups) for i in range(6)}
             writer.write_table(pa.table(block, schema=schema))
     tiny = tmp_path / "tiny.parquet"
     pd.DataFrame({"x0": np.arange(10.0)}).to_parquet(tiny)
     in_memory_bytes = rows * 6 * 8
-    extra = 32 * 2**20  # the address space may grow by a third of the data's size
-    assert in_memory_bytes >= 3 * extra
+    extra = 48 * 2**20  # the address space may grow by a quarter of the data's size
+    assert in_memory_bytes >= 4 * extra
     script = tmp_path / "limited.py"
     script.write_text(LIMITED)
     env = {
