@@ -144,8 +144,11 @@ def profile(
             )
         from mlwarden.engines import profile_frame  # a Dask or Spark DataFrame
 
+        if sketch:
+            raise InputError("sketch: KLL sketches are not supported for Dask or Spark DataFrames")
         return profile_frame(
             data,
+            columns=columns,
             mapping=mapping,
             reference=reference,
             bins=bins,

@@ -135,7 +135,7 @@ def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.nd
 
 
 def edges_of_sample(sample: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
-    """:func:`quantile_edges` from the strided subsample itself (``lo``/``hi``: the whole column's min/max)."""
+    """:func:`quantile_edges` from the strided subsample (``lo``/``hi``: the whole column's min/max)."""
     inner = np.quantile(sample, np.linspace(0.0, 1.0, bins + 1)[1:-1]) if bins > 1 else np.empty(0)
     edges = np.unique(np.concatenate(([lo], inner, [hi])))
     edges = edges[(edges >= lo) & (edges <= hi)]

@@ -65,8 +65,9 @@ def profile_file(
     values, at least ``MIN_CHUNK_ROWS`` rows); arguments as :func:`mlwarden.profile.profile`.
 
     Equal to profiling the whole file in memory (see the module docstring); the row sample is the same
-    rows in the same order, and KLL sketches (``sketch=True``) are merged, so their quantiles agree within the sketch's
-    error rather than bit for bit. Raises :class:`InputError` for an unreadable file or unknown ``columns``.
+    rows in the same order; KLL sketches (``sketch=True``) are merged, so their quantiles agree within the
+    sketch's error rather than bit for bit. Raises :class:`InputError` for an unreadable file or unknown
+    ``columns``.
     """
     path = checked_path(path)
     fmt = TABLE_SUFFIXES[path.suffix.lower()]
@@ -313,7 +314,7 @@ def _file_seed(path: Path, fmt: str, names: list[str]) -> int:
     return seed_of(n, values.to_numpy())
 
 
-def _has_nulls(meta, column: int) -> bool:  # noqa: ANN001 (pyarrow FileMetaData)
+def _has_nulls(meta, column: int) -> bool:
     for g in range(meta.num_row_groups):
         stats = meta.row_group(g).column(column).statistics
         if stats is None or not stats.has_null_count or stats.null_count:
