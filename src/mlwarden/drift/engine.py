@@ -226,6 +226,13 @@ def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig
         entry.p_value = float(p_score if by_score else p_freq)
 
 
+def _most_drifted(names: list[str], entries: list[ColumnDrift], k: int) -> list[str]:
+    """The ``k`` of ``names`` whose drift score is largest relative to its threshold, in their order."""
+    ratio = {e.column: e.score / e.threshold if e.threshold else e.score for e in entries if e.score is not None}
+    chosen = set(sorted(names, key=lambda n: (-ratio[n], n))[:k])
+    return [n for n in names if n in chosen]
+
+
 def _multivariate(
     reference: DatasetProfile, current: DatasetProfile, entries: list[ColumnDrift], config: DriftConfig
 ) -> MultivariateDrift:
@@ -254,9 +261,16 @@ def _multivariate(
     names = [n for n in names if reference.columns[n].is_numeric or n in categorical]
     if len(names) < 2:
         return skipped("needs two or more tested feature columns")
+    budget = None
+    if len(names) > config.multivariate_columns:  # wide data: the fit's cost grows with the columns
+        budget = f"on the {config.multivariate_columns} most drifted of {len(names)} feature columns"
+        names = _most_drifted(names, entries, config.multivariate_columns)
+        categorical = [n for n in categorical if n in names]
     result = domain_classifier(
         reference.sample[names], current.sample[names], categorical, max_rows=config.multivariate_sample
     )
+    if budget is not None:
+        result = replace(result, note="; ".join(filter(None, [result.note, budget])))
     drifted = bool(
         np.isfinite(result.auc)
         and result.auc >= config.multivariate_threshold

@@ -41,9 +41,10 @@ from mlwarden.profile.numeric import DEFAULT_BINS, EdgeSampler
 from mlwarden.schema.mapping import ColumnMapping
 
 CHUNK_VALUES = 1 << 21  # values (rows x columns) per chunk: 16 MB as float64
-MIN_CHUNK_ROWS = 4_096  # wide tables: at least this many rows per chunk (the 2-D block profiler's shape)
+MIN_CHUNK_ROWS = 8_192  # wide tables: at least this many rows per chunk (the 2-D block profiler's shape)
 CHUNK_CATEGORY_CAP = 100_000  # distinct categories a chunk counts exactly before the final cap
 MERGE_VALUES = 1 << 22  # chunk profiles are merged in groups holding at most this many sampled values
+MERGE_PARTS = 32  # ... and at most this many profiles
 
 
 def profile_file(
@@ -107,20 +108,20 @@ def profile_file(
     order = SampleOrder()
     for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows, text=as_text):
         keys = rng.random(len(chunk)) if sample_rows else np.empty(0)
-        order.add(keys, sample_rows)
-        parts.append(
-            profile_rows(
-                chunk,
-                keys,
-                mapping=mapping,
-                reference=edged,
-                bins=bins,
-                sample_rows=sample_rows,
-                category_cap=max(category_cap, CHUNK_CATEGORY_CAP),
-                sketch=sketch,
-            )
+        part = profile_rows(
+            chunk,
+            keys,
+            mapping=mapping,
+            reference=edged,
+            bins=bins,
+            sample_rows=order.candidates(keys, sample_rows),  # rows that can still make the sample
+            category_cap=max(category_cap, CHUNK_CATEGORY_CAP),
+            sketch=sketch,
         )
-        if sum(len(p.sample) for p in parts) * len(names) >= MERGE_VALUES:
+        part.sample_rows = sample_rows
+        parts.append(part)
+        order.add(keys, sample_rows)
+        if len(parts) >= MERGE_PARTS or sum(len(p.sample) for p in parts) * len(names) >= MERGE_VALUES:
             merged = merge([p for p in (merged, *parts) if p is not None])
             parts = []
     merged = merge([p for p in (merged, *parts) if p is not None]) if parts or merged else None
@@ -145,6 +146,14 @@ class SampleOrder:
         self.rows = 0
         self.keys = np.empty(0)
         self.positions = np.empty(0, dtype=np.int64)
+
+    def candidates(self, keys: np.ndarray, sample_rows: int) -> int:
+        """How many of the next rows' smallest keys can still be among the ``sample_rows`` smallest of all:
+        those below the current largest kept key (all, until ``sample_rows`` rows are kept). Sampling only
+        these keeps the chunk samples — and the merges — small on long files."""
+        if self.keys.size < sample_rows:
+            return sample_rows
+        return min(sample_rows, int(np.count_nonzero(keys < self.keys.max())))
 
     def add(self, keys: np.ndarray, sample_rows: int) -> None:
         """The next rows' keys (in data order)."""
