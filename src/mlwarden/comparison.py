@@ -24,11 +24,14 @@ Scores = str | list[str] | dict[Any, str]
 OUTPUT_FIELDS = ("prediction", "scores")  # roles that must exist on both sides
 
 
-def load_data(data: Data, *, role: str) -> tuple[pd.DataFrame | None, DatasetProfile | None, str | None]:
+def load_data(
+    data: Data, *, role: str, rows: bool = True
+) -> tuple[pd.DataFrame | None, DatasetProfile | None, str | None]:
     """``(rows, profile, source)`` for a DataFrame, a saved profile, or a CSV/Parquet path.
 
     Column names of rows come back as strings (a frame built from a numpy array has integer names), so that
-    names given by the user, the profile's names and the rows' names are one and the same.
+    names given by the user, the profile's names and the rows' names are one and the same. With
+    ``rows=False`` a data file is not read (``(None, None, path)``): the caller streams it.
     """
     if isinstance(data, DatasetProfile):
         return None, data, data.source
@@ -37,6 +40,8 @@ def load_data(data: Data, *, role: str) -> tuple[pd.DataFrame | None, DatasetPro
     if isinstance(data, str | Path):
         if is_profile_file(data):
             return None, load_profile(data), str(data)
+        if not rows:
+            return None, None, str(data)
         return string_columns(read_table(data), role=str(data)), None, str(data)
     raise InputError(
         f"{role}: expected a DataFrame, a saved profile or a CSV/Parquet path, got {type(data).__name__}"
@@ -84,22 +89,26 @@ def compare(
     mapping = (mapping or ColumnMapping()).merged(
         target=_name(target), prediction=_name(prediction), scores=_score_names(score)
     )
-    ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
-    cur_rows, cur_profile, cur_source = load_data(current, role="current")
-    ref_names, cur_names = _names(ref_rows, ref_profile), _names(cur_rows, cur_profile)
+    rows = _needs_rows(mapping)
+    ref_rows, ref_profile, ref_source = load_data(reference, role="reference", rows=rows)
+    cur_rows, cur_profile, cur_source = load_data(current, role="current", rows=rows)
+    ref_names = _names(ref_rows, ref_profile, ref_source)
+    cur_names = _names(cur_rows, cur_profile, cur_source)
     check_named_columns(mapping, ref_names, cur_names)
     if columns is not None:
         mapping = _only_features(mapping, [str(c) for c in columns], ref_names)
     if ref_profile is None:
-        ref_profile = profile(ref_rows, mapping=mapping, source=ref_source, on_column=on_progress)
+        ref_data = ref_rows if ref_rows is not None else ref_source
+        ref_profile = profile(ref_data, mapping=mapping, source=ref_source, on_column=on_progress)
     if cur_profile is None:
         if not set(ref_profile.columns) & set(cur_names) and cur_names:
             raise InputError(
                 f"reference and current share no columns (reference: {', '.join(ref_names[:10])}; "
                 f"current: {', '.join(cur_names[:10])})"
             )
+        cur_data = cur_rows if cur_rows is not None else cur_source
         cur_profile = profile(
-            cur_rows, mapping=mapping, reference=ref_profile, source=cur_source, on_column=on_progress
+            cur_data, mapping=mapping, reference=ref_profile, source=cur_source, on_column=on_progress
         )
     report = evaluate(
         ref_profile,
@@ -110,11 +119,19 @@ def compare(
         drift_config=drift_config,
         slo=slo,
     )
+    if cur_rows is None and cur_profile.rows and mapping.id in cur_names and isinstance(current, str | Path):
+        cur_rows = read_table(current, columns=[mapping.id])  # streamed: read the id column alone
     if cur_rows is not None and mapping.id in cur_rows.columns and cur_profile.rows:
         from mlwarden.quality import check_ids  # the service checks each batch's ids the same way
 
         report.findings = sort_findings(report.findings + check_ids(cur_rows[mapping.id], column=mapping.id))
     return report
+
+
+def _needs_rows(mapping: ColumnMapping) -> bool:
+    """Whether files must be read whole: performance needs the rows of the target and outputs; every other
+    check works on profiles, so files are streamed in bounded memory (:mod:`mlwarden.profile.stream`)."""
+    return bool(mapping.target or mapping.prediction or mapping.score_columns)
 
 
 def evaluate(
@@ -265,5 +282,11 @@ def _score_names(score: Scores | None) -> Scores | None:
     return [str(column) for column in score]
 
 
-def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None) -> list[str]:
-    return list(rows.columns) if rows is not None else list(prof.columns)
+def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None, source: str | None) -> list[str]:
+    if rows is not None:
+        return list(rows.columns)
+    if prof is not None:
+        return list(prof.columns)
+    from mlwarden.profile.stream import table_columns  # a file to stream: its header or schema
+
+    return table_columns(source)

@@ -302,3 +302,18 @@ def test_a_constant_reference_column_with_a_few_new_values_is_not_drift_by_inter
     entry = run(ref, cur, config=DriftConfig(multivariate=False))["pixel"]
     assert entry.scores["ks"] <= stats.ks_2samp(ref["pixel"], cur["pixel"]).statistic
     assert not entry.drifted
+
+
+def test_domain_classifier_on_wide_data_sees_only_the_most_drifted_columns():
+    rng = np.random.default_rng(21)
+    names = [f"x{i}" for i in range(80)]
+    ref = pd.DataFrame(rng.normal(size=(4_000, 80)), columns=names)
+    cur = pd.DataFrame(rng.normal(size=(4_000, 80)), columns=names)
+    cur[["x7", "x42"]] += 0.6  # two shifted among 80
+    result = run(ref, cur, config=DriftConfig(multivariate_columns=4))
+    assert result.multivariate.drifted
+    assert result.multivariate.note == "on the 4 most drifted of 80 feature columns"
+    chosen = sorted(names, key=lambda n: -result[n].score / result[n].threshold)[:4]
+    assert {"x7", "x42"} <= set(chosen)
+    with pytest.raises(InputError, match="multivariate_columns must be at least 2, got 1"):
+        DriftConfig(multivariate_columns=1)

@@ -58,6 +58,7 @@ class DriftConfig:
     multivariate_threshold: float = 0.55  # cross-validated ROC AUC of the domain classifier
     multivariate_alpha: float = 0.01  # ... and its p-value below this (see mlwarden.drift.multivariate)
     multivariate_sample: int = 2_000  # rows per side, at most (bounded by the profiles' samples)
+    multivariate_columns: int = 50  # feature columns the classifier sees, at most: the most drifted ones
 
     def __post_init__(self) -> None:
         for name in ("alpha", "multivariate_alpha"):
@@ -84,6 +85,8 @@ class DriftConfig:
         for column, value in self.column_thresholds.items():
             if not value >= 0:
                 raise InputError(f"drift.{column}.threshold: expected a number >= 0, got {value!r}")
+        if self.multivariate_columns < 2:
+            raise InputError(f"multivariate_columns must be at least 2, got {self.multivariate_columns}")
         if not 0.5 <= self.multivariate_threshold < 1:
             raise InputError(
                 f"multivariate_threshold must lie in [0.5, 1), got {self.multivariate_threshold}"

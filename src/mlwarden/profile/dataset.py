@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,6 @@ from mlwarden.profile.column import (
     summarise_float_block,
     summarise_numeric,
 )
-from mlwarden.profile.io import read_table
 from mlwarden.profile.numeric import DEFAULT_BINS
 from mlwarden.schema.mapping import ColumnMapping
 
@@ -88,7 +88,7 @@ class DatasetProfile:
 
 
 def profile(
-    data: pd.DataFrame | str | Path,
+    data: pd.DataFrame | str | Path | Any,
     *,
     mapping: ColumnMapping | None = None,
     reference: DatasetProfile | None = None,
@@ -126,10 +126,71 @@ def profile(
     if category_cap < 1:
         raise InputError(f"category_cap must be at least 1, got {category_cap}")
     if not isinstance(data, pd.DataFrame):
-        source = source or str(data)
-        data = read_table(data, columns=columns)
-    elif columns is not None:
+        if isinstance(data, str | Path):
+            from mlwarden.profile.stream import profile_file
+
+            return profile_file(
+                data,
+                mapping=mapping,
+                reference=reference,
+                columns=columns,
+                bins=bins,
+                sample_rows=sample_rows,
+                category_cap=category_cap,
+                seed=seed,
+                sketch=sketch,
+                source=source,
+                on_column=on_column,
+            )
+        from mlwarden.engines import profile_frame  # a Dask or Spark DataFrame
+
+        if sketch:
+            raise InputError("sketch: KLL sketches are not supported for Dask or Spark DataFrames")
+        return profile_frame(
+            data,
+            columns=columns,
+            mapping=mapping,
+            reference=reference,
+            bins=bins,
+            sample_rows=sample_rows,
+            category_cap=category_cap,
+            seed=seed,
+            source=source,
+        )
+    if columns is not None:
         data = _select(data, columns)
+    rng = np.random.default_rng(sample_seed(data) if seed is None else seed)
+    keys = rng.random(len(data)) if sample_rows else np.empty(0)
+    return profile_rows(
+        data,
+        keys,
+        mapping=mapping,
+        reference=reference,
+        bins=bins,
+        sample_rows=sample_rows,
+        category_cap=category_cap,
+        sketch=sketch,
+        source=source,
+        on_column=on_column,
+    )
+
+
+def profile_rows(
+    data: pd.DataFrame,
+    keys: np.ndarray,
+    *,
+    mapping: ColumnMapping | None = None,
+    reference: DatasetProfile | None = None,
+    bins: int = DEFAULT_BINS,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    category_cap: int = DEFAULT_CAP,
+    sketch: bool = False,
+    source: str | None = None,
+    on_column: Callable[[str], None] | None = None,
+) -> DatasetProfile:
+    """:func:`profile` of a DataFrame whose rows' sample keys are given (``keys``: one uniform [0, 1) draw
+    per row, or empty when ``sample_rows`` is 0) — the rows of one chunk or partition of a larger table,
+    whose keys continue one random stream so that the merged sample is the one a single pass would keep."""
     names = [str(c) for c in data.columns]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -142,8 +203,6 @@ def profile(
         overrides = {name: kind for name in names if (kind := mapping.kind_override(name))}
 
     n = len(data)
-    rng = np.random.default_rng(_sample_seed(data) if seed is None else seed)
-    keys = rng.random(n) if sample_rows else np.empty(0)
     picked = _smallest(keys, sample_rows)
     picked.sort()  # keep the sample in data order
 
@@ -346,13 +405,19 @@ def label_values(series: pd.Series) -> np.ndarray:
     return out
 
 
-def _sample_seed(data: pd.DataFrame) -> int:
+def sample_seed(data: pd.DataFrame) -> int:
     """A seed for the row sample's keys from the row count and eight evenly spaced values of the first
     column (cheap: a few microseconds, on the ingestion path)."""
     n = len(data)
     if not n or not data.shape[1]:
         return n
-    probe = data.iloc[:, 0].to_numpy()[np.linspace(0, n - 1, num=min(n, 8), dtype=np.intp)]
+    return seed_of(n, data.iloc[:, 0].to_numpy()[np.linspace(0, n - 1, num=min(n, 8), dtype=np.intp)])
+
+
+def seed_of(n: int, probe: np.ndarray | None) -> int:
+    """:func:`sample_seed` from the row count ``n`` and the probed values (``None``: no rows or columns)."""
+    if not n or probe is None:
+        return n
     return zlib.crc32(repr(probe.tolist()).encode()) ^ n
 
 

@@ -20,18 +20,8 @@ TABLE_SUFFIXES = {
 
 def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or Feather/Arrow file; raise :class:`InputError` naming the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a CSV or Parquet file")
-    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"{path}: unsupported file type '{path.suffix}'; expected .csv, .tsv, .parquet or .arrow"
-        )
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty")
+    path = checked_path(path)
+    fmt = TABLE_SUFFIXES[path.suffix.lower()]
     try:
         if fmt == "csv":
             df = pd.read_csv(path, usecols=columns, low_memory=False)
@@ -49,3 +39,20 @@ def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.Data
     if df.shape[1] == 0:
         raise InputError(f"{path}: no columns found")
     return df
+
+
+def checked_path(path: str | Path) -> Path:
+    """``path`` as a Path when it names a non-empty file of a known table format; else :class:`InputError`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a CSV or Parquet file")
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path}: unsupported file type '{path.suffix}'; expected .csv, .tsv, .parquet or .arrow"
+        )
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    return path

@@ -116,15 +116,26 @@ def _ldexp(x: float, exponent: int) -> float:
         return math.copysign(math.inf, x)
 
 
+def edge_step(n: int) -> int:
+    """The stride of the subsample quantile edges are taken from, for ``n`` finite values: the largest power
+    of two keeping at least ``EDGE_SAMPLE`` values (1 below ``2 * EDGE_SAMPLE``). A power of two, so that a
+    stream of chunks can keep every ``s``-th value and thin to every ``2s``-th as it grows
+    (:class:`EdgeSampler`), ending with exactly the values an in-memory pass picks."""
+    return 1 << max(0, (n // EDGE_SAMPLE).bit_length() - 1)
+
+
 def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
     """Sorted unique bin edges at ``bins`` equal-mass quantiles, pinned to the exact ``lo`` and ``hi``.
 
-    Large columns are subsampled with an even stride (deterministic), which is accurate to well under one
-    bin's mass; ties (discrete or constant columns) collapse to fewer edges, with midpoints added between
-    them so that each distinct value has its own bin.
+    Large columns are subsampled with an even stride (deterministic, :func:`edge_step`), which is accurate
+    to well under one bin's mass; ties (discrete or constant columns) collapse to fewer edges, with midpoints
+    added between them so that each distinct value has its own bin.
     """
-    step = max(1, finite.size // EDGE_SAMPLE)
-    sample = finite[::step]
+    return edges_of_sample(finite[:: edge_step(finite.size)], bins, lo, hi)
+
+
+def edges_of_sample(sample: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
+    """:func:`quantile_edges` from the strided subsample (``lo``/``hi``: the whole column's min/max)."""
     inner = np.quantile(sample, np.linspace(0.0, 1.0, bins + 1)[1:-1]) if bins > 1 else np.empty(0)
     edges = np.unique(np.concatenate(([lo], inner, [hi])))
     edges = edges[(edges >= lo) & (edges <= hi)]
@@ -133,6 +144,41 @@ def quantile_edges(finite: np.ndarray, bins: int, lo: float, hi: float) -> np.nd
         # every value a bin of its own; otherwise 0 and 1 would share the closed last bin [0, 1].
         edges = np.unique(np.concatenate((edges, edges[:-1] / 2 + edges[1:] / 2)))  # halves: no overflow
     return edges
+
+
+class EdgeSampler:
+    """The subsample :func:`quantile_edges` takes, gathered from a column that arrives in chunks.
+
+    Keeps every ``s``-th finite value by position in the whole column (``s`` a power of two, doubled — and
+    the kept values thinned — once the column is long enough that the final stride is at least ``2s``), so
+    memory stays under ``2 * EDGE_SAMPLE`` values plus one chunk; :meth:`edges` then equals
+    ``quantile_edges`` of the whole column exactly.
+    """
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.stride = 1
+        self.kept: list[np.ndarray] = []
+        self.lo, self.hi = math.inf, -math.inf
+
+    def add(self, finite: np.ndarray) -> None:
+        """Add the next chunk's finite values (in column order)."""
+        if not finite.size:
+            return
+        self.lo, self.hi = min(self.lo, float(finite.min())), max(self.hi, float(finite.max()))
+        first = -self.seen % self.stride  # the chunk's first position that is a multiple of the stride
+        self.kept.append(finite[first :: self.stride].copy())
+        self.seen += finite.size
+        while self.seen >= 2 * self.stride * EDGE_SAMPLE:  # the final stride will be at least twice this
+            self.kept = [np.concatenate(self.kept)[::2]]
+            self.stride *= 2
+
+    def edges(self, bins: int) -> np.ndarray | None:
+        """The column's quantile edges (``None`` when it had no finite value)."""
+        if not self.seen:
+            return None
+        kept = np.concatenate(self.kept)
+        return edges_of_sample(kept[:: edge_step(self.seen) // self.stride], bins, self.lo, self.hi)
 
 
 def histogram(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
