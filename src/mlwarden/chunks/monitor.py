@@ -70,7 +70,7 @@ class Monitor:
             target=_name(target), prediction=_name(prediction), scores=_score_names(score)
         )
         ref_rows, ref_profile, source = load_data(reference, role="reference")
-        self._ref_names = _names(ref_rows, ref_profile)
+        self._ref_names = _names(ref_rows, ref_profile, source)
         if columns is not None:
             mapping = _only_features(mapping, [str(c) for c in columns], self._ref_names)
         # the reference's side now (as current, the names it surely has: the target may be in chunks only)
@@ -151,7 +151,7 @@ class Monitor:
         mapping, reference = self.mapping, self.reference
         profiles = []
         for rows, prof, source in currents:
-            check_named_columns(mapping, self._ref_names, _names(rows, prof))
+            check_named_columns(mapping, self._ref_names, _names(rows, prof, source))
             if prof is None:
                 names = list(rows.columns)
                 if names and not set(reference.columns) & set(names):
