@@ -90,9 +90,8 @@ def seed(client: httpx.Client | object, store: Store) -> dict[str, str]:
                 f"/v1/models/{MODEL}/labels", json={"batch_id": f"l{hours}", "labels": labels}, headers=growth
             )
         )
-    _ok(
-        client.post("/v1/models", json={"name": "fraud", "team": "risk", "owner_name": "Grace"}, headers=risk)
-    )
+    fraud = {"name": "fraud", "team": "risk", "owner_name": "Grace"}
+    _ok(client.post("/v1/models", json=fraud, headers=risk))
     evaluate_due(store)
     config = f'# {SCRIPT}\nmodel: "{MODEL}"\nslo: {{roc_auc: {{min: 0.8}}}}\n'
     _ok(client.put(f"/v1/models/{MODEL}/config", content=config.encode(), headers=growth))

@@ -49,6 +49,7 @@ def window_report(session: Session, model: Model, window: Window) -> Report | No
 
 
 def _finding(row) -> Finding:
+    # hook (branch segments): pass segment=row.segment once stored findings carry their segment
     try:
         return Finding(
             check=row.check,
