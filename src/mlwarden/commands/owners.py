@@ -31,7 +31,7 @@ def audit(url: UrlOption = DEFAULT_URL, token: TokenOption = None, fmt: FormatOp
                 "batch": _short(r["last_batch"]),
                 "labels": _short(r["last_label"]),
                 "evaluated": _short(r["last_evaluation"]),
-                "problems": ", ".join(r["problems"]) or "ok",
+                "problems": "\n".join(r["problems"]) or "ok",
             }
             for r in rows
         ]

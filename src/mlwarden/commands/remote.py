@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, MlwardenError, NotFoundError
 
@@ -116,7 +116,7 @@ def show(rows: list[dict[str, Any]] | dict[str, Any], columns: list[str], fmt: s
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
     rows = [rows] if isinstance(rows, dict) else rows
-    table = Table(*columns)
+    table = Table(*(Column(c, overflow="fold") for c in columns))  # wrapped, never cut off with …
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     console.print(table)
