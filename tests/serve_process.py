@@ -35,7 +35,7 @@ class ServeProcess:
         command += ["--log-level", "warning", *self.args]
         with open(self.log_path, "a") as log:
             self.process = subprocess.Popen(command, stderr=log, stdout=log, env=os.environ.copy())
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # workers import everything again: slow on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"mlwarden serve exited: {self.log_path.read_text()[-2000:]}")
