@@ -364,3 +364,23 @@ def test_the_route_table_holds_every_route_the_app_documents() -> None:
     served = {route.path for route in api_routes()}
     assert set(app.openapi()["paths"]) <= served
     assert len(ROUTES) > 15 and ("GET", "/metrics") in ROUTES
+
+
+ID_ROUTES = [
+    (method, route.path)
+    for route in api_routes()
+    for method in route.methods
+    if any(param.field_info.annotation is int for param in route.dependant.path_params)
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ID_ROUTES)
+def test_an_id_beyond_64_bits_is_422_not_a_store_error(teams: Teams, method: str, path: str) -> None:
+    huge = {param: str(2**70) for param in ("alert_id", "silence_id", "retrain_id")}
+    url = path.format(**{**PATH_VALUES, **huge})
+    response = teams.client.request(method, url, headers=teams.as_(teams.growth_admin))
+    assert response.status_code == 422, (method, path, response.text)
+
+
+def test_routes_with_ids_are_found() -> None:
+    assert ("POST", "/v1/alerts/{alert_id}/ack") in ID_ROUTES

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Path, Request
 
 from mlwarden.errors import InputError, NotFoundError
 from mlwarden.profile import DatasetProfile
@@ -141,3 +141,4 @@ def caller(request: Request, authorization: Annotated[str | None, Header()] = No
 
 Svc = Annotated[Services, Depends(services)]
 Caller = Annotated[Actor, Depends(caller)]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a stored row's id (a 64-bit integer)")]

@@ -32,7 +32,7 @@ from mlwarden.registry.tokens import authenticate_digest, digest
 from mlwarden.report.html import report_context
 from mlwarden.server.dashboard import auth, charts, queries
 from mlwarden.server.dashboard.window_report import window_report
-from mlwarden.server.deps import services
+from mlwarden.server.deps import RowId, services
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, Model, Team
 
@@ -401,7 +401,7 @@ def _back_to_inbox(status: str) -> Response:
 @router.post("/alerts/{alert_id}/ack")
 def acknowledge_alert(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     seen: Seen,
     csrf: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "open",
@@ -416,7 +416,7 @@ def acknowledge_alert(
 @router.post("/alerts/{alert_id}/silence")
 def silence_alert(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     seen: Seen,
     csrf: Annotated[str, Form()] = "",
     duration: Annotated[str, Form()] = "4h",
@@ -443,7 +443,7 @@ def silence_alert(
 @router.post("/silences/{silence_id}/expire")
 def expire_silence(
     request: Request,
-    silence_id: int,
+    silence_id: RowId,
     seen: Seen,
     csrf: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "open",

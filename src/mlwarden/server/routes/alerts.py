@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from mlwarden.alerts import state
-from mlwarden.server.deps import Caller, Svc
+from mlwarden.server.deps import Caller, RowId, Svc
 from mlwarden.store.schema import Model
 
 router = APIRouter(tags=["alerts"])
@@ -25,7 +25,7 @@ def get_alerts(
 
 
 @router.post("/v1/alerts/{alert_id}/ack")
-def acknowledge(alert_id: int, caller: Caller, svc: Svc) -> dict[str, Any]:
+def acknowledge(alert_id: RowId, caller: Caller, svc: Svc) -> dict[str, Any]:
     """Acknowledge a pending or firing alert (admin scope; audited): someone is on it."""
     with svc.store.session() as session:
         alert = state.acknowledge(session, caller, alert_id, datetime.now(UTC))

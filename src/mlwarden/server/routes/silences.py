@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlwarden.alerts import silences
-from mlwarden.server.deps import Caller, Svc
+from mlwarden.server.deps import Caller, RowId, Svc
 
 router = APIRouter(tags=["silences"])
 
@@ -56,7 +56,7 @@ def list_silences(caller: Caller, svc: Svc) -> list[dict[str, Any]]:
 
 
 @router.delete("/v1/silences/{silence_id}")
-def expire_silence(silence_id: int, caller: Caller, svc: Svc) -> dict[str, Any]:
+def expire_silence(silence_id: RowId, caller: Caller, svc: Svc) -> dict[str, Any]:
     """End a silence now (admin scope; audited)."""
     now = datetime.now(UTC)
     with svc.store.session() as session:
