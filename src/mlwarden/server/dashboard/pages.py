@@ -38,8 +38,8 @@ from mlwarden.store.schema import Alert, Model, Team
 
 FLEET_PAGE = 50
 WINDOW_PAGE = 168  # a week of hourly windows per page of the model page
-VERSIONS_PAGE = 20  # versions per page of the model page, and ledger records
-LEDGER_PAGE = 20
+VERSIONS_PAGE = 20  # versions per page of the model page
+LEDGER_PAGE = 20  # retrain ledger records per page of the model page
 ALERT_STATUSES = ("open", "firing", "acknowledged", "silenced", "resolved", "all")
 SILENCE_DURATIONS = ("1h", "4h", "1d", "7d")
 STATIC = Path(__file__).parent / "static"
