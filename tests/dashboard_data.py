@@ -1,6 +1,10 @@
 """A store with data for the dashboard's tests: team growth's model ``<img src=x onerror=alert(1)>`` (model
 names hold no ``/``), whose column, category, owner and on-call names are ``<script>alert(1)</script>``, with
-a healthy and a drifted hour evaluated; team risk's model ``fraud``, registered only."""
+a healthy and a drifted hour evaluated; team risk's model ``fraud``, registered only.
+
+The retrain ledger and shadow traffic: version ``v2<img …>`` scores the healthy hour in shadow beside the
+champion v1 (better scores), is recorded in the ledger (trigger ``<script>…``, the gate run on that shadow
+traffic) and promoted; in the drifted hour v2 serves and v1 scores in shadow, which gives the outcome."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 MODEL = "<img src=x onerror=alert(1)>"
 MODEL_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 FEATURES = (SCRIPT, "x2", "x3", "plan")
+CANDIDATE = "v2<img src=x onerror=alert(2)>"
 
 
 def reference() -> object:
@@ -47,6 +52,16 @@ def hour_records(start, *, prefix: str, drifted: bool, seed: int) -> tuple[list[
         )
         labels.append({"id": rid, "label": int(row["label"])})
     return records, labels
+
+
+def better(records: list[dict], labels: list[dict]) -> list[dict]:
+    """The candidate's outputs on the same requests: scores pulled towards the label (a better ranking)."""
+    truth = {label["id"]: label["label"] for label in labels}
+    out = []
+    for record in records:
+        score = 0.3 * record["score"] + 0.7 * truth[record["id"]]
+        out.append(record | {"score": score, "prediction": int(score > 0.5)})
+    return out
 
 
 def seed(client: httpx.Client | object, store: Store) -> dict[str, str]:
@@ -81,18 +96,32 @@ def seed(client: httpx.Client | object, store: Store) -> dict[str, str]:
             f"/v1/models/{MODEL}/reference", content=parquet_bytes(reference()), headers=growth | parquet
         )
     )
+    _ok(
+        client.post(
+            f"/v1/models/{MODEL}/versions", json={"version": CANDIDATE, "stage": "shadow"}, headers=growth
+        )
+    )
     for hours, drifted in ((3, False), (2, True)):
         records, labels = hour_records(past_window(hours), prefix=f"h{hours}", drifted=drifted, seed=hours)
-        body = {"batch_id": f"b{hours}", "records": records}
-        _ok(client.post(f"/v1/models/{MODEL}/batches", json=body, headers=growth))
+        candidate = better(records, labels)
+        # hour 3: v1 serves (unversioned batches), the candidate in shadow; hour 2: the reverse
+        served, shadow = (records, candidate) if hours == 3 else (candidate, records)
+        versions = (None, CANDIDATE) if hours == 3 else (CANDIDATE, "v1")
+        for kind, batch, version in (("b", served, versions[0]), ("s", shadow, versions[1])):
+            body = {"batch_id": f"{kind}{hours}", "records": batch, "model_version": version}
+            _ok(client.post(f"/v1/models/{MODEL}/batches", json=body, headers=growth))
         _ok(
             client.post(
                 f"/v1/models/{MODEL}/labels", json={"batch_id": f"l{hours}", "labels": labels}, headers=growth
             )
         )
+        evaluate_due(store)
+        if hours == 3:  # the ledger: the gate on the shadow hour, then the promotion
+            retrain = {"candidate": CANDIDATE, "trigger": SCRIPT, "retrain": {"outcome_windows": 1}}
+            _ok(client.post(f"/v1/models/{MODEL}/retrains", json=retrain, headers=growth))
+            _ok(client.post(f"/v1/models/{MODEL}/versions/{CANDIDATE}/promote", headers=growth))
     fraud = {"name": "fraud", "team": "risk", "owner_name": "Grace"}
     _ok(client.post("/v1/models", json=fraud, headers=risk))
-    evaluate_due(store)
     config = f'# {SCRIPT}\nmodel: "{MODEL}"\nslo: {{roc_auc: {{min: 0.8}}}}\n'
     _ok(client.put(f"/v1/models/{MODEL}/config", content=config.encode(), headers=growth))
     return tokens

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from urllib.parse import quote
 
 import pytest
-from dashboard_data import ESCAPED, MODEL, MODEL_ESCAPED, seed
+from dashboard_data import CANDIDATE, ESCAPED, MODEL, MODEL_ESCAPED, seed
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from mlwarden.registry import revoke_token
 from mlwarden.server import create_app
-from mlwarden.server.dashboard import auth, router
+from mlwarden.server.dashboard import auth, queries, router
 from mlwarden.server.dashboard.queries import drift_matrix
 from mlwarden.store import Store
-from mlwarden.store.schema import Window
+from mlwarden.store.schema import Model, Window
 
 PAGES = sorted(r.path for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods)
 GUARDED = [p for p in PAGES if p not in ("/login", "/static/{asset}")]
+CANDIDATE_ESCAPED = "v2&lt;img src=x onerror=alert(2)&gt;"
 FORMS = sorted(r.path for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods)
 
 
@@ -264,3 +266,63 @@ def test_drift_matrix_colours_score_over_threshold() -> None:
     assert names == ["a", "b", "c"]
     assert ratio == [[pytest.approx(0.5), pytest.approx(3.0)], [pytest.approx(0.1), None], [None, 1.0]]
     assert score[2] == [None, 0.02]
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}">')
+    return html[start : html.index("</section>", start)]
+
+
+def _diff(stats: dict) -> str:
+    low, high = stats["ci"]
+    return f"{stats['metric']} {stats['delta']:+.3g} [{low:+.3g}, {high:+.3g}]"
+
+
+def test_model_page_shows_the_retrain_ledger_and_each_versions_shadow_agreement(site: Site) -> None:
+    """The seeded candidate was gated on its shadow hour, promoted, and helped in the next hour: the ledger
+    card and the versions card show what the API's ledger and shadow endpoints hold, escaped."""
+    api = {"Authorization": f"Bearer {site.tokens['growth_read']}"}
+    ledger = site.client.get(f"/v1/models/{quote(MODEL, safe='')}/retrains", headers=api).json()
+    shadow = site.client.get(f"/v1/models/{quote(MODEL, safe='')}/shadow", headers=api).json()
+    (record,) = ledger["retrains"]
+    assert record["decision"] == "promote" and record["outcome_status"] == "helped"
+    site.login(site.tokens["growth_read"])
+    html = site.client.get(site.url("/models/{name}")).text
+
+    card = _section(html, "ledger")
+    assert "1 retrains: 1 helped, 0 hurt, 0 made no difference, 0 await their outcome" in card
+    assert ESCAPED in card  # the trigger
+    assert f"v1 → {CANDIDATE_ESCAPED}" in card
+    assert 'badge promote">promote' in card and 'badge helped">helped' in card
+    assert _diff(record["gate"]) in card and _diff(record["outcome"]) in card
+    assert record["gate"]["delta"] > 0 and record["outcome"]["ci"][0] > 0
+    assert "by growth/admin" in card  # recorded and promoted by
+
+    versions = _section(html, "versions")
+    rows = dict(re.findall(r"<tr><td>([^<]*)</td><td>(\w+)</td>", versions))
+    assert rows == {CANDIDATE_ESCAPED: "champion", "v1": "retired"}  # v1 retired once the outcome was known
+    for stage, version, champion in (("champion", CANDIDATE, "v1"), ("retired", "v1", CANDIDATE)):
+        (latest,) = [w for w in shadow["windows"] if w["version"] == version]
+        row = re.search(rf"<tr><td>[^<]*</td><td>{stage}</td>.*?</tr>", versions, re.S)[0]
+        assert f"{latest['agreement'] * 100:.1f} %" in row and _diff(latest) in row
+        assert html_escape(champion) in row and f">{latest['rows']}<" in row
+
+
+def test_the_versions_and_the_ledger_are_paginated(site: Site) -> None:
+    with site.store.session() as session:
+        model = session.query(Model).filter_by(name=MODEL).one()
+        first = queries.versions(session, model, 1, per_page=1)
+        last = queries.versions(session, model, 9, per_page=1)
+        records, summary = queries.retrains(session, model, 5, per_page=1)
+    assert (first.total, first.pages, first.rows[0].version.version) == (2, 2, CANDIDATE)
+    assert (last.page, last.rows[0].version.version, last.rows[0].shadow["champion_version"]) == (
+        2,
+        "v1",
+        CANDIDATE,
+    )
+    assert (records.page, records.pages, len(records.rows)) == (1, 1, 1)
+    assert summary == {"retrains": 1, "helped": 1, "hurt": 0, "no_difference": 0, "pending": 0}
+    site.login(site.tokens["growth_read"])
+    assert site.client.get(site.url("/models/{name}") + "?ledger_page=7&versions_page=3").status_code == 200
+    bad = site.client.get(site.url("/models/{name}") + "?ledger_page=0")
+    assert bad.status_code == 422 and "ledger_page" in bad.text

@@ -38,6 +38,8 @@ from mlwarden.store.schema import Alert, Model, Team
 
 FLEET_PAGE = 50
 WINDOW_PAGE = 168  # a week of hourly windows per page of the model page
+VERSIONS_PAGE = 20  # versions per page of the model page
+LEDGER_PAGE = 20  # retrain ledger records per page of the model page
 ALERT_STATUSES = ("open", "firing", "acknowledged", "silenced", "resolved", "all")
 SILENCE_DURATIONS = ("1h", "4h", "1d", "7d")
 STATIC = Path(__file__).parent / "static"
@@ -70,8 +72,22 @@ def _json(value: Any, **options: Any) -> str:
 env.policies["json.dumps_function"] = _json
 
 
-def _when(value: datetime | None) -> str:
+def _when(value: datetime | str | None) -> str:
+    """A time (or an ISO-8601 text, as the API's dicts hold it) in minutes, UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return "–" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _diff(stats: dict[str, Any] | None) -> str:
+    """A paired comparison (the gate's JSON: ``metric``, ``delta``, ``ci``) as ``roc_auc +0.05 [+0.03,
+    +0.07]``; its ``note`` or ``–`` when it has no difference."""
+    stats = stats or {}
+    if stats.get("delta") is None:
+        return stats.get("note") or "–"
+    low, high = stats.get("ci") or (None, None)
+    ci = f" [{low:+.3g}, {high:+.3g}]" if low is not None and high is not None else ""
+    return f"{stats.get('metric', '')} {stats['delta']:+.3g}{ci}".strip()
 
 
 def _ago(value: datetime | None) -> str:
@@ -92,7 +108,7 @@ def _num(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-env.filters.update(when=_when, ago=_ago, num=_num, q=lambda text: quote(str(text), safe=""))
+env.filters.update(when=_when, ago=_ago, num=_num, diff=_diff, q=lambda text: quote(str(text), safe=""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,9 +327,17 @@ def fleet(
 
 
 @router.get("/models/{name}")
-def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    """One model: drift heatmap, performance against its SLOs, data quality, alerts, versions, owner,
-    configuration — for one page of windows (page 1: the latest week of hourly windows)."""
+def model_page(
+    request: Request,
+    name: str,
+    seen: Seen,
+    page: Annotated[int, Query(ge=1)] = 1,
+    versions_page: Annotated[int, Query(ge=1)] = 1,
+    ledger_page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """One model: drift heatmap, performance against its SLOs, data quality, alerts, versions with their
+    latest shadow comparison, the retrain ledger, owner, configuration — for one page of windows (page 1:
+    the latest week of hourly windows), of versions and of ledger records."""
     model, team = _model(request, seen, name)
     with _store(request).session() as session:
         windows = queries.window_page(session, model, page, WINDOW_PAGE)
@@ -321,9 +345,9 @@ def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Que
         since, until = (shown[0].start, shown[-1].start) if shown else (None, None)
         quality = queries.quality_counts(session, model, since, until) if shown else []
         alerts = queries.model_alerts(session, model)
-        versions = queries.versions(session, model)
+        versions = queries.versions(session, model, versions_page, VERSIONS_PAGE)
+        retrains, outcomes = queries.retrains(session, model, ledger_page, LEDGER_PAGE)
         config = configs.latest(session, model.id)  # the configuration file as last applied, if any
-        # hook (branch retrain): the retrain ledger's rows for this model, once its table lands
     now = datetime.now(UTC)
     figures = {
         "heatmap": charts.drift_heatmap(shown),
@@ -343,6 +367,8 @@ def model_page(request: Request, name: str, seen: Seen, page: Annotated[int, Que
         performance=performance,
         alerts=alerts,
         versions=versions,
+        retrains=retrains,
+        outcomes=outcomes,
         config=config,
         latest=latest,
         window_url=charts.window_url,

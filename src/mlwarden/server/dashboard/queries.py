@@ -10,17 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mlwarden.alerts.state import OPEN
 from mlwarden.registry import Actor
+from mlwarden.server.ledger import retrain_dict
+from mlwarden.server.shadow import shadow_dict
 from mlwarden.store.schema import (
     Alert,
     AuditEntry,
     Batch,
     Model,
     ModelVersion,
+    Retrain,
+    ShadowWindow,
     StoredFinding,
     Team,
     Window,
@@ -149,6 +153,25 @@ def _stage_rank(stage: str) -> int:
 
 
 @dataclass(slots=True)
+class Paged:
+    """One page of rows, newest first, and how many there are in all."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def _paged(session: Session, query: Select, count: Select, page: int, per_page: int) -> Paged:
+    """Page ``page`` (clamped to the last) of the ordered ``query``'s ORM rows; ``count`` counts them all."""
+    total = session.scalar(count) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return Paged(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass(slots=True)
 class WindowPage:
     """One page of a model's windows, oldest first, and where the neighbouring pages are."""
 
@@ -160,17 +183,12 @@ class WindowPage:
 
 def window_page(session: Session, model: Model, page: int, per_page: int) -> WindowPage:
     """Page ``page`` (1 = the newest ``per_page`` windows) of the model's windows, oldest first."""
-    total = session.scalar(select(func.count()).select_from(Window).where(Window.model_id == model.id)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = session.scalars(
-        select(Window)
-        .where(Window.model_id == model.id)
-        .order_by(Window.start.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return WindowPage(windows=list(reversed(rows)), total=total, page=page, pages=pages)
+    query = select(Window).where(Window.model_id == model.id).order_by(Window.start.desc())
+    count = select(func.count()).select_from(Window).where(Window.model_id == model.id)
+    paged = _paged(session, query, count, page, per_page)
+    return WindowPage(
+        windows=list(reversed(paged.rows)), total=paged.total, page=paged.page, pages=paged.pages
+    )
 
 
 def quality_counts(
@@ -203,12 +221,74 @@ def model_alerts(session: Session, model: Model, limit: int = 200) -> list[Alert
     )
 
 
-def versions(session: Session, model: Model) -> list[ModelVersion]:
-    return list(
-        session.scalars(
-            select(ModelVersion).where(ModelVersion.model_id == model.id).order_by(ModelVersion.id.desc())
-        )
+@dataclass(slots=True)
+class VersionRow:
+    """A registered version and its latest shadow comparison with the champion (:func:`shadow_dict` shape:
+    window, ``agreement``, ``rows``, ``labelled`` and the paired ``metric``, ``delta``, ``ci``, ``p_value``),
+    ``None`` when it never scored in shadow."""
+
+    version: ModelVersion
+    shadow: dict[str, Any] | None
+
+
+def versions(session: Session, model: Model, page: int = 1, per_page: int = 20) -> Paged:
+    """Page ``page`` of the model's versions, newest first, each with its latest ``shadow_windows`` row —
+    found in SQL (the latest window per version), for the versions shown only."""
+    query = select(ModelVersion).where(ModelVersion.model_id == model.id).order_by(ModelVersion.id.desc())
+    count = select(func.count()).select_from(ModelVersion).where(ModelVersion.model_id == model.id)
+    paged = _paged(session, query, count, page, per_page)
+    shown = paged.rows
+    if not shown:
+        return paged
+    latest = (
+        select(ShadowWindow.version, func.max(ShadowWindow.window_start).label("start"))
+        .where(ShadowWindow.model_id == model.id, ShadowWindow.version.in_([v.version for v in shown]))
+        .group_by(ShadowWindow.version)
+        .subquery()
     )
+    shadows = {
+        w.version: shadow_dict(w)
+        for w in session.scalars(
+            select(ShadowWindow).join(
+                latest,
+                and_(
+                    ShadowWindow.model_id == model.id,
+                    ShadowWindow.version == latest.c.version,
+                    ShadowWindow.window_start == latest.c.start,
+                ),
+            )
+        )
+    }
+    paged.rows = [VersionRow(version=v, shadow=shadows.get(v.version)) for v in shown]
+    return paged
+
+
+LEDGER_OUTCOMES = ("helped", "hurt", "no_difference", "pending")
+
+
+def retrains(
+    session: Session, model: Model, page: int = 1, per_page: int = 20
+) -> tuple[Paged, dict[str, int]]:
+    """Page ``page`` of the model's retrain ledger, newest first (records in
+    :func:`~mlwarden.server.ledger.retrain_dict` shape), and the summary counted in SQL over every record:
+    ``retrains``, ``helped``, ``hurt``, ``no_difference``, ``pending`` (promoted, outcome not yet known) —
+    the keys of :func:`~mlwarden.server.ledger.history`'s summary."""
+    where = Retrain.model_id == model.id
+    query = select(Retrain).where(where).order_by(Retrain.id.desc())
+    count = select(func.count()).select_from(Retrain).where(where)
+    paged = _paged(session, query, count, page, per_page)
+    paged.rows = [retrain_dict(r) for r in paged.rows]
+    summary = dict.fromkeys(("retrains", *LEDGER_OUTCOMES), 0)
+    summary["retrains"] = paged.total
+    for status, promoted, n in session.execute(
+        select(Retrain.outcome_status, Retrain.promoted_at.is_not(None), func.count())
+        .where(where)
+        .group_by(Retrain.outcome_status, Retrain.promoted_at.is_not(None))
+    ):
+        key = status or ("pending" if promoted else None)
+        if key in summary:
+            summary[key] += n
+    return paged, summary
 
 
 def window_at(session: Session, model: Model, start: datetime) -> Window | None:
