@@ -90,7 +90,7 @@ def per_value(columns: int, rows: int) -> float:
     return best / (rows * columns) * 1e9
 
 
-def _timed(work) -> float:  # noqa: ANN001
+def _timed(work) -> float:
     start = time.perf_counter()
     work()
     return time.perf_counter() - start
@@ -99,11 +99,14 @@ def _timed(work) -> float:  # noqa: ANN001
 def worker(tool: str, ref: str, cur: str) -> None:
     if tool == "per_value":
         values = 4_000_000
-        print(json.dumps({"wide": per_value(COLUMNS, values // COLUMNS), "narrow": per_value(25, values // 25)}))
+        print(
+            json.dumps({"wide": per_value(COLUMNS, values // COLUMNS), "narrow": per_value(25, values // 25)})
+        )
         return
     if tool == "mlwarden":
-        import mlwarden  # noqa: F401  (imports outside the timed span)
         from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: F401
+
+        import mlwarden  # noqa: F401  (imports outside the timed span)
     with PeakRSS() as mem:
         start = time.perf_counter()
         extra = (run_mlwarden if tool == "mlwarden" else run_numpy)(Path(ref), Path(cur))

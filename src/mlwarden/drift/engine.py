@@ -228,7 +228,9 @@ def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig
 
 def _most_drifted(names: list[str], entries: list[ColumnDrift], k: int) -> list[str]:
     """The ``k`` of ``names`` whose drift score is largest relative to its threshold, in their order."""
-    ratio = {e.column: e.score / e.threshold if e.threshold else e.score for e in entries if e.score is not None}
+    ratio = {
+        e.column: e.score / e.threshold if e.threshold else e.score for e in entries if e.score is not None
+    }
     chosen = set(sorted(names, key=lambda n: (-ratio[n], n))[:k])
     return [n for n in names if n in chosen]
 
