@@ -26,15 +26,19 @@ _LAZY = {
     "ModelConfig": "mlwarden.schema.config",
     "compare": "mlwarden.comparison",
     "evaluate": "mlwarden.comparison",
+    "Monitor": "mlwarden.chunks",
+    "ChunkedReport": "mlwarden.chunks",
 }
 
 __all__ = [
+    "ChunkedReport",
     "ColumnMapping",
     "ColumnProfile",
     "DatasetProfile",
     "Finding",
     "InputError",
     "ModelConfig",
+    "Monitor",
     "Severity",
     "compare",
     "evaluate",

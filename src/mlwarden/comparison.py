@@ -14,7 +14,8 @@ from mlwarden.profile import DatasetProfile, is_profile_file, load_profile, prof
 from mlwarden.schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from mlwarden.drift import DriftConfig
+    from mlwarden.drift import DriftConfig, DriftResult
+    from mlwarden.performance import ReferenceFit
     from mlwarden.report import Report
 
 Data = pd.DataFrame | DatasetProfile | str | Path
@@ -142,6 +143,8 @@ def evaluate(
     cur_rows: pd.DataFrame | None = None,
     drift_config: DriftConfig | None = None,
     slo: dict[str, float] | None = None,
+    drift: DriftResult | None = None,
+    fit: ReferenceFit | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -150,7 +153,8 @@ def evaluate(
     the id (one info finding says so) and the timestamp are never tested. ``ref_rows`` is the labelled
     reference (target, outputs; features too for regression loss estimation) and ``cur_rows`` the current
     rows, with the target where labels arrived. An empty current gives one critical ``data.empty``
-    finding and nothing else; an empty reference raises :class:`InputError`.
+    finding and nothing else; an empty reference raises :class:`InputError`. ``drift`` (decided already,
+    e.g. jointly with other chunks) and ``fit`` (the reference's fitted estimator) are reused when given.
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.performance import assess_performance
@@ -163,13 +167,14 @@ def evaluate(
         empty = DriftResult(columns=[])
         return Report(reference, current, drift=empty, findings=[_empty_current()], mapping=mapping)
     roles, notes = drift_roles(mapping, reference, current)
-    config = DriftConfig.from_mapping(mapping, base=drift_config)
-    drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
+    if drift is None:
+        config = DriftConfig.from_mapping(mapping, base=drift_config)
+        drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
     findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
-    performance, perf_findings, perf_notes = assess_performance(ref_rows, cur_rows, mapping, slo)
+    performance, perf_findings, perf_notes = assess_performance(ref_rows, cur_rows, mapping, slo, fit=fit)
     return Report(
         reference=reference,
         current=current,

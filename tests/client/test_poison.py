@@ -45,7 +45,7 @@ def test_a_batch_answered_500_every_time_goes_to_the_dead_letters_and_the_rest_f
     delivered = {f"r{i}" for i in range(200) if not 30 <= i < 40}
     assert wait_until(
         lambda: {r["id"] for r in server.rows()} == delivered and warden.stats.sent == 190, seconds=20
-    )
+    ), (sorted({r["id"] for r in server.rows()} ^ delivered), warden.stats, dead_letters(warden))
     assert wait_until(lambda: len(dead_letters(warden)) == 1, seconds=20)
     assert wait_until(lambda: not list(warden.spool.directory.glob("*.jsonl")))
 

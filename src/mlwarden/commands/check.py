@@ -66,6 +66,11 @@ def check(
         Path | None, typer.Option(help="Also validate CURRENT's rows against this contract (YAML).")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+    chunk_by: Annotated[
+        str | None, typer.Option(help="Judge CURRENT in chunks: the timestamp (or ordering) column.")
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="Chunk length in time: 1d, 6h, 1w, 1m (month)…")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk length in rows.")] = None,
 ) -> None:
     """Compare CURRENT with REFERENCE: drift, data quality, output sanity and performance.
 
@@ -98,6 +103,13 @@ def check(
     )
     limits = {**model.slo_limits(), **dict(parse_slo(s) for s in slo or [])}
     rules = Contract.from_yaml(contract) if contract else None  # a bad contract fails before profiling
+    if chunk_by is not None or period is not None or chunk_size is not None:
+        from mlwarden.commands.chunks import check_chunked
+
+        if rules is not None:
+            raise InputError("--contract: not available with chunks (--chunk-by, --period, --chunk-size)")
+        chunking = {"chunk_by": chunk_by, "period": period, "chunk_size": chunk_size}
+        raise typer.Exit(check_chunked(reference, current, mapping, limits, chunking, format, output))
     with _progress("profiling") as step:
         report = compare(reference, current, mapping=mapping, slo=limits, on_progress=step)
     if rules is not None:

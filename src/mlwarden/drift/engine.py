@@ -10,7 +10,12 @@ from mlwarden.drift import distances
 from mlwarden.drift.categorical import aligned_counts, categorical_scores, chi2_homogeneity
 from mlwarden.drift.config import ROLES, DriftConfig
 from mlwarden.drift.multiple_testing import benjamini_hochberg
-from mlwarden.drift.multivariate import MAX_CATEGORIES, domain_classifier
+from mlwarden.drift.multivariate import (
+    MAX_CATEGORIES,
+    DomainClassifierResult,
+    domain_classifier,
+    pooled_domain_classifier,
+)
 from mlwarden.drift.numeric import cdf_knots, eval_cdf, numeric_scores
 from mlwarden.drift.result import ColumnDrift, DriftResult, MultivariateDrift
 from mlwarden.errors import InputError
@@ -48,18 +53,57 @@ def detect_drift(
     """
     config = config or DriftConfig()
     roles = roles or {}
-    bad = {c: r for c, r in roles.items() if r not in ROLES}
-    if bad:
-        column, role = next(iter(bad.items()))
-        raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
+    _check_roles(roles)
     names = list(reference.columns) if columns is None else list(columns)
-    unknown = [c for c in names if c not in reference.columns]
+    return detect_drift_jointly(reference, [(current, {n: roles.get(n, "feature") for n in names})], config)[
+        0
+    ]
+
+
+def detect_drift_jointly(
+    reference: DatasetProfile,
+    currents: list[tuple[DatasetProfile, dict[str, str]]],
+    config: DriftConfig | None = None,
+) -> list[DriftResult]:
+    """Drift of each current profile against one reference, with one multiple-testing correction for all.
+
+    ``currents``: ``(profile, {column: role})`` pairs (chunks of a time series, say); the columns tested in
+    each are its roles' keys, which must all be reference columns. Benjamini–Hochberg runs once over the
+    p-values of every chunk × column, and each column of each chunk then drifts when its adjusted p-value is
+    below ``config.alpha`` *and* its effect size reaches its threshold (:class:`DriftConfig`): more chunks do
+    not mean more false alarms. Returns one :class:`DriftResult` per current profile, in order. Raises
+    :class:`~mlwarden.errors.InputError` as :func:`detect_drift`.
+    """
+    config = config or DriftConfig()
+    runs = [_tests(reference, current, roles, config) for current, roles in currents]
+    _decide(
+        [e for entries, _, _ in runs for e in entries], [t for _, tests, _ in runs for t in tests], config
+    )
+    profiles = [current for current, _ in currents]
+    entries = [entries for entries, _, _ in runs]
+    multivariate = (
+        _multivariate(reference, profiles, entries, config) if config.multivariate and profiles else None
+    )
+    return [
+        DriftResult(
+            columns=e, multivariate=None if multivariate is None else multivariate[i], problems=problems
+        )
+        for i, (e, (_, _, problems)) in enumerate(zip(entries, runs, strict=True))
+    ]
+
+
+def _tests(
+    reference: DatasetProfile, current: DatasetProfile, roles: dict[str, str], config: DriftConfig
+) -> tuple[list[ColumnDrift], list[_Tests], list[Finding]]:
+    """Each column's scores and raw p-values (undecided), and the problems that kept columns out."""
+    _check_roles(roles)
+    unknown = [c for c in roles if c not in reference.columns]
     if unknown:
         raise InputError(f"columns not in the reference: {', '.join(unknown)}")
     problems: list[Finding] = []
     entries: list[ColumnDrift] = []
     tests: list[_Tests] = []
-    for name in names:
+    for name, role in roles.items():
         ref, cur = reference.columns[name], current.columns.get(name)
         if cur is None:
             problems.append(
@@ -87,12 +131,17 @@ def detect_drift(
                 )
             )
             continue
-        entry, p = _column(ref, cur, config, roles.get(name, "feature"))
+        entry, p = _column(ref, cur, config, role)
         entries.append(entry)
         tests.append(p)
-    _decide(entries, tests, config)
-    multivariate = _multivariate(reference, current, entries, config) if config.multivariate else None
-    return DriftResult(columns=entries, multivariate=multivariate, problems=problems)
+    return entries, tests, problems
+
+
+def _check_roles(roles: dict[str, str]) -> None:
+    bad = {c: r for c, r in roles.items() if r not in ROLES}
+    if bad:
+        column, role = next(iter(bad.items()))
+        raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
 
 
 def _problem(check: str, column: str, message: str) -> Finding:
@@ -226,29 +275,72 @@ def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig
         entry.p_value = float(p_score if by_score else p_freq)
 
 
-def _most_drifted(names: list[str], entries: list[ColumnDrift], k: int) -> list[str]:
-    """The ``k`` of ``names`` whose drift score is largest relative to its threshold, in their order."""
-    ratio = {
-        e.column: e.score / e.threshold if e.threshold else e.score for e in entries if e.score is not None
-    }
-    chosen = set(sorted(names, key=lambda n: (-ratio[n], n))[:k])
-    return [n for n in names if n in chosen]
-
-
 def _multivariate(
-    reference: DatasetProfile, current: DatasetProfile, entries: list[ColumnDrift], config: DriftConfig
-) -> MultivariateDrift:
-    def skipped(note: str) -> MultivariateDrift:
-        return MultivariateDrift(
-            score=None,
-            threshold=config.multivariate_threshold,
-            drifted=False,
-            alpha=config.multivariate_alpha,
-            note=note,
+    reference: DatasetProfile,
+    currents: list[DatasetProfile],
+    runs: list[list[ColumnDrift]],
+    config: DriftConfig,
+) -> list[MultivariateDrift]:
+    """The domain classifier's verdict per current: a classifier of its own for one current, one pooled
+    classifier for several (:func:`~mlwarden.drift.multivariate.pooled_domain_classifier`)."""
+    plans = [_classifier_columns(reference, c, entries) for c, entries in zip(currents, runs, strict=True)]
+    if len(currents) == 1:
+        plan = plans[0]
+        if isinstance(plan, str):
+            return [_skipped(plan, config)]
+        names, categorical, note = _budget(*plan, runs, config)
+        result = domain_classifier(
+            reference.sample[names],
+            currents[0].sample[names],
+            categorical,
+            max_rows=config.multivariate_sample,
         )
+        return [_verdict(_noted(result, note), config)]
+    pooled = [i for i, plan in enumerate(plans) if not isinstance(plan, str)]
+    shared = [n for n in plans[pooled[0]][0] if all(n in plans[i][0] for i in pooled)] if pooled else []
+    out = [_skipped(plan, config) if isinstance(plan, str) else None for plan in plans]
+    if len(shared) < 2:
+        return [v or _skipped("needs two or more feature columns tested in every chunk", config) for v in out]
+    categorical = [n for n in shared if n in plans[pooled[0]][1]]
+    shared, categorical, note = _budget(shared, categorical, [runs[i] for i in pooled], config)
+    results = pooled_domain_classifier(
+        reference.sample[shared],
+        [currents[i].sample[shared] for i in pooled],
+        categorical,
+        max_rows=config.multivariate_sample,
+    )
+    for i, result in zip(pooled, results, strict=True):
+        out[i] = _verdict(_noted(result, note), config)
+    return out
 
+
+def _budget(
+    names: list[str], categorical: list[str], runs: list[list[ColumnDrift]], config: DriftConfig
+) -> tuple[list[str], list[str], str | None]:
+    """At most ``config.multivariate_columns`` of ``names`` (wide data: the fit's cost grows with the
+    columns): those whose drift score is largest relative to its threshold in any run, in their order; and
+    the note saying so (``None`` when all are kept)."""
+    k = config.multivariate_columns
+    if len(names) <= k:
+        return names, categorical, None
+    ratio: dict[str, float] = {}
+    for e in (e for entries in runs for e in entries if e.score is not None):
+        ratio[e.column] = max(ratio.get(e.column, -np.inf), e.score / e.threshold if e.threshold else e.score)
+    chosen = set(sorted(names, key=lambda n: (-ratio.get(n, -np.inf), n))[:k])
+    note = f"on the {k} most drifted of {len(names)} feature columns"
+    return [n for n in names if n in chosen], [n for n in categorical if n in chosen], note
+
+
+def _noted(result: DomainClassifierResult, note: str | None) -> DomainClassifierResult:
+    return result if note is None else replace(result, note="; ".join(filter(None, [result.note, note])))
+
+
+def _classifier_columns(
+    reference: DatasetProfile, current: DatasetProfile, entries: list[ColumnDrift]
+) -> tuple[list[str], list[str]] | str:
+    """``(columns, categorical ones)`` the domain classifier uses, or the note saying why it is skipped."""
     if reference.sample.empty or current.sample.empty:
-        return skipped("skipped: a profile keeps no row sample (sample_rows=0)")
+        return "skipped: a profile keeps no row sample (sample_rows=0)"
     in_samples = set(reference.sample.columns) & set(current.sample.columns)
     names = [
         e.column for e in entries if e.score is not None and e.role == "feature" and e.column in in_samples
@@ -262,17 +354,22 @@ def _multivariate(
     ]
     names = [n for n in names if reference.columns[n].is_numeric or n in categorical]
     if len(names) < 2:
-        return skipped("needs two or more tested feature columns")
-    budget = None
-    if len(names) > config.multivariate_columns:  # wide data: the fit's cost grows with the columns
-        budget = f"on the {config.multivariate_columns} most drifted of {len(names)} feature columns"
-        names = _most_drifted(names, entries, config.multivariate_columns)
-        categorical = [n for n in categorical if n in names]
-    result = domain_classifier(
-        reference.sample[names], current.sample[names], categorical, max_rows=config.multivariate_sample
+        return "needs two or more tested feature columns"
+    return names, categorical
+
+
+def _skipped(note: str, config: DriftConfig) -> MultivariateDrift:
+    return MultivariateDrift(
+        score=None,
+        threshold=config.multivariate_threshold,
+        drifted=False,
+        alpha=config.multivariate_alpha,
+        note=note,
     )
-    if budget is not None:
-        result = replace(result, note="; ".join(filter(None, [result.note, budget])))
+
+
+def _verdict(result: DomainClassifierResult, config: DriftConfig) -> MultivariateDrift:
+    """Drifted when the AUC reaches the threshold and its p-value is below ``multivariate_alpha``."""
     drifted = bool(
         np.isfinite(result.auc)
         and result.auc >= config.multivariate_threshold

@@ -6,6 +6,8 @@ the window; estimated (CBPE, DLE) and realized metrics share one definition (:mo
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -25,11 +27,53 @@ MACRO_METRICS = ("precision", "recall", "f1")
 Metrics = dict[str, float | None]
 
 
+@dataclass
+class ReferenceFit:
+    """The labelled reference prepared once for any number of current windows (:func:`fit_reference`).
+
+    ``reference``: the labelled reference rows (``None`` without labels or rows); ``model``: the task and
+    classes they fix (``None`` without a labelled reference: each window then resolves them from its own
+    rows); ``baseline``: the reference's realized metrics (``None`` under ``MIN_REFERENCE_ROWS`` rows).
+    The estimator (CBPE for a classifier, DLE for a regression model) is fitted on first use by
+    :meth:`estimator` and reused by every later window.
+    """
+
+    mapping: ColumnMapping
+    reference: pd.DataFrame | None
+    model: ModelClasses | None
+    baseline: Metrics | None
+    _estimator: CBPE | DLE | None = field(default=None, init=False, repr=False)
+    _notes: list[str] | None = field(default=None, init=False, repr=False)
+
+    def estimator(self) -> tuple[CBPE | DLE | None, list[str]]:
+        """``(estimator, notes)``: the fitted CBPE or DLE, or ``None`` with the notes saying why not."""
+        if self._notes is None:
+            self._notes = []
+            self._estimator = _fit_estimator(self, self._notes)
+        return self._estimator, list(self._notes)
+
+
+def fit_reference(ref_rows: pd.DataFrame | None, mapping: ColumnMapping) -> ReferenceFit:
+    """Prepare the labelled reference once: its classes (checking the score order), its realized metrics
+    and, on first use, the CBPE/DLE estimator. Raises :class:`InputError` as :func:`assess_performance`."""
+    reference = labelled_rows(_named_by_strings(ref_rows), mapping.target)
+    if reference is None or mapping.target is None or not mapping.outputs:
+        return ReferenceFit(mapping, reference, None, None)
+    model = model_classes(mapping, reference, None)
+    check_score_order(mapping, model, reference)
+    baseline = None
+    if len(reference) >= MIN_REFERENCE_ROWS:  # fewer rows are no baseline to judge a drop against
+        baseline = _realized(reference, mapping, model, [], side="reference")
+    return ReferenceFit(mapping, reference, model, baseline)
+
+
 def assess_performance(
     ref_rows: pd.DataFrame | None,
     cur_rows: pd.DataFrame | None,
     mapping: ColumnMapping,
     slo: dict[str, float] | None = None,
+    *,
+    fit: ReferenceFit | None = None,
 ) -> tuple[dict[str, Metrics], list[Finding], list[str]]:
     """Estimated performance (needs a labelled reference) and realized performance (needs current labels).
 
@@ -37,16 +81,18 @@ def assess_performance(
     the current rows, whose target may be absent or all missing. Returns ``({"estimated": {...},
     "realized": {...}}, findings, notes)``; each metrics map holds ``n`` (rows), ``n_scored`` (rows with
     finite scores) and every metric with its ``_lower``/``_upper`` 95 % band where one exists. ``slo``
-    maps metric names to the bound whose breach is critical. Raises :class:`InputError` when the mapping
-    contradicts the data (misordered score columns, a reference label outside the score map, labels whose
-    order cannot be known). Rules: docs/performance.md.
+    maps metric names to the bound whose breach is critical. ``fit``: the reference prepared once by
+    :func:`fit_reference` (``ref_rows`` is then not read), so that many windows share one CBPE/DLE fit.
+    Raises :class:`InputError` when the mapping contradicts the data (misordered score columns, a reference
+    label outside the score map, labels whose order cannot be known). Rules: docs/performance.md.
     """
     performance: dict[str, Metrics] = {"estimated": {}, "realized": {}}
     target = mapping.target
     if target is None or not mapping.outputs:
         return performance, [], []
-    ref_rows, cur_rows = _named_by_strings(ref_rows), _named_by_strings(cur_rows)
-    reference = labelled_rows(ref_rows, target)
+    fit = fit or fit_reference(ref_rows, mapping)
+    cur_rows = _named_by_strings(cur_rows)
+    reference = fit.reference
     current = labelled_rows(cur_rows, target)
     notes: list[str] = []
     if reference is None:
@@ -57,32 +103,28 @@ def assess_performance(
         notes.append(f"no labels in current data ('{target}'): realized performance not computed")
     if reference is None and current is None:
         return performance, [], notes
-    model = model_classes(mapping, reference, cur_rows)
+    model = fit.model or model_classes(mapping, None, cur_rows)
     notes += model.notes
     findings: list[Finding] = []
-    baseline: Metrics | None = None
-    if reference is not None:
-        check_score_order(mapping, model, reference)
-        if len(reference) >= MIN_REFERENCE_ROWS:  # fewer rows are no baseline to judge a drop against
-            baseline = _realized(reference, mapping, model, [], side="reference")
-        if cur_rows is not None:
-            performance["estimated"] = _estimated(reference, cur_rows, mapping, model, notes)
-            unpredicted = _unpredicted_classes(cur_rows, mapping, model)
-            if unpredicted:
-                notes.append(
-                    f"current window predicts no row as class {', '.join(unpredicted)}: estimated macro "
-                    "precision/recall/F1 count that class as 0 and are not compared with the reference"
-                )
-            findings += performance_findings(
-                "estimated",
-                performance["estimated"],
-                reference=baseline,
-                slo=slo,
-                incomparable=MACRO_METRICS if unpredicted else (),
+    baseline = fit.baseline
+    if reference is not None and cur_rows is not None:
+        performance["estimated"] = _estimated(fit, cur_rows, notes)
+        unpredicted = _unpredicted_classes(cur_rows, mapping, model)
+        if unpredicted:
+            notes.append(
+                f"current window predicts no row as class {', '.join(unpredicted)}: estimated macro "
+                "precision/recall/F1 count that class as 0 and are not compared with the reference"
             )
+        findings += performance_findings(
+            "estimated",
+            performance["estimated"],
+            reference=baseline,
+            slo=slo,
+            incomparable=MACRO_METRICS if unpredicted else (),
+        )
     if current is not None:
         realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
-        absent = _absent_classes(label_keys(current[target]), model)
+        absent = _absent_classes(current[target], model)
         incomparable = MACRO_METRICS if absent else ()
         findings += performance_findings(
             "realized", realized, reference=baseline, slo=slo, incomparable=incomparable
@@ -201,37 +243,38 @@ def _unpredicted_classes(cur_rows: pd.DataFrame, mapping: ColumnMapping, model: 
     if mapping.prediction not in cur_rows.columns:
         return []
     predicted = cur_rows[mapping.prediction].dropna()
-    return _absent_classes(label_keys(predicted), model)
+    return _absent_classes(predicted, model)
 
 
-def _absent_classes(keys: np.ndarray, model: ModelClasses) -> list[str]:
-    """The model's classes without any label key in ``keys`` (multiclass only: binary metrics say None)."""
+def _absent_classes(labels: np.ndarray | pd.Series, model: ModelClasses) -> list[str]:
+    """The model's classes without any row in ``labels`` (multiclass only: binary metrics say None). The
+    labels' keys are computed only then: it is a loop over the rows."""
     if model.task != "classification" or model.binary:
         return []
+    keys = labels if isinstance(labels, np.ndarray) else label_keys(labels)
     return sorted(set(model.classes) - set(keys))
 
 
-def _estimated(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    mapping: ColumnMapping,
-    model: ModelClasses,
-    notes: list[str],
-) -> Metrics:
+def _fit_estimator(fit: ReferenceFit, notes: list[str]) -> CBPE | DLE | None:
+    """CBPE (classifier) or DLE (regression model) fitted on the labelled reference, or ``None`` with a note
+    in ``notes`` saying why performance cannot be estimated."""
+    reference, mapping, model = fit.reference, fit.mapping, fit.model
+    if reference is None or model is None:
+        return None
     if len(reference) < MIN_REFERENCE_ROWS:
         notes.append(
             f"performance not estimated nor compared with the reference: it has {len(reference)} labelled "
             f"rows, at least {MIN_REFERENCE_ROWS} are needed"
         )
-        return {}
+        return None
     if model.task == "regression":
-        return _estimated_regression(reference, current, mapping, notes)
+        return _fit_dle(reference, mapping, mapping.features(reference.columns))
     present = set(label_keys(reference[mapping.target]))
     if len(present) < 2:
         notes.append(
             f"the reference holds one class only ({', '.join(present)}): performance cannot be estimated"
         )
-        return {}
+        return None
     unseen = [c for c in model.classes if c not in present]
     if unseen and not model.binary:
         notes.append(
@@ -240,20 +283,40 @@ def _estimated(
         )
     if not model.score_columns:
         notes.append("estimating classification performance needs the score column(s)")
+        return None
+    has_pred = mapping.prediction in reference.columns
+    cbpe = CBPE(classes=None if model.binary else list(model.classes), positive=model.positive)
+    return cbpe.fit(
+        label_keys(reference[mapping.target]),
+        reference[list(model.score_columns)].to_numpy(float),
+        _keys_with_missing(reference[mapping.prediction]) if has_pred else None,
+    )
+
+
+def _fit_dle(reference: pd.DataFrame, mapping: ColumnMapping, features: list[str]) -> DLE:
+    return DLE().fit(
+        reference[features],
+        _floats(reference[mapping.target], "target"),
+        _floats(reference[mapping.prediction], "prediction"),
+    )
+
+
+def _estimated(fit: ReferenceFit, current: pd.DataFrame, notes: list[str]) -> Metrics:
+    """The current window's estimated metrics from the reference's fitted estimator (notes say why not)."""
+    estimator, fit_notes = fit.estimator()
+    notes += fit_notes
+    mapping = fit.mapping
+    if isinstance(estimator, DLE):
+        return _estimated_regression(fit, estimator, current, notes)
+    if estimator is None:
         return {}
-    missing = [c for c in model.score_columns if c not in current.columns]
+    columns = list(fit.model.score_columns)
+    missing = [c for c in columns if c not in current.columns]
     if missing:
         notes.append(f"current has no score column {', '.join(missing)}: performance not estimated")
         return {}
-    columns = list(model.score_columns)
-    has_pred = mapping.prediction in reference.columns and mapping.prediction in current.columns
-    cbpe = CBPE(classes=None if model.binary else list(model.classes), positive=model.positive)
-    cbpe.fit(
-        label_keys(reference[mapping.target]),
-        reference[columns].to_numpy(float),
-        _keys_with_missing(reference[mapping.prediction]) if has_pred else None,
-    )
-    out = cbpe.estimate(
+    has_pred = mapping.prediction in fit.reference.columns and mapping.prediction in current.columns
+    out = estimator.estimate(
         current[columns].to_numpy(float),
         _keys_with_missing(current[mapping.prediction]) if has_pred else None,
     )
@@ -262,19 +325,14 @@ def _estimated(
     return out
 
 
-def _estimated_regression(
-    reference: pd.DataFrame, current: pd.DataFrame, mapping: ColumnMapping, notes: list[str]
-) -> Metrics:
-    prediction = mapping.prediction
+def _estimated_regression(fit: ReferenceFit, dle: DLE, current: pd.DataFrame, notes: list[str]) -> Metrics:
+    prediction = fit.mapping.prediction
     if prediction is None or prediction not in current.columns:
         notes.append("estimating regression performance needs the prediction column in current data")
         return {}
-    features = [c for c in mapping.features(reference.columns) if c in current.columns]
-    dle = DLE().fit(
-        reference[features],
-        _floats(reference[mapping.target], "target"),
-        _floats(reference[prediction], "prediction"),
-    )
+    features = [c for c in dle.features if c in current.columns]
+    if len(features) < len(dle.features):  # a window lacking inputs: a loss model on the ones it has
+        dle = _fit_dle(fit.reference, fit.mapping, features)
     return dle.estimate(current[features], _floats(current[prediction], "prediction"))
 
 

@@ -1,0 +1,206 @@
+"""``Monitor``: profile the reference and fit its performance estimator once, then judge many chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from mlwarden.chunks.report import ChunkedReport, ChunkResult
+from mlwarden.chunks.split import Chunk, split_chunks
+from mlwarden.comparison import (
+    Data,
+    Progress,
+    Scores,
+    _name,
+    _names,
+    _only_features,
+    _score_names,
+    check_named_columns,
+    drift_roles,
+    evaluate,
+    load_data,
+)
+from mlwarden.errors import InputError
+from mlwarden.findings import Finding, Severity, sort_findings
+from mlwarden.profile import DatasetProfile, is_profile_file, profile, read_table
+from mlwarden.schema import ColumnMapping
+
+if TYPE_CHECKING:
+    from mlwarden.drift import DriftConfig
+    from mlwarden.report import Report
+
+MIN_CHUNK_ROWS = 50  # the fewest rows CBPE and DLE fit on: a smaller chunk is judged, with a note
+
+
+class Monitor:
+    """The reference, prepared once, against which any number of current chunks are judged.
+
+    >>> mapping = mw.ColumnMapping(target="y", scores="p")
+    >>> monitor = mw.Monitor(reference_df, mapping=mapping, slo={"roc_auc": 0.8})
+    >>> monitor.check(current_df)                                       # -> Report, as mw.compare
+    >>> monitor.check_chunks(current_df, chunk_by="ts", period="1d")    # -> ChunkedReport
+
+    The reference (a DataFrame, a saved profile or a CSV/Parquet path) is profiled once and its CBPE
+    (classifier) or DLE (regression) estimator fitted once, on first use; every chunk reuses both.
+    ``mapping``, ``target``/``prediction``/``score``, ``columns`` and ``slo`` mean what they mean for
+    :func:`mlwarden.compare`; ``drift`` is the :class:`~mlwarden.drift.DriftConfig`. Raises
+    :class:`InputError` when a column the mapping names is missing from the reference (outputs are checked
+    on each chunk too), or the reference has no rows.
+    """
+
+    def __init__(
+        self,
+        reference: Data,
+        mapping: ColumnMapping | None = None,
+        *,
+        target: str | None = None,
+        prediction: str | None = None,
+        score: Scores | None = None,
+        columns: list[str] | None = None,
+        slo: dict[str, float] | None = None,
+        drift: DriftConfig | None = None,
+        on_progress: Progress | None = None,
+    ) -> None:
+        from mlwarden.drift import DriftConfig
+        from mlwarden.performance import fit_reference
+
+        mapping = (mapping or ColumnMapping()).merged(
+            target=_name(target), prediction=_name(prediction), scores=_score_names(score)
+        )
+        ref_rows, ref_profile, source = load_data(reference, role="reference")
+        self._ref_names = _names(ref_rows, ref_profile)
+        if columns is not None:
+            mapping = _only_features(mapping, [str(c) for c in columns], self._ref_names)
+        # the reference's side now (as current, the names it surely has: the target may be in chunks only)
+        check_named_columns(mapping, self._ref_names, [*self._ref_names, str(mapping.target)])
+        if ref_profile is None:
+            ref_profile = profile(ref_rows, mapping=mapping, source=source, on_column=on_progress)
+        if ref_profile.rows == 0:
+            raise InputError("reference has no rows: a reference needs data to compare against")
+        self.mapping = mapping
+        self.reference = ref_profile
+        self.slo = slo
+        self.drift_config = DriftConfig.from_mapping(mapping, base=drift)
+        self._ref_rows = ref_rows
+        self.fit = fit_reference(ref_rows, mapping)
+
+    def check(self, current: Data) -> Report:
+        """Judge one current data set (DataFrame, saved profile or CSV/Parquet path) as
+        :func:`mlwarden.compare` would, with the reference's profile and estimator reused."""
+        rows, prof, source = load_data(current, role="current")
+        return self._judge([(rows, prof, source)])[0]
+
+    def check_chunks(
+        self,
+        current: pd.DataFrame | str | Path,
+        *,
+        chunk_by: str | None = None,
+        period: str | None = None,
+        chunk_size: int | None = None,
+    ) -> ChunkedReport:
+        """One :class:`~mlwarden.report.Report` per chunk of ``current`` (a DataFrame or CSV/Parquet path).
+
+        Chunks: calendar periods of the ``chunk_by`` timestamps (``period="1d"``) or runs of ``chunk_size``
+        rows (in ``chunk_by`` order when given) — see :func:`~mlwarden.chunks.split_chunks`. Drift is decided
+        with one Benjamini–Hochberg correction over every chunk × column p-value (a column of a chunk drifts
+        when its adjusted p-value is below ``alpha`` and its effect size reaches its threshold), so more
+        chunks do not mean more false alarms. A period without rows gives a warning ``chunk.empty``; a chunk
+        under ``MIN_CHUNK_ROWS`` rows is judged with a note that its tests have little power. Raises
+        :class:`InputError` for a bad chunking (unknown column, bad period, both or neither of ``period``
+        and ``chunk_size``) or a column the mapping names missing from ``current``.
+        """
+        source = None
+        if isinstance(current, str | Path):
+            if is_profile_file(current):
+                raise InputError(f"{current}: chunks need rows (CSV or Parquet), not a saved profile")
+            source = str(current)
+            current = read_table(current)
+        elif not isinstance(current, pd.DataFrame):
+            raise InputError(
+                f"current: expected a DataFrame or a CSV/Parquet path, got {type(current).__name__}"
+            )
+        rows, _, _ = load_data(current, role="current")
+        chunks = split_chunks(rows, chunk_by=chunk_by, period=period, chunk_size=chunk_size)
+        label = source or "DataFrame"
+        prepared = [(rows.iloc[c.positions], None, f"{label} [{c.key}]") for c in chunks]
+        reports = self._judge(prepared, chunks)
+        return ChunkedReport(
+            chunks=[
+                ChunkResult(c.key, c.start, c.end, c.rows, r) for c, r in zip(chunks, reports, strict=True)
+            ],
+            chunk_by=chunk_by,
+            period=period,
+            chunk_size=chunk_size,
+            source=source,
+            slo=dict(self.slo or {}),
+            reference_performance=dict(self.fit.baseline or {}),
+        )
+
+    def _judge(
+        self,
+        currents: list[tuple[pd.DataFrame | None, DatasetProfile | None, str | None]],
+        chunks: list[Chunk] | None = None,
+    ) -> list[Report]:
+        """Profile each current against the reference, decide drift jointly, then run every other check."""
+        from mlwarden.drift import DriftResult, detect_drift_jointly
+        from mlwarden.quality import check_ids
+        from mlwarden.report import Report
+
+        mapping, reference = self.mapping, self.reference
+        profiles = []
+        for rows, prof, source in currents:
+            check_named_columns(mapping, self._ref_names, _names(rows, prof))
+            if prof is None:
+                names = list(rows.columns)
+                if names and not set(reference.columns) & set(names):
+                    raise InputError(
+                        "reference and current share no columns "
+                        f"(reference: {', '.join(self._ref_names[:10])}; "
+                        f"current: {', '.join(names[:10])})"
+                    )
+                prof = profile(rows, mapping=mapping, reference=reference, source=source)
+            profiles.append(prof)
+        tested = [i for i, p in enumerate(profiles) if p.rows]
+        decided = detect_drift_jointly(
+            reference,
+            [(profiles[i], drift_roles(mapping, reference, profiles[i])[0]) for i in tested],
+            self.drift_config,
+        )
+        drifts: dict[int, DriftResult] = dict(zip(tested, decided, strict=True))
+        reports = []
+        for i, ((rows, _, _), prof) in enumerate(zip(currents, profiles, strict=True)):
+            chunk = chunks[i] if chunks else None
+            if chunk is not None and chunk.gap:
+                empty = Finding(
+                    check="chunk.empty",
+                    severity=Severity.WARNING,
+                    message=f"no rows from {chunk.start} to {chunk.end}: a gap in the data",
+                    value=0.0,
+                )
+                reports.append(
+                    Report(reference, prof, drift=DriftResult([]), findings=[empty], mapping=mapping)
+                )
+                continue
+            report = evaluate(
+                reference,
+                prof,
+                mapping=mapping,
+                ref_rows=self._ref_rows,
+                cur_rows=rows,
+                drift=drifts.get(i),
+                slo=self.slo,
+                fit=self.fit,
+            )
+            if rows is not None and mapping.id in rows.columns and prof.rows:
+                report.findings = sort_findings(
+                    report.findings + check_ids(rows[mapping.id], column=mapping.id)
+                )
+            if chunk is not None and 0 < prof.rows < MIN_CHUNK_ROWS:
+                report.notes.append(
+                    f"chunk {chunk.key} holds {prof.rows} rows, fewer than {MIN_CHUNK_ROWS}: its drift tests "
+                    "have little power and its performance bands are wide (a quiet verdict is weak evidence)"
+                )
+            reports.append(report)
+        return reports
