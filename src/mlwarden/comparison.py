@@ -282,7 +282,7 @@ def _score_names(score: Scores | None) -> Scores | None:
     return [str(column) for column in score]
 
 
-def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None, source: str | None) -> list[str]:
+def _names(rows: pd.DataFrame | None, prof: DatasetProfile | None, source: str | None = None) -> list[str]:
     if rows is not None:
         return list(rows.columns)
     if prof is not None:

@@ -275,29 +275,6 @@ def _decide(entries: list[ColumnDrift], tests: list[_Tests], config: DriftConfig
         entry.p_value = float(p_score if by_score else p_freq)
 
 
-def _within_budget(
-    names: list[str], categorical: list[str], entries: list[ColumnDrift], config: DriftConfig
-) -> tuple[list[str], list[str], str | None]:
-    """Wide data: the fit's cost grows with the columns, so at most ``config.multivariate_columns`` of
-    ``names`` are used — those whose drift score is largest relative to its threshold (over every current
-    of ``entries``), in their order — with the note saying so."""
-    k = config.multivariate_columns
-    if len(names) <= k:
-        return names, categorical, None
-    ratio: dict[str, float] = {}
-    for e in entries:
-        if e.score is not None:
-            value = e.score / e.threshold if e.threshold else e.score
-            ratio[e.column] = max(value, ratio.get(e.column, -np.inf))
-    chosen = set(sorted(names, key=lambda n: (-ratio.get(n, -np.inf), n))[:k])
-    note = f"on the {k} most drifted of {len(names)} feature columns"
-    return [n for n in names if n in chosen], [n for n in categorical if n in chosen], note
-
-
-def _noted(result: DomainClassifierResult, note: str | None) -> DomainClassifierResult:
-    return result if note is None else replace(result, note="; ".join(filter(None, [result.note, note])))
-
-
 def _multivariate(
     reference: DatasetProfile,
     currents: list[DatasetProfile],
@@ -311,23 +288,21 @@ def _multivariate(
         plan = plans[0]
         if isinstance(plan, str):
             return [_skipped(plan, config)]
-        names, categorical, budget = _within_budget(*plan, runs[0], config)
+        names, categorical, note = _budget(*plan, runs, config)
         result = domain_classifier(
             reference.sample[names],
             currents[0].sample[names],
             categorical,
             max_rows=config.multivariate_sample,
         )
-        return [_verdict(_noted(result, budget), config)]
+        return [_verdict(_noted(result, note), config)]
     pooled = [i for i, plan in enumerate(plans) if not isinstance(plan, str)]
     shared = [n for n in plans[pooled[0]][0] if all(n in plans[i][0] for i in pooled)] if pooled else []
     out = [_skipped(plan, config) if isinstance(plan, str) else None for plan in plans]
     if len(shared) < 2:
         return [v or _skipped("needs two or more feature columns tested in every chunk", config) for v in out]
     categorical = [n for n in shared if n in plans[pooled[0]][1]]
-    shared, categorical, budget = _within_budget(
-        shared, categorical, [e for i in pooled for e in runs[i]], config
-    )
+    shared, categorical, note = _budget(shared, categorical, [runs[i] for i in pooled], config)
     results = pooled_domain_classifier(
         reference.sample[shared],
         [currents[i].sample[shared] for i in pooled],
@@ -335,8 +310,29 @@ def _multivariate(
         max_rows=config.multivariate_sample,
     )
     for i, result in zip(pooled, results, strict=True):
-        out[i] = _verdict(_noted(result, budget), config)
+        out[i] = _verdict(_noted(result, note), config)
     return out
+
+
+def _budget(
+    names: list[str], categorical: list[str], runs: list[list[ColumnDrift]], config: DriftConfig
+) -> tuple[list[str], list[str], str | None]:
+    """At most ``config.multivariate_columns`` of ``names`` (wide data: the fit's cost grows with the
+    columns): those whose drift score is largest relative to its threshold in any run, in their order; and
+    the note saying so (``None`` when all are kept)."""
+    k = config.multivariate_columns
+    if len(names) <= k:
+        return names, categorical, None
+    ratio: dict[str, float] = {}
+    for e in (e for entries in runs for e in entries if e.score is not None):
+        ratio[e.column] = max(ratio.get(e.column, -np.inf), e.score / e.threshold if e.threshold else e.score)
+    chosen = set(sorted(names, key=lambda n: (-ratio.get(n, -np.inf), n))[:k])
+    note = f"on the {k} most drifted of {len(names)} feature columns"
+    return [n for n in names if n in chosen], [n for n in categorical if n in chosen], note
+
+
+def _noted(result: DomainClassifierResult, note: str | None) -> DomainClassifierResult:
+    return result if note is None else replace(result, note="; ".join(filter(None, [result.note, note])))
 
 
 def _classifier_columns(

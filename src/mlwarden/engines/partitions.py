@@ -32,7 +32,7 @@ from mlwarden.profile.dataset import (
     profile_rows,
 )
 from mlwarden.profile.numeric import DEFAULT_BINS, edge_step, edges_of_sample
-from mlwarden.profile.stream import _capped, _has_edges, _with_edges
+from mlwarden.profile.stream import CHUNK_CATEGORY_CAP, _capped, _has_edges, _with_edges, in_data_order
 from mlwarden.schema.mapping import ColumnMapping
 
 
@@ -164,7 +164,7 @@ def profile_partition(
             reference=reference,
             bins=options.bins,
             sample_rows=options.sample_rows,
-            category_cap=max(options.category_cap, 100_000),
+            category_cap=max(options.category_cap, CHUNK_CATEGORY_CAP),
         )
         parts.append((part, rows + np.sort(_smallest(keys, options.sample_rows))))
         rows += len(frame)
@@ -192,11 +192,8 @@ def finish(
     """The final profile: categories capped, the sample in data order."""
     for name, col in merged.columns.items():
         merged.columns[name] = _capped(col, options.category_cap)
-    order = np.argsort(positions, kind="stable")
-    merged.sample = merged.sample.iloc[order].reset_index(drop=True)
-    merged.sample_keys = merged.sample_keys[order]
     merged.source = source
-    return merged
+    return in_data_order(merged, positions)
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:

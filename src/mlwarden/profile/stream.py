@@ -166,10 +166,16 @@ class SampleOrder:
 
     def apply(self, merged: DatasetProfile) -> DatasetProfile:
         position = dict(zip(self.keys.tolist(), self.positions.tolist(), strict=True))
-        order = np.argsort([position[k] for k in merged.sample_keys.tolist()], kind="stable")
-        merged.sample = merged.sample.iloc[order].reset_index(drop=True)
-        merged.sample_keys = merged.sample_keys[order]
-        return merged
+        return in_data_order(merged, np.array([position[k] for k in merged.sample_keys.tolist()]))
+
+
+def in_data_order(merged: DatasetProfile, positions: np.ndarray) -> DatasetProfile:
+    """``merged`` with its row sample sorted by the rows' ``positions`` in the whole table (aligned with
+    ``sample_keys``), as a single pass lists it."""
+    order = np.argsort(positions, kind="stable")
+    merged.sample = merged.sample.iloc[order].reset_index(drop=True)
+    merged.sample_keys = merged.sample_keys[order]
+    return merged
 
 
 def table_columns(path: str | Path) -> list[str]:
