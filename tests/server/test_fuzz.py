@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from conftest import _fresh_postgres
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres import fresh_postgres
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -42,7 +42,7 @@ class Served:
 
     def __init__(self, backend: str, tmp: Path) -> None:
         self.backend = backend
-        self.store = Store(str(tmp / "fuzz.db") if backend == "sqlite" else _fresh_postgres())
+        self.store = Store(str(tmp / "fuzz.db") if backend == "sqlite" else fresh_postgres())
         token = create_token(self.store, team="growth", name="admin", scopes=["admin"])
         self.headers = {"Authorization": f"Bearer {token}"}
         self.server = BackgroundServer(self.store, evaluate_every=None, max_body=1_000_000).__enter__()
