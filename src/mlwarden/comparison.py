@@ -15,7 +15,9 @@ from mlwarden.schema import ColumnMapping
 
 if TYPE_CHECKING:
     from mlwarden.drift import DriftConfig
+    from mlwarden.profile.segments import SegmentSpec
     from mlwarden.report import Report
+    from mlwarden.segments import SegmentResult
 
 Data = pd.DataFrame | DatasetProfile | str | Path
 Progress = Callable[[str], None]
@@ -65,6 +67,8 @@ def compare(
     drift_config: DriftConfig | None = None,
     slo: dict[str, float] | None = None,
     on_progress: Progress | None = None,
+    segments: list[SegmentSpec] | None = None,
+    segment_slo: dict[str, dict[str, float]] | None = None,
 ) -> Report:
     """Compare ``current`` with ``reference``: drift, data quality, output sanity and performance.
 
@@ -73,6 +77,9 @@ def compare(
     merged into it (``score``: one column, a list in sorted class order, or a ``{class: column}`` map).
     ``columns`` limits the *features* tested (columns with a role are always used). ``slo`` maps metric
     names to the limits whose breach is critical (``{"roc_auc": 0.78}``: at least; ``{"mae": 3}``: at most).
+    ``segments`` (added to ``mapping.segments``: a column, or a tuple of columns to cross) runs every check
+    per segment too (``report.segments``, docs/segments.md); ``segment_slo`` maps segment names
+    (``"country=FR"``, ``"*"`` for every segment) to their SLO limits.
 
     The current rows' ``mapping.id`` is checked for duplicate and missing ids (``quality.duplicate_ids``,
     ``quality.missing_ids``). Performance is estimated whenever outputs and a labelled reference (rows, not
@@ -81,7 +88,7 @@ def compare(
     sides share no column.
     """
     mapping = (mapping or ColumnMapping()).merged(
-        target=_name(target), prediction=_name(prediction), scores=_score_names(score)
+        target=_name(target), prediction=_name(prediction), scores=_score_names(score), segments=segments
     )
     ref_rows, ref_profile, ref_source = load_data(reference, role="reference")
     cur_rows, cur_profile, cur_source = load_data(current, role="current")
@@ -108,6 +115,7 @@ def compare(
         cur_rows=cur_rows,
         drift_config=drift_config,
         slo=slo,
+        segment_slo=segment_slo,
     )
     if cur_rows is not None and mapping.id in cur_rows.columns and cur_profile.rows:
         from mlwarden.quality import check_ids  # the service checks each batch's ids the same way
@@ -125,6 +133,7 @@ def evaluate(
     cur_rows: pd.DataFrame | None = None,
     drift_config: DriftConfig | None = None,
     slo: dict[str, float] | None = None,
+    segment_slo: dict[str, dict[str, float]] | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -133,7 +142,9 @@ def evaluate(
     the id (one info finding says so) and the timestamp are never tested. ``ref_rows`` is the labelled
     reference (target, outputs; features too for regression loss estimation) and ``cur_rows`` the current
     rows, with the target where labels arrived. An empty current gives one critical ``data.empty``
-    finding and nothing else; an empty reference raises :class:`InputError`.
+    finding and nothing else; an empty reference raises :class:`InputError`. With ``mapping.segments``
+    every check also runs per segment (:func:`mlwarden.segments.check_segments`; both profiles need the
+    splits), drift decided jointly with the whole data's.
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.performance import assess_performance
@@ -147,8 +158,24 @@ def evaluate(
         return Report(reference, current, drift=empty, findings=[_empty_current()], mapping=mapping)
     roles, notes = drift_roles(mapping, reference, current)
     config = DriftConfig.from_mapping(mapping, base=drift_config)
-    drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
+    segments: list[SegmentResult] = []
+    if mapping.segments:
+        from mlwarden.segments import check_segments
+
+        drift, segments = check_segments(
+            reference,
+            current,
+            mapping=mapping,
+            roles=roles,
+            config=config,
+            ref_rows=ref_rows,
+            cur_rows=cur_rows,
+            slo=segment_slo,
+        )
+    else:
+        drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    findings += [f for segment in segments for f in segment.findings]
     findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
@@ -161,6 +188,7 @@ def evaluate(
         performance=performance,
         notes=notes + perf_notes,
         mapping=mapping,
+        segments=segments,
     )
 
 

@@ -1,5 +1,8 @@
 """Per-segment partial profiles: grouping, the cap, merging (hypothesis properties), serialisation."""
 
+import struct
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,6 +86,11 @@ def test_serialisation_keeps_segments_and_reads_version_3(frame):
         == p.segments["country"].parts["FR"]["x"].hist.tolist()
     )
     assert back.segments["country,plan"].columns == ("country", "plan")
+    # a version-3 file (written before segments existed) still reads, without segments
+    v3 = mw.profile(frame, seed=0).to_bytes()
+    body = v3[:8] + struct.pack("<H", 3) + v3[10:-4]
+    old = mw.DatasetProfile.from_bytes(body + struct.pack("<I", zlib.crc32(body)))
+    assert old.rows == len(frame) and old.segments == {}
 
 
 def test_merge_beyond_the_cap_keeps_the_union_top_values():

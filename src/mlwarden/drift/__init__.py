@@ -10,7 +10,14 @@ reaches the test's threshold. See docs/drift.md.
 """
 
 from mlwarden.drift.config import DriftConfig
-from mlwarden.drift.engine import detect_drift
+from mlwarden.drift.engine import detect_drift, detect_drift_jointly
 from mlwarden.drift.result import ColumnDrift, DriftResult, MultivariateDrift
 
-__all__ = ["ColumnDrift", "DriftConfig", "DriftResult", "MultivariateDrift", "detect_drift"]
+__all__ = [
+    "ColumnDrift",
+    "DriftConfig",
+    "DriftResult",
+    "MultivariateDrift",
+    "detect_drift",
+    "detect_drift_jointly",
+]

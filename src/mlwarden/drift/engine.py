@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,12 +47,56 @@ def detect_drift(
     :class:`~mlwarden.errors.InputError` for a column not in the reference, an unknown role, or a
     per-column method that does not fit the column's kind.
     """
+    return detect_drift_jointly([(reference, current)], columns=[columns], config=config, roles=roles)[0]
+
+
+def detect_drift_jointly(
+    pairs: Sequence[tuple[DatasetProfile, DatasetProfile]],
+    *,
+    columns: Sequence[list[str] | None] | None = None,
+    config: DriftConfig | None = None,
+    roles: dict[str, str] | None = None,
+    multivariate: Sequence[bool] | None = None,
+) -> list[DriftResult]:
+    """:func:`detect_drift` of several ``(reference, current)`` pairs — the whole data and its segments —
+    with one Benjamini–Hochberg correction over every test of every pair, so that testing more segments
+    does not raise more false alarms (docs/segments.md). ``columns[i]`` lists the columns tested in pair
+    ``i`` (default: every reference column); ``multivariate[i]`` says whether pair ``i`` gets
+    the multivariate check (default: each pair, when ``config.multivariate``). Returns one result per pair,
+    in order."""
     config = config or DriftConfig()
     roles = roles or {}
     bad = {c: r for c, r in roles.items() if r not in ROLES}
     if bad:
         column, role = next(iter(bad.items()))
         raise InputError(f"roles.{column}: expected one of {', '.join(ROLES)}, got {role!r}")
+    tested = columns if columns is not None else [None] * len(pairs)
+    prepared = [
+        _prepare(reference, current, names, config, roles)
+        for (reference, current), names in zip(pairs, tested, strict=True)
+    ]
+    _decide([e for p in prepared for e in p[0]], [t for p in prepared for t in p[1]], config)
+    wanted = multivariate if multivariate is not None else [True] * len(pairs)
+    return [
+        DriftResult(
+            columns=entries,
+            multivariate=_multivariate(reference, current, entries, config)
+            if config.multivariate and run
+            else None,
+            problems=problems,
+        )
+        for (entries, _, problems), (reference, current), run in zip(prepared, pairs, wanted, strict=True)
+    ]
+
+
+def _prepare(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    columns: list[str] | None,
+    config: DriftConfig,
+    roles: dict[str, str],
+) -> tuple[list[ColumnDrift], list[_Tests], list[Finding]]:
+    """Each column's scores and raw p-values (decided later, jointly), and the columns' problems."""
     names = list(reference.columns) if columns is None else list(columns)
     unknown = [c for c in names if c not in reference.columns]
     if unknown:
@@ -90,9 +135,7 @@ def detect_drift(
         entry, p = _column(ref, cur, config, roles.get(name, "feature"))
         entries.append(entry)
         tests.append(p)
-    _decide(entries, tests, config)
-    multivariate = _multivariate(reference, current, entries, config) if config.multivariate else None
-    return DriftResult(columns=entries, multivariate=multivariate, problems=problems)
+    return entries, tests, problems
 
 
 def _problem(check: str, column: str, message: str) -> Finding:
