@@ -3,17 +3,19 @@ of columns), the most frequent values up to a cap and the rest pooled as ``(othe
 
 Rows are grouped once per split (``pd.factorize`` of the segment column, crossings combined code by code),
 then every column is summarised for all groups at once with ``np.bincount`` over ``group * bins + bin`` —
-no Python loop over rows, and none over groups for numeric columns. Numeric columns of every segment are
-binned on the edges of the whole table's profile (the reference's edges when current data is profiled
-against a reference), so that a segment's reference and current histograms compare bin by bin and
-segments merge exactly. Segment profiles keep no row sample (multivariate drift runs on the whole table).
+no Python loop over rows. Numeric columns of every segment are binned on :data:`SEGMENT_BINS` of the whole
+table's edges (the reference's edges when current data is profiled against a reference), so that a
+segment's reference and current histograms compare bin by bin and segments merge exactly; categorical
+columns count the whole table's most frequent categories, the rest as ``other``. Segment profiles keep no
+row sample (multivariate drift runs on the whole table).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ import pandas as pd
 from mlwarden.errors import InputError
 from mlwarden.profile import categorical
 from mlwarden.profile.column import NUMERIC_KINDS, ColumnProfile, Kind
-from mlwarden.profile.numeric import Moments, scale_exponent
+from mlwarden.profile.numeric import SAFE_EXPONENT, Moments
 
 if TYPE_CHECKING:
     from mlwarden.profile.dataset import DatasetProfile
@@ -46,26 +48,54 @@ def split_columns(spec: SegmentSpec) -> tuple[str, ...]:
     return columns
 
 
-@dataclass(slots=True)
 class SegmentSplit:
     """The rows of a table split by the values of ``columns``: ``parts`` maps each value's label (crossed
     values joined by commas, ``(missing)`` for rows without a value, ``(other)`` for values beyond ``cap``)
-    to the partial profile of its rows. Segment names read ``"country=FR"`` or ``"country,plan=FR,pro"``."""
+    to the partial profile of its rows. Segment names read ``"country=FR"`` or ``"country,plan=FR,pro"``.
 
-    columns: tuple[str, ...]
-    cap: int
-    parts: dict[str, DatasetProfile]
+    A split made by :func:`profile_splits` or read from bytes is held in its columnar encoding (arrays
+    across segments, see :func:`dump_split`) and turned into per-segment profiles only when ``parts`` is
+    first read — ingestion profiles and stores a batch's segments without building them.
+    """
+
+    __slots__ = ("_encoded", "_parts", "cap", "columns")
+
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        cap: int,
+        parts: dict[str, DatasetProfile] | None = None,
+        encoded: tuple[dict[str, Any], list[np.ndarray]] | None = None,
+    ) -> None:
+        self.columns, self.cap = columns, cap
+        self._parts, self._encoded = parts, encoded
 
     @property
     def name(self) -> str:
         return ",".join(self.columns)
+
+    @property
+    def parts(self) -> dict[str, DatasetProfile]:
+        if self._parts is None:
+            assert self._encoded is not None
+            self._parts = _decoded_parts(*self._encoded)
+        return self._parts
 
     def segment(self, label: str) -> str:
         """The segment's name: ``"country=FR"``."""
         return f"{self.name}={label}"
 
     def rows(self) -> dict[str, int]:
+        if self._parts is None and self._encoded is not None:
+            head = self._encoded[0]
+            return {label: int(n) for label, n in zip(head["labels"], head["rows"], strict=True)}
         return {label: part.rows for label, part in self.parts.items()}
+
+    def encoded(self) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """``(header, arrays)``: the columnar form (see :func:`dump_split`)."""
+        if self._encoded is None:
+            self._encoded = _encoded_parts(self.columns, self.cap, self.parts)
+        return self._encoded
 
 
 def row_labels(data: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
@@ -141,135 +171,138 @@ def profile_splits(
     cap: int = DEFAULT_SEGMENT_CAP,
 ) -> dict[str, SegmentSplit]:
     """Split ``data`` by each spec and profile every group; ``aggregate`` is the whole table's profile
-    (it gives each column's kind and numeric bin edges), ``values`` each profiled column's kind and values
-    as :func:`mlwarden.profile.dataset.profile` computed them. Raises :class:`InputError` for a segment
+    (it gives each column's kind, its numeric bin edges — coarsened to :data:`SEGMENT_BINS` bins, see
+    :func:`segment_edges` — and its most frequent categories), ``values`` each profiled column's kind and
+    values as :func:`mlwarden.profile.dataset.profile` computed them. Each column is prepared once (bins,
+    category codes) and then counted per group for every split. Raises :class:`InputError` for a segment
     column not in the data or a cap below 1."""
-    from mlwarden.profile.dataset import DatasetProfile
-
     if cap < 1:
         raise InputError(f"segment_cap must be at least 1, got {cap}")
     if not all(isinstance(c, str) for c in data.columns):
         data = data.set_axis([str(c) for c in data.columns], axis=1)
+    prepared = {name: _prepared(kind, vals, aggregate.columns[name]) for name, (kind, vals) in values.items()}
     out: dict[str, SegmentSplit] = {}
     for spec in specs:
         columns = split_columns(spec)
         codes, labels = capped(*row_labels(data, columns), cap)
         groups = len(labels)
-        rows = np.bincount(codes, minlength=groups)
-        per_group: list[dict[str, ColumnProfile]] = [{} for _ in range(groups)]
-        order = np.argsort(codes, kind="stable")
-        starts = np.concatenate(([0], np.cumsum(rows)[:-1]))
-        for name, (kind, vals) in values.items():
-            edges = aggregate.columns[name].edges
-            if kind in NUMERIC_KINDS:
-                cols = _numeric_groups(name, kind, vals, codes, groups, edges, order, starts)
-            else:
-                cols = _label_groups(name, kind, vals, codes, groups, aggregate.columns[name].cap)
-            for group, col in enumerate(cols):
-                per_group[group][name] = col
-        parts = {
-            label: DatasetProfile(
-                rows=int(rows[g]),
-                columns=per_group[g],
-                sample=pd.DataFrame(),
-                sample_keys=np.empty(0),
-                sample_rows=0,
-            )
-            for g, label in enumerate(labels)
-        }
-        split = SegmentSplit(columns=columns, cap=cap, parts=parts)
+        arrays: list[np.ndarray] = []
+        heads = [column.encode(name, codes, groups, arrays) for name, column in prepared.items()]
+        header = _split_header(columns, cap, labels, np.bincount(codes, minlength=groups), heads)
+        split = SegmentSplit(columns=columns, cap=cap, encoded=(header, arrays))
         out[split.name] = split
     return out
 
 
-def _numeric_groups(
-    name: str,
-    kind: Kind,
-    values: np.ndarray,
-    codes: np.ndarray,
-    groups: int,
-    edges: np.ndarray | None,
-    order: np.ndarray,
-    starts: np.ndarray,
-) -> list[ColumnProfile]:
-    """:func:`mlwarden.profile.column.summarise_numeric` of every group at once, binned on ``edges``."""
-    nan = np.isnan(values)
-    missing = np.bincount(codes, weights=nan, minlength=groups).astype(np.int64)
-    present = ~nan
-    finite_mask = np.isfinite(values)
-    count = np.bincount(codes, weights=present, minlength=groups).astype(np.int64)
-    nonfinite = count - np.bincount(codes, weights=finite_mask, minlength=groups).astype(np.int64)
-    fcodes, finite = codes[finite_mask], values[finite_mask]
-    n = np.bincount(fcodes, minlength=groups)
-    total = np.bincount(fcodes, weights=finite, minlength=groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / n
-    deviation = finite - mean[fcodes]
-    m2 = np.bincount(fcodes, weights=deviation * deviation, minlength=groups)
-    ordered = np.where(finite_mask, values, np.nan)[order]
-    lo = np.fmin.reduceat(ordered, starts) if ordered.size else np.full(groups, np.nan)
-    hi = np.fmax.reduceat(ordered, starts) if ordered.size else np.full(groups, np.nan)
-    hist = sums = None
-    if edges is not None:
-        k = edges.size
-        bins = np.searchsorted(edges, finite, side="right")
-        if k > 1:
-            bins[finite == edges[-1]] = k - 1  # the last inner bin is closed
-        index = fcodes * (k + 1) + bins
-        hist = np.bincount(index, minlength=groups * (k + 1)).reshape(groups, k + 1).astype(np.int64)
-        sums = np.bincount(index, weights=finite, minlength=groups * (k + 1)).reshape(groups, k + 1)
-    out = []
-    for g in range(groups):  # one object per group: per group, not per row
-        if count[g] == 0:
-            out.append(ColumnProfile.absent(name, int(missing[g])))
-            continue
-        col = ColumnProfile(
-            name=name, kind=kind, count=int(count[g]), missing=int(missing[g]), nonfinite=int(nonfinite[g])
-        )
-        if n[g]:
-            col.min, col.max = float(lo[g]), float(hi[g])
-            if scale_exponent(col.min, col.max):  # magnitudes near 1e±300: the scaled computation
-                col.moments = Moments.of(finite[fcodes == g], col.min, col.max)
-            else:
-                col.moments = Moments(int(n[g]), float(mean[g]), float(m2[g]) if n[g] > 1 else 0.0)
+SEGMENT_BINS = 20  # histogram bins per numeric column inside a segment (segments hold fewer rows)
+
+
+def segment_edges(edges: np.ndarray | None) -> np.ndarray | None:
+    """The bin edges of a numeric column inside segments: at most :data:`SEGMENT_BINS` + 1 of the whole
+    table's edges, evenly spaced by index (equal-mass bins stay equal-mass), its first and last kept."""
+    if edges is None or edges.size <= SEGMENT_BINS + 1:
+        return edges
+    return edges[np.unique(np.linspace(0, edges.size - 1, SEGMENT_BINS + 1).round().astype(np.intp))]
+
+
+@dataclass(slots=True)
+class _Numeric:
+    """A numeric column prepared once for every split: masks, finite values and their bins."""
+
+    kind: Kind
+    nan: np.ndarray
+    finite_mask: np.ndarray
+    finite: np.ndarray
+    edges: np.ndarray | None
+    bins: np.ndarray | None
+
+    def encode(self, name: str, codes: np.ndarray, groups: int, arrays: list[np.ndarray]) -> dict[str, Any]:
+        """:func:`mlwarden.profile.column.summarise_numeric` of every group at once, in the columnar form
+        (the header of this column; its arrays appended to ``arrays``)."""
+        missing = np.bincount(codes, weights=self.nan, minlength=groups).astype(np.int64)
+        count = np.bincount(codes, minlength=groups) - missing
+        fcodes, finite = codes[self.finite_mask], self.finite
+        n = np.bincount(fcodes, minlength=groups)
+        total = np.bincount(fcodes, weights=finite, minlength=groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / n
+        deviation = finite - mean[fcodes]
+        m2 = np.bincount(fcodes, weights=deviation * deviation, minlength=groups)
+        m2[n < 2] = 0.0
+        lo, hi = np.full(groups, np.inf), np.full(groups, -np.inf)
+        np.minimum.at(lo, fcodes, finite)
+        np.maximum.at(hi, fcodes, finite)
+        lo[n == 0], hi[n == 0] = np.nan, np.nan
+        exponent = np.zeros(groups, dtype=np.int64)
+        largest = np.fmax(np.abs(lo), np.abs(hi))
+        extreme = (largest > 2.0**SAFE_EXPONENT) | ((largest < 2.0**-SAFE_EXPONENT) & (largest > 0))
+        for g in np.flatnonzero(extreme):  # magnitudes near 1e±300: the scaled computation (rare)
+            moments = Moments.of(finite[fcodes == g], float(lo[g]), float(hi[g]))
+            mean[g], m2[g], exponent[g] = moments.mean, moments.scaled_m2, moments.exponent
+        ints = np.column_stack((count, missing, count - n, n, exponent)).astype(np.int64)
+        floats = np.column_stack((lo, hi, mean, m2))
+        head: dict[str, Any] = {"name": name, "kind": self.kind, "ints": _add(arrays, ints)}
+        head["floats"] = _add(arrays, floats)
+        head["edges"], head["which"], head["hist"], head["sums"] = [], [-1] * groups, None, None
+        if self.bins is not None and self.edges is not None:
+            width = self.edges.size + 1
+            index = fcodes * width + self.bins
+            hist = np.bincount(index, minlength=groups * width)
+            head["edges"] = [_add(arrays, self.edges)]
+            head["which"] = [0] * groups
+            head["hist"] = _add(arrays, hist.astype(np.int64))
+            head["sums"] = _add(arrays, np.bincount(index, weights=finite, minlength=groups * width))
+        return head
+
+
+@dataclass(slots=True)
+class _Labels:
+    """A categorical column prepared once: codes into the whole table's most frequent categories (the
+    others count as ``other`` in every segment)."""
+
+    kind: Kind
+    codes: np.ndarray  # -1 missing, len(names) for a category outside the kept ones
+    names: list[str]
+    capped: bool
+    cap: int
+
+    def encode(self, name: str, codes: np.ndarray, groups: int, arrays: list[np.ndarray]) -> dict[str, Any]:
+        """:func:`mlwarden.profile.column.summarise_categorical` of every group at once, columnar."""
+        width = len(self.names) + 2  # kept categories, other, missing
+        slot = np.where(self.codes < 0, width - 1, self.codes)
+        table = np.bincount(codes * width + slot, minlength=groups * width).reshape(groups, width)
+        other = table[:, -2]
+        return {
+            "name": name,
+            "kind": self.kind,
+            "names": self.names,
+            "table": _add(arrays, np.ascontiguousarray(table[:, :-2]).astype(np.int64)),
+            "other": _add(arrays, other.astype(np.int64)),
+            "missing": _add(arrays, table[:, -1].astype(np.int64)),
+            "capped": _add(arrays, ((other > 0) | self.capped).astype(np.int64)),
+            "cap": self.cap,
+        }
+
+
+def _prepared(kind: Kind, values: np.ndarray | pd.Series, whole: ColumnProfile) -> _Numeric | _Labels:
+    """A column's per-row work, done once for all splits: bins on the segment edges, or category codes."""
+    if kind in NUMERIC_KINDS:
+        nan = np.isnan(values)
+        finite_mask = np.isfinite(values)
+        finite = values[finite_mask]
+        edges = segment_edges(whole.edges if whole.is_numeric else None)
+        bins = None
         if edges is not None:
-            col.edges, col.hist, col.bin_sums = edges, hist[g], sums[g]
-        out.append(col)
-    return out
-
-
-def _label_groups(
-    name: str, kind: Kind, values: pd.Series, codes: np.ndarray, groups: int, cap: int
-) -> list[ColumnProfile]:
-    """:func:`mlwarden.profile.column.summarise_categorical` of every group at once."""
+            bins = np.searchsorted(edges, finite, side="right")
+            if edges.size > 1:
+                bins[finite == edges[-1]] = edges.size - 1  # the last inner bin is closed
+        return _Numeric(kind, nan, finite_mask, finite, edges, bins)
     value_codes, labels = _label_codes(values)
-    present = value_codes >= 0
-    missing = np.bincount(codes[~present], minlength=groups)
-    size = max(len(labels), 1)
-    pairs, counts = np.unique(codes[present] * size + value_codes[present], return_counts=True)
-    per_group: list[dict[str, int]] = [{} for _ in range(groups)]
-    for pair, c in zip(pairs.tolist(), counts.tolist(), strict=True):  # one entry per (group, value)
-        per_group[pair // size][str(labels[pair % size])] = c
-    out = []
-    for g in range(groups):
-        found = per_group[g]
-        if not found:
-            out.append(ColumnProfile.absent(name, int(missing[g])))
-            continue
-        kept, folded = categorical.cap_categories(found, cap)
-        out.append(
-            ColumnProfile(
-                name=name,
-                kind=kind,
-                count=sum(found.values()),
-                missing=int(missing[g]),
-                categories=kept,
-                other=folded,
-                capped=folded > 0,
-                cap=cap,
-            )
-        )
-    return out
+    names = list(whole.categories)
+    position = {label: i for i, label in enumerate(names)}
+    remap = np.array([position.get(str(label), len(names)) for label in labels], dtype=np.int64)
+    codes = np.where(value_codes >= 0, remap[np.maximum(value_codes, 0)] if remap.size else 0, -1)
+    return _Labels(kind, codes, names, whole.capped, whole.cap)
 
 
 def merge_splits(profiles: Sequence[DatasetProfile]) -> dict[str, SegmentSplit]:
@@ -300,3 +333,200 @@ def merge_splits(profiles: Sequence[DatasetProfile]) -> dict[str, SegmentSplit]:
             parts[OTHER] = merge(pooled)
         out[name] = SegmentSplit(columns=splits[0].columns, cap=cap, parts=parts)
     return out
+
+
+SEPARATOR = "\x1f"  # between a row's values of several segment columns, in stored text
+MAX_JOINED = 400  # characters of joined values stored per row (the column's width)
+
+
+def segment_columns(specs: Iterable[SegmentSpec]) -> list[str]:
+    """Every column the specs split on, each once, in order."""
+    return list(dict.fromkeys(c for spec in specs for c in split_columns(spec)))
+
+
+def joined_values(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Each row's labels of ``columns`` (as :func:`row_labels` forms them; empty for a missing value) joined
+    by :data:`SEPARATOR` — one object array, built column by column (no loop over rows), cut at
+    :data:`MAX_JOINED` characters. A column not in ``data`` counts as missing."""
+    out = np.full(len(data), "", dtype=object)
+    for i, column in enumerate(columns):
+        if column in data.columns:
+            codes, names = _label_codes(data[column])
+            text = np.where(codes >= 0, names[np.maximum(codes, 0)] if len(names) else "", "").astype(object)
+        else:
+            text = np.full(len(data), "", dtype=object)
+        out = text if i == 0 else out + SEPARATOR + text
+    return (
+        out if not columns else pd.Series(out, dtype=object).str.slice(0, MAX_JOINED).to_numpy(dtype=object)
+    )
+
+
+def split_values(joined: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """The inverse of :func:`joined_values`: one column of labels per segment column (``None`` missing)."""
+    parts = joined.fillna("").str.split(SEPARATOR, n=len(columns) - 1, expand=True, regex=False)
+    parts = parts.reindex(columns=range(len(columns)))
+    parts.columns = columns
+    return parts.where(parts.notna() & (parts != ""), None).set_axis(joined.index)
+
+
+# ---- the columnar form of a split, and its bytes (profile format v4) -------------------------------------
+
+
+def _add(arrays: list[np.ndarray], array: np.ndarray) -> int:
+    arrays.append(np.ascontiguousarray(array))
+    return len(arrays) - 1
+
+
+def _split_header(
+    columns: tuple[str, ...], cap: int, labels: list[str], rows: np.ndarray, heads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {"columns": list(columns), "cap": cap, "labels": labels, "rows": rows.tolist(), "profiled": heads}
+
+
+def dump_split(split: SegmentSplit) -> tuple[dict[str, Any], bytes]:
+    """``(header, blob)``: the split's columnar form — per profiled column, every segment's statistics side
+    by side (numeric: an int64 ``[segments, 5]`` block of count, missing, non-finite, finite n and moment
+    exponent, a float64 ``[segments, 4]`` block of min, max, mean and scaled M2, each distinct set of bin
+    edges once with the segments' histograms and bin sums concatenated; categorical: the category names
+    and a ``[segments, categories]`` count table, other, missing and capped per segment) — its arrays in
+    one zlib-compressed blob, their dtypes and shapes in the header."""
+    header, arrays = split.encoded()
+    header = {**header, "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]}
+    return header, zlib.compress(b"".join(a.tobytes() for a in arrays), 1)
+
+
+def load_split(header: dict[str, Any], blob: bytes) -> SegmentSplit:
+    """The inverse of :func:`dump_split` (segment profiles are built when first read)."""
+    raw = zlib.decompress(blob)
+    arrays, offset = [], 0
+    for dtype, shape in header["arrays"]:
+        count = int(np.prod(shape))
+        arrays.append(np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape))
+        offset += count * np.dtype(dtype).itemsize
+    if offset != len(raw):
+        raise ValueError(f"segment arrays hold {len(raw)} bytes, the header describes {offset}")
+    return SegmentSplit(tuple(header["columns"]), int(header["cap"]), encoded=(header, arrays))
+
+
+def _encoded_parts(
+    columns: tuple[str, ...], cap: int, parts: dict[str, DatasetProfile]
+) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The columnar form of per-segment profiles (a merged split)."""
+    labels = list(parts)
+    profiles = [parts[label] for label in labels]
+    arrays: list[np.ndarray] = []
+    heads = []
+    for name in dict.fromkeys(name for p in profiles for name in p.columns):
+        cols = [p.columns.get(name) or ColumnProfile.absent(name, p.rows) for p in profiles]
+        kinds = list(dict.fromkeys(c.kind for c in cols if not c.is_empty))
+        kind = kinds[0] if kinds else "empty"
+        head: dict[str, Any] = {"name": name, "kind": kind}
+        if kind in NUMERIC_KINDS or kind == "empty":
+            m = [c.moments for c in cols]
+            ints = [[c.count, c.missing, c.nonfinite, x.n, x.exponent] for c, x in zip(cols, m, strict=True)]
+            floats = [[c.min, c.max, x.mean, x.scaled_m2] for c, x in zip(cols, m, strict=True)]
+            head["ints"] = _add(arrays, np.array(ints, dtype=np.int64).reshape(-1, 5))
+            head["floats"] = _add(arrays, np.array(floats, dtype=np.float64).reshape(-1, 4))
+            edge_sets: list[np.ndarray] = []
+            which: list[int] = []
+            hist, sums = [], []
+            for c in cols:
+                if c.edges is None or c.hist is None:
+                    which.append(-1)
+                    continue
+                found = next((i for i, e in enumerate(edge_sets) if e is c.edges), None)
+                if found is None:
+                    found = next((i for i, e in enumerate(edge_sets) if np.array_equal(e, c.edges)), None)
+                if found is None:
+                    edge_sets.append(c.edges)
+                    found = len(edge_sets) - 1
+                which.append(found)
+                hist.append(c.hist)
+                sums.append(c.bin_sums if c.bin_sums is not None else np.full(c.hist.size, np.nan))
+            head["edges"] = [_add(arrays, e) for e in edge_sets]
+            head["which"] = which
+            head["hist"] = _add(arrays, np.concatenate(hist).astype(np.int64)) if hist else None
+            head["sums"] = _add(arrays, np.concatenate(sums).astype(np.float64)) if sums else None
+        else:
+            names = list(dict.fromkeys(k for c in cols for k in c.categories))
+            position = {k: i for i, k in enumerate(names)}
+            table = np.zeros((len(cols), len(names)), dtype=np.int64)
+            for g, c in enumerate(cols):
+                for k, v in c.categories.items():
+                    table[g, position[k]] = v
+            head.update(
+                names=names,
+                table=_add(arrays, table),
+                other=_add(arrays, np.array([c.other for c in cols], dtype=np.int64)),
+                missing=_add(arrays, np.array([c.missing for c in cols], dtype=np.int64)),
+                capped=_add(arrays, np.array([c.capped for c in cols], dtype=np.int64)),
+                cap=min(c.cap for c in cols if not c.is_empty),
+            )
+        heads.append(head)
+    rows = np.array([p.rows for p in profiles], dtype=np.int64)
+    return _split_header(columns, cap, labels, rows, heads), arrays
+
+
+def _decoded_parts(header: dict[str, Any], arrays: list[np.ndarray]) -> dict[str, DatasetProfile]:
+    """Per-segment profiles from the columnar form."""
+    from mlwarden.profile.dataset import DatasetProfile
+
+    labels, rows = header["labels"], header["rows"]
+    per_group: list[dict[str, ColumnProfile]] = [{} for _ in labels]
+    for head in header["profiled"]:
+        name, kind = head["name"], head["kind"]
+        if "ints" in head:
+            ints, floats = arrays[head["ints"]].tolist(), arrays[head["floats"]].tolist()
+            edge_sets = [arrays[i].astype(np.float64) for i in head["edges"]]
+            hist = None if head["hist"] is None else arrays[head["hist"]]
+            sums = None if head["sums"] is None else arrays[head["sums"]]
+            at = 0
+            for g, which in enumerate(head["which"]):
+                count, missing, nonfinite, n, exponent = ints[g]
+                lo, hi, mean, m2 = floats[g]
+                if which >= 0:
+                    width = edge_sets[which].size + 1
+                    block = slice(at, at + width)
+                    at += width
+                if count == 0:
+                    per_group[g][name] = ColumnProfile.absent(name, missing)
+                    continue
+                col = ColumnProfile(name=name, kind=kind, count=count, missing=missing, nonfinite=nonfinite)
+                col.min, col.max = lo, hi
+                col.moments = Moments(n, mean, m2, exponent) if n else Moments()
+                if which >= 0:
+                    col.edges, col.hist = edge_sets[which], hist[block].astype(np.int64)
+                    bin_sums = sums[block].astype(np.float64)
+                    col.bin_sums = None if np.isnan(bin_sums).any() else bin_sums
+                per_group[g][name] = col
+            continue
+        names, table = head["names"], arrays[head["table"]]
+        other, missing = arrays[head["other"]].tolist(), arrays[head["missing"]].tolist()
+        capped = arrays[head["capped"]].tolist()
+        for g in range(len(labels)):
+            row = table[g]
+            categories = {names[i]: int(row[i]) for i in np.flatnonzero(row)}
+            present = sum(categories.values()) + other[g]
+            if present == 0:
+                per_group[g][name] = ColumnProfile.absent(name, missing[g])
+                continue
+            per_group[g][name] = ColumnProfile(
+                name=name,
+                kind=kind,
+                count=present,
+                missing=missing[g],
+                categories=categories,
+                other=other[g],
+                capped=bool(capped[g]),
+                cap=int(head["cap"]),
+            )
+    return {
+        label: DatasetProfile(
+            rows=int(rows[g]),
+            columns=per_group[g],
+            sample=pd.DataFrame(),
+            sample_keys=np.empty(0),
+            sample_rows=0,
+        )
+        for g, label in enumerate(labels)
+    }
