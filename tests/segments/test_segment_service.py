@@ -43,7 +43,7 @@ def test_windows_are_checked_per_segment_and_routes_filter_by_segment(api: TestC
     stored = api.post(
         "/v1/models/churn/reference", content=parquet_bytes(reference_frame(6_000)), headers=PARQUET
     )
-    assert stored.status_code == 200, stored.text
+    assert stored.status_code == 201, stored.text
     current = broken_pro(4_000, seed=3)
     start = past_window()
     for i in range(2):  # two batches in one window: their segment profiles merge
