@@ -1,7 +1,8 @@
 """Security of the HTTP API, on SQLite and PostgreSQL: team isolation, scopes, no file reads, /metrics.
 
-The route-table tests iterate ``app.routes``: a route added later is covered without editing this file
-(a route with a JSON body needs an example body in ``EXAMPLE_BODIES``, and a test fails until it has one).
+The route-table tests iterate the app's route table (``mlwarden.server.routes.api_routes``): a route
+added later is covered without editing this file (a route with a JSON body needs an example body in
+``EXAMPLE_BODIES``, and a test fails until it has one).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from service_data import parquet_bytes, past_window, records, reference_frame
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from mlwarden.errors import InputError
 from mlwarden.registry import Actor, Registry, create_token
 from mlwarden.server import create_app
+from mlwarden.server.routes import api_routes
 from mlwarden.server.windows import evaluate_due
 from mlwarden.store import Store
 from mlwarden.store.schema import AuditEntry, Model, StoredFinding
@@ -37,11 +38,10 @@ EXAMPLE_BODIES = {  # a valid body for every route whose body FastAPI validates 
 
 def guarded_routes() -> list[tuple[str, str]]:
     """``(method, path)`` of every /v1 route and /metrics, read from the app's route table."""
-    app = create_app(Store("sqlite://", migrate=False), evaluate_every=None)
     return sorted(
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and (route.path.startswith("/v1/") or route.path == "/metrics")
+        for route in api_routes()
+        if route.path.startswith("/v1/") or route.path == "/metrics"
         for method in route.methods
     )
 
@@ -97,11 +97,10 @@ def audit_count(store: Store) -> int:
 
 
 def test_every_route_with_a_json_body_has_an_example() -> None:
-    app = create_app(Store("sqlite://", migrate=False), evaluate_every=None)
     validated = {
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.body_field is not None
+        for route in api_routes()
+        if route.body_field is not None
         for method in route.methods
     }
     assert validated <= set(EXAMPLE_BODIES), (
@@ -329,7 +328,7 @@ def test_caches_stay_bounded_under_random_tokens_and_names(store: Store) -> None
                 f"/v1/models/random-{i}/findings", headers={"Authorization": f"Bearer {admin}"}
             )
             assert response.status_code == 404
-        sizes = {name: len(cache) for name, cache in app.state.caches.items()}
+        sizes = {name: len(cache) for name, cache in app.state.services.caches.items()}
         assert max(sizes.values()) <= 20, sizes
         assert sizes["actors"] == 20 and sizes["models"] == 20
         scrape = client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
@@ -354,3 +353,10 @@ def test_error_bodies_match_the_published_schema(teams: Teams) -> None:
     assert {"loc", "msg", "type"} <= set(fastapis.json()["detail"][0])
     for response in (teams.client.get("/v1/models/unused", headers=growth), teams.client.get("/v1/models")):
         assert set(response.json()) == {"detail"} and isinstance(response.json()["detail"], str)
+
+
+def test_the_route_table_holds_every_route_the_app_documents() -> None:
+    app = create_app(Store("sqlite://", migrate=False), evaluate_every=None)
+    served = {route.path for route in api_routes()}
+    assert set(app.openapi()["paths"]) <= served
+    assert len(ROUTES) > 15 and ("GET", "/metrics") in ROUTES
