@@ -69,8 +69,11 @@ def test_windows_are_checked_per_segment_and_routes_filter_by_segment(api: TestC
     findings = api.get("/v1/models/churn/findings", params={"segment": "plan=pro"}).json()
     assert findings and all(f["segment"] == "plan=pro" for f in findings)
     assert {f["check"] for f in findings if f["severity"] != "info"} >= {"drift", "performance.realized"}
-    flagged = {f["segment"] for f in api.get("/v1/models/churn/findings").json() if f["severity"] != "info"}
-    assert flagged <= {"plan=pro", None}
+    every = api.get("/v1/models/churn/findings").json()
+    drifted = {f["segment"] for f in every if f["check"] == "drift" and f["severity"] != "info"}
+    assert drifted == {"plan=pro", None}  # x3 shows in the aggregate too (20 % of its rows moved)
+    auc = {f["segment"] for f in every if f["evidence"].get("metric") == "roc_auc"}
+    assert "plan=pro" in auc and not auc - {"plan=pro", None}
     alerts = api.get("/v1/alerts").json()
     assert any(a.get("segment") == "plan=pro" for a in alerts)
 
