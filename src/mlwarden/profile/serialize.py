@@ -6,7 +6,7 @@ histogram, KLL sketch) lie in the blob section. The row sample's float64 columns
 blob (column after column) and its keys another, the other sample columns (labels) an Arrow IPC stream
 blob, with the sample's column order.
 
-Version 4 adds the per-segment partial profiles (``segments``: per split a header and one zlib-compressed
+Version 4 adds the per-segment partial profiles (``segments``: per split a header and one LZ4-compressed
 blob of arrays, columnar across segments; see :func:`mlwarden.profile.segments.dump_split`). Version 3
 adds the kind ``"empty"`` and the moments' power-of-two scale (``m2_exponent``: M2 is
 ``m2 · 4**m2_exponent``); versions 3 (no segments), 2 (the same without those) and 1 (the whole sample
