@@ -180,9 +180,9 @@ def profile_splits(
         raise InputError(f"segment_cap must be at least 1, got {cap}")
     if not all(isinstance(c, str) for c in data.columns):
         data = data.set_axis([str(c) for c in data.columns], axis=1)
-    numbers = _Numbers.of(
-        [(n, k, v, aggregate.columns[n]) for n, (k, v) in values.items() if k in NUMERIC_KINDS]
-    )
+    numeric = [(n, k, v, aggregate.columns[n]) for n, (k, v) in values.items() if k in NUMERIC_KINDS]
+    per_block = max(1, BLOCK_VALUES // max(len(data), 1))  # small batches: all columns in one block
+    blocks = [_Numbers.of(numeric[i : i + per_block]) for i in range(0, len(numeric), per_block)]
     labelled = {
         name: _labels(kind, vals, aggregate.columns[name])
         for name, (kind, vals) in values.items()
@@ -194,7 +194,9 @@ def profile_splits(
         codes, labels = capped(*row_labels(data, columns), cap)
         groups = len(labels)
         arrays: list[np.ndarray] = []
-        heads = numbers.encode(codes, groups, arrays)
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], np.arange(groups))
+        heads = [head for block in blocks for head in block.encode(codes, groups, order, starts, arrays)]
         heads += [column.encode(name, codes, groups, arrays) for name, column in labelled.items()]
         heads.sort(key=lambda head: list(values).index(head["name"]))  # the table's column order
         header = _split_header(columns, cap, labels, np.bincount(codes, minlength=groups), heads)
@@ -204,6 +206,7 @@ def profile_splits(
 
 
 SEGMENT_BINS = 20  # histogram bins per numeric column inside a segment (segments hold fewer rows)
+BLOCK_VALUES = 1 << 18  # numeric columns are counted in blocks of about this many values (cache-sized)
 
 
 def segment_edges(edges: np.ndarray | None) -> np.ndarray | None:
@@ -221,8 +224,8 @@ class _Numbers:
 
     names: list[str]
     kinds: list[Kind]
-    missing: np.ndarray  # (columns, rows) float 0/1
-    finite: np.ndarray  # (columns, rows) float 0/1
+    missing: np.ndarray  # (columns, rows) bool
+    finite: np.ndarray  # (columns, rows) bool
     values: np.ndarray  # (columns, rows), 0 where not finite
     bins: np.ndarray  # (columns, rows), 0 where not finite
     edges: list[np.ndarray | None]
@@ -232,28 +235,33 @@ class _Numbers:
         raw = np.vstack([values for _, _, values, _ in columns]) if columns else np.empty((0, 0))
         finite = np.isfinite(raw)
         edges = [segment_edges(whole.edges if whole.is_numeric else None) for *_, whole in columns]
-        bins = np.zeros(raw.shape, dtype=np.intp)
+        bins = np.zeros(raw.shape, dtype=np.uint8)  # at most SEGMENT_BINS + 2 bins
         for row, e in enumerate(edges):
             if e is not None:
                 x = raw[row]
-                b = np.searchsorted(e, x, side="right")
+                b = bins[row]
+                for edge in e:  # edges <= x, as searchsorted(side="right"): ~10x faster for 21 edges
+                    np.add(b, x >= edge, out=b, casting="unsafe")
                 if e.size > 1:
                     b[x == e[-1]] = e.size - 1  # the last inner bin is closed
-                bins[row] = np.where(finite[row], b, 0)
+                b[~finite[row]] = 0
         return cls(
             names=[name for name, *_ in columns],
             kinds=[kind for _, kind, *_ in columns],
-            missing=np.isnan(raw).astype(np.float64),
-            finite=finite.astype(np.float64),
+            missing=np.isnan(raw),
+            finite=finite,
             values=np.where(finite, raw, 0.0),
             bins=bins,
             edges=edges,
         )
 
-    def encode(self, codes: np.ndarray, groups: int, arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    def encode(
+        self, codes: np.ndarray, groups: int, order: np.ndarray, starts: np.ndarray, arrays: list[np.ndarray]
+    ) -> list[dict[str, Any]]:
         """:func:`mlwarden.profile.column.summarise_numeric` of every column and group at once (one
-        ``np.bincount`` per statistic over the whole block), in the columnar form: one header per column,
-        its arrays appended to ``arrays``."""
+            ``np.bincount`` per statistic over the whole block; rows sorted by segment are ``order``, each
+        segment's first position in that order ``starts``), in the columnar form: one header per column,
+            its arrays appended to ``arrays``."""
         columns = len(self.names)
         if not columns:
             return []
@@ -269,17 +277,15 @@ class _Numbers:
         total = per_cell(self.values)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / n
-        deviation = (self.values - np.nan_to_num(mean)[:, codes]) * self.finite
+        deviation = np.where(self.finite, self.values - np.nan_to_num(mean)[:, codes], 0.0)
         m2 = per_cell(deviation * deviation)
         m2[n < 2] = 0.0
-        order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], np.arange(groups))
-        masked = np.where(self.finite > 0, self.values, np.nan)[:, order]
+        masked = np.where(self.finite, self.values, np.nan)[:, order]
         lo = np.fmin.reduceat(masked, starts, axis=1)
         hi = np.fmax.reduceat(masked, starts, axis=1)
         width = max((e.size + 1 for e in self.edges if e is not None), default=1)
-        binned = (index * width + self.bins.ravel()).astype(np.intp)
-        hist = np.bincount(binned, weights=self.finite.ravel(), minlength=cells * width)
+        binned = index * width + self.bins.ravel()
+        hist = np.bincount(binned[self.finite.ravel()], minlength=cells * width)
         sums = np.bincount(binned, weights=self.values.ravel(), minlength=cells * width)
         hist = hist.reshape(columns, groups, width).astype(np.int32 if rows.sum() < 2**31 else np.int64)
         sums = sums.reshape(columns, groups, width)
@@ -291,7 +297,7 @@ class _Numbers:
             largest = np.fmax(np.abs(lo[c]), np.abs(hi[c]))
             extreme = (largest > 2.0**SAFE_EXPONENT) | ((largest < 2.0**-SAFE_EXPONENT) & (largest > 0))
             for g in np.flatnonzero(extreme):  # magnitudes near 1e±300: the scaled computation (rare)
-                values = self.values[c][(codes == g) & (self.finite[c] > 0)]
+                values = self.values[c][(codes == g) & self.finite[c]]
                 moments = Moments.of(values, float(lo[c, g]), float(hi[c, g]))
                 col_mean[g], col_m2[g], exponent[g] = moments.mean, moments.scaled_m2, moments.exponent
             ints = np.column_stack((count, missing[c], count - n[c], n[c], exponent))
