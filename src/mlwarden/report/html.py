@@ -48,6 +48,7 @@ def render_html(report: Report) -> str:
         count_names=count_names,
         count_labels=COUNT_LABELS,
         sections=[(title, cards) for title, cards in sections if cards],
+        segment_metrics=[n for n in metric_names if n in ("roc_auc", "accuracy", "mae", "rmse")][:2],
         fmt=_fmt,
     )
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -24,12 +24,16 @@ from threadpoolctl import threadpool_limits
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
+from mlwarden.profile.segments import segment_columns, split_columns, split_name, split_values
 from mlwarden.registry.columns import model_mapping
 from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
 from mlwarden.server.ingest import latest_reference, stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.store import Store
+
+if TYPE_CHECKING:
+    from mlwarden.segments import SegmentResult
 from mlwarden.store.schema import (
     Alert,
     Label,
@@ -206,6 +210,7 @@ def _checked(
         ref_rows = typed_frame(ref_rows, mapping)
     # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
     # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
+    mapping, unsplit = _available_segments(mapping, ref_profile, current)
     with threadpool_limits(limits=1):
         report = evaluate(
             ref_profile,
@@ -215,7 +220,7 @@ def _checked(
             cur_rows=outputs,
             slo=model.slos,
         )
-    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id)]
+    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
         "rows": current.rows,
         "evaluated": True,
@@ -224,7 +229,44 @@ def _checked(
         "performance": report.performance,
         "labelled": int(outputs[mapping.target].notna().sum()),
     }
+    if report.segments:
+        summary["segments"] = {s.segment: segment_summary(s) for s in report.segments}
     return findings, summary
+
+
+def segment_summary(result: SegmentResult) -> dict[str, Any]:
+    """A segment's part of a window's summary: rows, drift scores, drifted columns, performance."""
+    drift = result.drift
+    return {
+        "rows": result.rows["current"],
+        "reference_rows": result.rows["reference"],
+        "drift": {} if drift is None else {c.column: c.score for c in drift.columns if c.score is not None},
+        "drifted_columns": [] if drift is None else drift.drifted_columns,
+        "performance": result.performance,
+    }
+
+
+def _available_segments(
+    mapping: ColumnMapping, reference: DatasetProfile, current: DatasetProfile
+) -> tuple[ColumnMapping, list[Finding]]:
+    """The mapping with only the segment splits both profiles hold (a reference uploaded before the model's
+    segments were set has none), and an info finding naming the splits left out."""
+    if not mapping.segments:
+        return mapping, []
+    kept, missing = [], []
+    for spec in mapping.segments:
+        name = split_name(split_columns(spec))
+        (kept if name in reference.segments and name in current.segments else missing).append(spec)
+    if not missing:
+        return mapping, []
+    names = ", ".join(split_name(split_columns(spec)) for spec in missing)
+    finding = Finding(
+        check="segment.unavailable",
+        severity=Severity.INFO,
+        message=f"segments {names}: not checked — the reference (or this window's batches) was profiled "
+        "without them; upload the reference again",
+    )
+    return mapping.model_copy(update={"segments": kept}), [finding]
 
 
 def _not_evaluated(model: Model, exc: InputError) -> Finding:
@@ -284,7 +326,10 @@ def _batch_findings(session: Session, model: Model, window: Window) -> list[Find
             StoredFinding.window_start == window.start,
         )
     )
-    return [Finding(check=r.check, severity=r.severity, message=r.message, column=r.column) for r in rows]
+    return [
+        Finding(check=r.check, severity=r.severity, message=r.message, column=r.column, segment=r.segment)
+        for r in rows
+    ]
 
 
 def _outputs(session: Session, model: Model, window: Window, mapping: ColumnMapping) -> pd.DataFrame:
@@ -298,13 +343,18 @@ def _outputs(session: Session, model: Model, window: Window, mapping: ColumnMapp
     )
     rows = session.execute(
         select(
-            Prediction.prediction_id, Prediction.prediction, Prediction.score, Prediction.scores, Label.label
+            Prediction.prediction_id,
+            Prediction.prediction,
+            Prediction.score,
+            Prediction.scores,
+            Label.label,
+            Prediction.segment_values,
         )
         .where(Prediction.model_id == model.id, Prediction.ts >= window.start, Prediction.ts < window.end)
         .outerjoin(latest, latest.c.prediction_id == Prediction.prediction_id)
         .outerjoin(Label, Label.id == latest.c.label_pk)
     ).all()
-    frame = pd.DataFrame(rows, columns=["id", "prediction", "score", "scores", "label"])
+    frame = pd.DataFrame(rows, columns=["id", "prediction", "score", "scores", "label", "segment_values"])
     out = pd.DataFrame({mapping.id: frame["id"], mapping.target: frame["label"]})
     out[mapping.prediction] = frame["prediction"]
     names = mapping.score_columns
@@ -313,6 +363,11 @@ def _outputs(session: Session, model: Model, window: Window, mapping: ColumnMapp
     elif frame["scores"].notna().any():
         stored = pd.DataFrame(frame["scores"].tolist(), index=frame.index)
         out = out.join(stored.reindex(columns=names))  # the mapping's class order, whatever was stored
+    if mapping.segments:
+        columns = segment_columns(mapping.segments)
+        out = out.join(
+            split_values(frame["segment_values"], columns).drop(columns=out.columns, errors="ignore")
+        )
     return typed_frame(out, mapping)
 
 
@@ -359,16 +414,16 @@ def _update_alerts(
     """Open (or bump) one alert per check and subject at warning or worse, at the worst severity seen;
     resolve open alerts that cleared — only for checks this window could ``judged`` (no labels: realized
     performance was not measured, so its alert stays open)."""
-    active: dict[tuple[str, str], Finding] = {}
+    active: dict[tuple[str, str, str], Finding] = {}
     for f in sorted(findings, key=lambda f: Severity(f.severity).rank):  # the worst of a key wins
         if Severity(f.severity).rank >= 1:
-            active[(f.check, alert_subject(f))] = f
+            active[(f.check, alert_subject(f), f.segment or "")] = f
     open_alerts = session.scalars(
         select(Alert).where(Alert.model_id == model.id, Alert.status == "open")
     ).all()
     seen = set()
     for alert in open_alerts:
-        key = (alert.check, alert.column)
+        key = (alert.check, alert.column, alert.segment)
         finding = active.get(key)
         if finding is None:
             if judged(alert.check):
@@ -388,6 +443,7 @@ def _update_alerts(
                     model_id=model.id,
                     check=key[0],
                     column=key[1],
+                    segment=key[2],
                     severity=Severity(finding.severity).value,
                     message=finding.message,
                     first_seen=now,

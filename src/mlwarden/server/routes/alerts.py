@@ -39,4 +39,5 @@ def alert_dict(row: Alert, model: str) -> dict[str, Any]:
         "first_seen": row.first_seen.isoformat(),
         "last_seen": row.last_seen.isoformat(),
         "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+        "segment": row.segment or None,
     }
