@@ -80,14 +80,14 @@ def detect_drift_jointly(
     :class:`~mlwarden.errors.InputError` as :func:`detect_drift`.
     """
     config = config or DriftConfig()
+    wanted = list(multivariate) if multivariate is not None else [True] * len(pairs)
+    if len(wanted) != len(pairs):
+        raise InputError(f"multivariate: expected {len(pairs)} flags, one per pair, got {len(wanted)}")
     runs = [_tests(reference, current, roles, config) for reference, current, roles in pairs]
     _decide(
         [e for entries, _, _ in runs for e in entries], [t for _, tests, _ in runs for t in tests], config
     )
     entries = [entries for entries, _, _ in runs]
-    wanted = list(multivariate) if multivariate is not None else [True] * len(pairs)
-    if len(wanted) != len(pairs):
-        raise InputError(f"multivariate: expected {len(pairs)} flags, one per pair, got {len(wanted)}")
     verdicts: list[MultivariateDrift | None] = [None] * len(pairs)
     if config.multivariate:
         groups: dict[int, list[int]] = {}
