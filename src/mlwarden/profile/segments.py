@@ -211,10 +211,15 @@ BLOCK_VALUES = 1 << 18  # numeric columns are counted in blocks of about this ma
 
 def segment_edges(edges: np.ndarray | None) -> np.ndarray | None:
     """The bin edges of a numeric column inside segments: at most :data:`SEGMENT_BINS` + 1 of the whole
-    table's edges, evenly spaced by index (equal-mass bins stay equal-mass), its first and last kept."""
+    table's edges, evenly spaced by index (equal-mass bins stay equal-mass). Coarsened edges leave out the
+    table's first and last edge (its minimum and maximum), so the under- and overflow bins hold the tails:
+    a segment's coarse histogram is then never mistaken for a column of few distinct values (which occupies
+    no under/overflow bin, see :func:`mlwarden.drift.numeric.has_few_values`). Edges that are already few
+    (discrete columns: their values and the midpoints between them) are kept as they are."""
     if edges is None or edges.size <= SEGMENT_BINS + 1:
         return edges
-    return edges[np.unique(np.linspace(0, edges.size - 1, SEGMENT_BINS + 1).round().astype(np.intp))]
+    picked = np.linspace(0, edges.size - 1, SEGMENT_BINS + 3).round().astype(np.intp)[1:-1]
+    return edges[np.unique(picked)]
 
 
 @dataclass(slots=True)
