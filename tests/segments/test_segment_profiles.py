@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import mlwarden as mw
 from mlwarden.errors import InputError
+from mlwarden.profile import segments
 from mlwarden.profile.dataset import numeric_values
 from mlwarden.profile.numeric import histogram
 from mlwarden.profile.segments import MISSING, OTHER, SEGMENT_BINS, segment_edges
@@ -40,7 +41,9 @@ def frame() -> pd.DataFrame:
     return df
 
 
-def test_each_segment_equals_the_profile_of_its_rows(frame):
+@pytest.mark.parametrize("block_values", [segments.BLOCK_VALUES, 1])  # 1: one column per block (big tables)
+def test_each_segment_equals_the_profile_of_its_rows(frame, block_values, monkeypatch):
+    monkeypatch.setattr(segments, "BLOCK_VALUES", block_values)
     p = mw.profile(frame, segments=["country"], seed=0)
     split = p.segments["country"]
     assert list(split.parts) == ["FR", "DE", "US", "ES", MISSING]  # most frequent first, missing last

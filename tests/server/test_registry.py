@@ -16,7 +16,7 @@ OPERATOR = Actor.operator("test")
 def test_migrations_are_idempotent(store: Store) -> None:
     Store(store.url).dispose()  # a second start upgrades nothing and breaks nothing
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
 
 
 def test_upgrade_from_the_first_release_keeps_rows(store: Store) -> None:

@@ -211,10 +211,15 @@ BLOCK_VALUES = 1 << 18  # numeric columns are counted in blocks of about this ma
 
 def segment_edges(edges: np.ndarray | None) -> np.ndarray | None:
     """The bin edges of a numeric column inside segments: at most :data:`SEGMENT_BINS` + 1 of the whole
-    table's edges, evenly spaced by index (equal-mass bins stay equal-mass), its first and last kept."""
+    table's edges, evenly spaced by index (equal-mass bins stay equal-mass). Coarsened edges leave out the
+    table's first and last edge (its minimum and maximum), so the under- and overflow bins hold the tails:
+    a segment's coarse histogram is then never mistaken for a column of few distinct values (which occupies
+    no under/overflow bin, see :func:`mlwarden.drift.numeric.has_few_values`). Edges that are already few
+    (discrete columns: their values and the midpoints between them) are kept as they are."""
     if edges is None or edges.size <= SEGMENT_BINS + 1:
         return edges
-    return edges[np.unique(np.linspace(0, edges.size - 1, SEGMENT_BINS + 1).round().astype(np.intp))]
+    picked = np.linspace(0, edges.size - 1, SEGMENT_BINS + 3).round().astype(np.intp)[1:-1]
+    return edges[np.unique(picked)]
 
 
 @dataclass(slots=True)
@@ -232,8 +237,12 @@ class _Numbers:
 
     @classmethod
     def of(cls, columns: list[tuple[str, Kind, np.ndarray, ColumnProfile]]) -> _Numbers:
-        raw = np.vstack([values for _, _, values, _ in columns]) if columns else np.empty((0, 0))
+        if len(columns) == 1:  # large tables: one column per block, no copy
+            raw = np.asarray(columns[0][2], dtype=np.float64)[None, :]
+        else:
+            raw = np.vstack([values for _, _, values, _ in columns]) if columns else np.empty((0, 0))
         finite = np.isfinite(raw)
+        clean = bool(finite.all())
         edges = [segment_edges(whole.edges if whole.is_numeric else None) for *_, whole in columns]
         bins = np.zeros(raw.shape, dtype=np.uint8)  # at most SEGMENT_BINS + 2 bins
         for row, e in enumerate(edges):
@@ -244,13 +253,14 @@ class _Numbers:
                     np.add(b, x >= edge, out=b, casting="unsafe")
                 if e.size > 1:
                     b[x == e[-1]] = e.size - 1  # the last inner bin is closed
-                b[~finite[row]] = 0
+                if not clean:
+                    b[~finite[row]] = 0
         return cls(
             names=[name for name, *_ in columns],
             kinds=[kind for _, kind, *_ in columns],
             missing=np.isnan(raw),
             finite=finite,
-            values=np.where(finite, raw, 0.0),
+            values=raw if clean else np.where(finite, raw, 0.0),
             bins=bins,
             edges=edges,
         )
@@ -259,9 +269,9 @@ class _Numbers:
         self, codes: np.ndarray, groups: int, order: np.ndarray, starts: np.ndarray, arrays: list[np.ndarray]
     ) -> list[dict[str, Any]]:
         """:func:`mlwarden.profile.column.summarise_numeric` of every column and group at once (one
-            ``np.bincount`` per statistic over the whole block; rows sorted by segment are ``order``, each
+        ``np.bincount`` per statistic over the whole block; rows sorted by segment are ``order``, each
         segment's first position in that order ``starts``), in the columnar form: one header per column,
-            its arrays appended to ``arrays``."""
+        its arrays appended to ``arrays``."""
         columns = len(self.names)
         if not columns:
             return []
@@ -272,20 +282,27 @@ class _Numbers:
             return np.bincount(index, weights=weights.ravel(), minlength=cells).reshape(columns, groups)
 
         rows = np.bincount(codes, minlength=groups)
-        missing = per_cell(self.missing).astype(np.int64)
-        n = per_cell(self.finite).astype(np.int64)
+        clean = bool(self.finite.all())  # the usual case: no missing or infinite value, fewer passes
+        if clean:
+            missing = np.zeros((columns, groups), dtype=np.int64)
+            n = np.broadcast_to(rows, (columns, groups))
+        else:
+            missing = per_cell(self.missing).astype(np.int64)
+            n = per_cell(self.finite).astype(np.int64)
         total = per_cell(self.values)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / n
-        deviation = np.where(self.finite, self.values - np.nan_to_num(mean)[:, codes], 0.0)
+        deviation = self.values - np.nan_to_num(mean)[:, codes]
+        if not clean:
+            deviation[~self.finite] = 0.0
         m2 = per_cell(deviation * deviation)
         m2[n < 2] = 0.0
-        masked = np.where(self.finite, self.values, np.nan)[:, order]
+        masked = (self.values if clean else np.where(self.finite, self.values, np.nan))[:, order]
         lo = np.fmin.reduceat(masked, starts, axis=1)
         hi = np.fmax.reduceat(masked, starts, axis=1)
         width = max((e.size + 1 for e in self.edges if e is not None), default=1)
         binned = index * width + self.bins.ravel()
-        hist = np.bincount(binned[self.finite.ravel()], minlength=cells * width)
+        hist = np.bincount(binned if clean else binned[self.finite.ravel()], minlength=cells * width)
         sums = np.bincount(binned, weights=self.values.ravel(), minlength=cells * width)
         hist = hist.reshape(columns, groups, width).astype(np.int32 if rows.sum() < 2**31 else np.int64)
         sums = sums.reshape(columns, groups, width)

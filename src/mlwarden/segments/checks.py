@@ -127,15 +127,16 @@ def check_segments(
         multivariate=[True] + [False] * len(pairs),
     )
     exclude = tuple(mapping.roles | set(mapping.ignore) | segment_columns)
-    ref_groups = {split.name: _row_groups(ref_rows, split) for split in ref_splits}
-    cur_groups = {split.name: _row_groups(cur_rows, split) for split in cur_splits}
+    rated = mapping.target is not None and bool(mapping.outputs)  # rows per segment: for performance only
+    ref_groups = {split.name: _row_groups(ref_rows if rated else None, split) for split in ref_splits}
+    cur_groups = {split.name: _row_groups(cur_rows if rated else None, split) for split in cur_splits}
     for (split, label, ref_part, cur_part), drift in zip(pairs, drifts[1:], strict=True):
         name = split.segment(label)
         found = drift.findings()
         found += check_data_quality(ref_part, cur_part, exclude=exclude)
         found += check_output(ref_part, cur_part, prediction=mapping.prediction, scores=mapping.score_columns)
-        ref_seg = ref_groups[split.name].get(label) if ref_rows is not None else None
-        cur_seg = cur_groups[split.name].get(label) if cur_rows is not None else None
+        ref_seg = ref_groups[split.name].get(label)
+        cur_seg = cur_groups[split.name].get(label)
         performance, perf_findings, notes = assess_performance(
             ref_seg, cur_seg, mapping, segment_slo(slo, name) or None
         )
