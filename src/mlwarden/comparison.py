@@ -16,7 +16,9 @@ from mlwarden.schema import ColumnMapping
 if TYPE_CHECKING:
     from mlwarden.drift import DriftConfig, DriftResult
     from mlwarden.performance import ReferenceFit
+    from mlwarden.profile.segments import SegmentSpec
     from mlwarden.report import Report
+    from mlwarden.segments import SegmentResult
 
 Data = pd.DataFrame | DatasetProfile | str | Path
 Progress = Callable[[str], None]
@@ -71,6 +73,8 @@ def compare(
     drift_config: DriftConfig | None = None,
     slo: dict[str, float] | None = None,
     on_progress: Progress | None = None,
+    segments: list[SegmentSpec] | None = None,
+    segment_slo: dict[str, dict[str, float]] | None = None,
 ) -> Report:
     """Compare ``current`` with ``reference``: drift, data quality, output sanity and performance.
 
@@ -79,6 +83,9 @@ def compare(
     merged into it (``score``: one column, a list in sorted class order, or a ``{class: column}`` map).
     ``columns`` limits the *features* tested (columns with a role are always used). ``slo`` maps metric
     names to the limits whose breach is critical (``{"roc_auc": 0.78}``: at least; ``{"mae": 3}``: at most).
+    ``segments`` (added to ``mapping.segments``: a column, or a tuple of columns to cross) runs every check
+    per segment too (``report.segments``, docs/segments.md); ``segment_slo`` maps segment names
+    (``"country=FR"``, ``"*"`` for every segment) to their SLO limits.
 
     The current rows' ``mapping.id`` is checked for duplicate and missing ids (``quality.duplicate_ids``,
     ``quality.missing_ids``). Performance is estimated whenever outputs and a labelled reference (rows, not
@@ -87,7 +94,7 @@ def compare(
     sides share no column.
     """
     mapping = (mapping or ColumnMapping()).merged(
-        target=_name(target), prediction=_name(prediction), scores=_score_names(score)
+        target=_name(target), prediction=_name(prediction), scores=_score_names(score), segments=segments
     )
     rows = _needs_rows(mapping)
     ref_rows, ref_profile, ref_source = load_data(reference, role="reference", rows=rows)
@@ -118,6 +125,7 @@ def compare(
         cur_rows=cur_rows,
         drift_config=drift_config,
         slo=slo,
+        segment_slo=segment_slo,
     )
     if cur_rows is None and cur_profile.rows and mapping.id in cur_names and isinstance(current, str | Path):
         cur_rows = read_table(current, columns=[mapping.id])  # streamed: read the id column alone
@@ -129,9 +137,10 @@ def compare(
 
 
 def _needs_rows(mapping: ColumnMapping) -> bool:
-    """Whether files must be read whole: performance needs the rows of the target and outputs; every other
-    check works on profiles, so files are streamed in bounded memory (:mod:`mlwarden.profile.stream`)."""
-    return bool(mapping.target or mapping.prediction or mapping.score_columns)
+    """Whether files must be read whole: performance needs the rows of the target and outputs, segments
+    the rows to split; every other check works on profiles, so files are streamed in bounded memory
+    (:mod:`mlwarden.profile.stream`)."""
+    return bool(mapping.target or mapping.prediction or mapping.score_columns or mapping.segments)
 
 
 def evaluate(
@@ -145,6 +154,7 @@ def evaluate(
     slo: dict[str, float] | None = None,
     drift: DriftResult | None = None,
     fit: ReferenceFit | None = None,
+    segment_slo: dict[str, dict[str, float]] | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -155,6 +165,10 @@ def evaluate(
     rows, with the target where labels arrived. An empty current gives one critical ``data.empty``
     finding and nothing else; an empty reference raises :class:`InputError`. ``drift`` (decided already,
     e.g. jointly with other chunks) and ``fit`` (the reference's fitted estimator) are reused when given.
+    With ``mapping.segments`` every check also runs per segment (:func:`mlwarden.segments.check_segments`;
+    both profiles need the splits), drift decided jointly with the whole data's; ``segment_slo`` maps
+    segment names (``"*"``: every segment) to their SLO limits. Segments with an already decided ``drift``
+    raise :class:`InputError` (their drift must be decided together with the whole data's).
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.performance import assess_performance
@@ -167,10 +181,27 @@ def evaluate(
         empty = DriftResult(columns=[])
         return Report(reference, current, drift=empty, findings=[_empty_current()], mapping=mapping)
     roles, notes = drift_roles(mapping, reference, current)
-    if drift is None:
+    segments: list[SegmentResult] = []
+    if mapping.segments:
+        if drift is not None:
+            raise InputError("segments: not available with drift decided elsewhere (chunks, say)")
+        from mlwarden.segments import check_segments
+
+        drift, segments = check_segments(
+            reference,
+            current,
+            mapping=mapping,
+            roles=roles,
+            config=DriftConfig.from_mapping(mapping, base=drift_config),
+            ref_rows=ref_rows,
+            cur_rows=cur_rows,
+            slo=segment_slo,
+        )
+    elif drift is None:
         config = DriftConfig.from_mapping(mapping, base=drift_config)
         drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    findings += [f for segment in segments for f in segment.findings]
     findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))
     findings += check_output(reference, current, prediction=mapping.prediction, scores=mapping.score_columns)
@@ -183,6 +214,7 @@ def evaluate(
         performance=performance,
         notes=notes + perf_notes,
         mapping=mapping,
+        segments=segments,
     )
 
 

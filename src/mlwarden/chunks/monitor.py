@@ -47,7 +47,7 @@ class Monitor:
     ``mapping``, ``target``/``prediction``/``score``, ``columns`` and ``slo`` mean what they mean for
     :func:`mlwarden.compare`; ``drift`` is the :class:`~mlwarden.drift.DriftConfig`. Raises
     :class:`InputError` when a column the mapping names is missing from the reference (outputs are checked
-    on each chunk too), or the reference has no rows.
+    on each chunk too), the reference has no rows, or the mapping has segments (not judged per chunk).
     """
 
     def __init__(
@@ -69,6 +69,10 @@ class Monitor:
         mapping = (mapping or ColumnMapping()).merged(
             target=_name(target), prediction=_name(prediction), scores=_score_names(score)
         )
+        if mapping.segments:
+            raise InputError(
+                "segments: not available with chunks (a Monitor); check segments with mlwarden.compare"
+            )
         ref_rows, ref_profile, source = load_data(reference, role="reference")
         self._ref_names = _names(ref_rows, ref_profile, source)
         if columns is not None:
@@ -164,8 +168,7 @@ class Monitor:
             profiles.append(prof)
         tested = [i for i, p in enumerate(profiles) if p.rows]
         decided = detect_drift_jointly(
-            reference,
-            [(profiles[i], drift_roles(mapping, reference, profiles[i])[0]) for i in tested],
+            [(reference, profiles[i], drift_roles(mapping, reference, profiles[i])[0]) for i in tested],
             self.drift_config,
         )
         drifts: dict[int, DriftResult] = dict(zip(tested, decided, strict=True))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mlwarden.commands.segment_report import print_segments
 from mlwarden.errors import InputError
 
 PIPED_WIDTH = 240  # columns of text output when stdout is not a terminal (CI logs are not cut at 80)
@@ -71,6 +72,10 @@ def check(
     ] = None,
     period: Annotated[str | None, typer.Option(help="Chunk length in time: 1d, 6h, 1w, 1m (month)…")] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Chunk length in rows.")] = None,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(help="Also check per value of this column (COLUMN,COLUMN crosses two); repeatable."),
+    ] = None,
 ) -> None:
     """Compare CURRENT with REFERENCE: drift, data quality, output sanity and performance.
 
@@ -78,6 +83,7 @@ def check(
 
     Exit codes: 0 nothing critical, 1 critical findings (or an empty CURRENT), 2 bad input, 3 internal error.
     """
+    from mlwarden.commands.segment_report import segment_options
     from mlwarden.comparison import compare
     from mlwarden.findings import sort_findings
     from mlwarden.quality import Contract, read_batch
@@ -100,6 +106,7 @@ def check(
         ignore=ignore,
         categorical=categorical,
         numeric=numeric,
+        segments=segment_options(segment or []),
     )
     limits = {**model.slo_limits(), **dict(parse_slo(s) for s in slo or [])}
     rules = Contract.from_yaml(contract) if contract else None  # a bad contract fails before profiling
@@ -108,10 +115,22 @@ def check(
 
         if rules is not None:
             raise InputError("--contract: not available with chunks (--chunk-by, --period, --chunk-size)")
+        if mapping.segments:
+            raise InputError(
+                "--segment (or columns.segments): not available with chunks (--chunk-by, --period, "
+                "--chunk-size); check segments and chunks in separate runs"
+            )
         chunking = {"chunk_by": chunk_by, "period": period, "chunk_size": chunk_size}
         raise typer.Exit(check_chunked(reference, current, mapping, limits, chunking, format, output))
     with _progress("profiling") as step:
-        report = compare(reference, current, mapping=mapping, slo=limits, on_progress=step)
+        report = compare(
+            reference,
+            current,
+            mapping=mapping,
+            slo=limits,
+            on_progress=step,
+            segment_slo=model.segment_slo_limits(),
+        )
     if rules is not None:
         report.findings = sort_findings(report.findings + rules.validate(read_batch(current)))
     if format is Format.json:
@@ -163,12 +182,17 @@ def profile_command(
     sketch: Annotated[
         bool, typer.Option(help="Add KLL quantile sketches (merging does not need them).")
     ] = False,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(help="Also keep a profile per value of this column (COLUMN,COLUMN crosses two)."),
+    ] = None,
 ) -> None:
     """Save a mergeable profile of DATA; `mlwarden check` accepts it in place of the data."""
+    from mlwarden.commands.segment_report import segment_options
     from mlwarden.profile import profile
 
     with _progress("profiling") as step:
-        result = profile(data, sketch=sketch, on_column=step)
+        result = profile(data, sketch=sketch, on_column=step, segments=segment_options(segment or []))
     result.save(output)
     typer.echo(f"wrote {output} ({result.rows:,} rows, {len(result.columns)} columns)")
 
@@ -193,12 +217,13 @@ def print_report(report: Report, console: Console | None = None) -> None:
     if report.performance_names()[0]:  # some metric, not only row counts
         console.print(_performance_table(report))
     colors = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
-    for f in report.findings:
+    for f in (f for f in report.findings if f.segment is None):  # segments' findings: their own section
         console.print(
             f"[{colors[f.severity.value]}]{f.severity.value:>8}[/] {f.check:<26} {escape(f.message)}",
             markup=True,
             highlight=False,
         )
+    print_segments(report, console)
     for note in report.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -51,44 +52,57 @@ def detect_drift(
     :class:`~mlwarden.errors.InputError` for a column not in the reference, an unknown role, or a
     per-column method that does not fit the column's kind.
     """
-    config = config or DriftConfig()
     roles = roles or {}
     _check_roles(roles)
     names = list(reference.columns) if columns is None else list(columns)
-    return detect_drift_jointly(reference, [(current, {n: roles.get(n, "feature") for n in names})], config)[
-        0
-    ]
+    pair = (reference, current, {n: roles.get(n, "feature") for n in names})
+    return detect_drift_jointly([pair], config)[0]
 
 
 def detect_drift_jointly(
-    reference: DatasetProfile,
-    currents: list[tuple[DatasetProfile, dict[str, str]]],
+    pairs: Sequence[tuple[DatasetProfile, DatasetProfile, dict[str, str]]],
     config: DriftConfig | None = None,
+    *,
+    multivariate: Sequence[bool] | None = None,
 ) -> list[DriftResult]:
-    """Drift of each current profile against one reference, with one multiple-testing correction for all.
+    """Drift of several ``(reference, current, {column: role})`` triples with one multiple-testing
+    correction for all: the chunks of a time series against one reference (docs/chunks.md), or the whole
+    data and each of its segments against the same segment of the reference (docs/segments.md).
 
-    ``currents``: ``(profile, {column: role})`` pairs (chunks of a time series, say); the columns tested in
-    each are its roles' keys, which must all be reference columns. Benjamini–Hochberg runs once over the
-    p-values of every chunk × column, and each column of each chunk then drifts when its adjusted p-value is
-    below ``config.alpha`` *and* its effect size reaches its threshold (:class:`DriftConfig`): more chunks do
-    not mean more false alarms. Returns one :class:`DriftResult` per current profile, in order. Raises
+    The columns tested in a pair are its roles' keys, which must all be columns of its reference.
+    Benjamini–Hochberg runs once over the p-values of every pair × column, and each column of each pair then
+    drifts when its adjusted p-value is below ``config.alpha`` *and* its effect size reaches its threshold
+    (:class:`DriftConfig`): more chunks or segments do not mean more false alarms. ``multivariate[i]`` says
+    whether pair ``i`` gets the domain-classifier check (default: every pair, when ``config.multivariate``);
+    the pairs that get it and share one reference profile (the same object) are judged by one pooled
+    classifier (:func:`~mlwarden.drift.multivariate.pooled_domain_classifier`), a pair alone with its
+    reference by a classifier of its own. Returns one :class:`DriftResult` per pair, in order. Raises
     :class:`~mlwarden.errors.InputError` as :func:`detect_drift`.
     """
     config = config or DriftConfig()
-    runs = [_tests(reference, current, roles, config) for current, roles in currents]
+    wanted = list(multivariate) if multivariate is not None else [True] * len(pairs)
+    if len(wanted) != len(pairs):
+        raise InputError(f"multivariate: expected {len(pairs)} flags, one per pair, got {len(wanted)}")
+    runs = [_tests(reference, current, roles, config) for reference, current, roles in pairs]
     _decide(
         [e for entries, _, _ in runs for e in entries], [t for _, tests, _ in runs for t in tests], config
     )
-    profiles = [current for current, _ in currents]
     entries = [entries for entries, _, _ in runs]
-    multivariate = (
-        _multivariate(reference, profiles, entries, config) if config.multivariate and profiles else None
-    )
+    verdicts: list[MultivariateDrift | None] = [None] * len(pairs)
+    if config.multivariate:
+        groups: dict[int, list[int]] = {}
+        for i, (reference, _, _) in enumerate(pairs):
+            if wanted[i]:
+                groups.setdefault(id(reference), []).append(i)
+        for members in groups.values():
+            found = _multivariate(
+                pairs[members[0]][0], [pairs[i][1] for i in members], [entries[i] for i in members], config
+            )
+            for i, verdict in zip(members, found, strict=True):
+                verdicts[i] = verdict
     return [
-        DriftResult(
-            columns=e, multivariate=None if multivariate is None else multivariate[i], problems=problems
-        )
-        for i, (e, (_, _, problems)) in enumerate(zip(entries, runs, strict=True))
+        DriftResult(columns=e, multivariate=verdict, problems=problems)
+        for e, verdict, (_, _, problems) in zip(entries, verdicts, runs, strict=True)
     ]
 
 

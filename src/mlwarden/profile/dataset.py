@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,11 @@ from mlwarden.profile.column import (
     summarise_numeric,
 )
 from mlwarden.profile.numeric import DEFAULT_BINS
+from mlwarden.profile.segments import DEFAULT_SEGMENT_CAP, SegmentSpec, merge_splits, profile_splits
 from mlwarden.schema.mapping import ColumnMapping
+
+if TYPE_CHECKING:
+    from mlwarden.profile.segments import SegmentSplit
 
 DEFAULT_SAMPLE_ROWS = 2_000
 _MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})  # text that means "no value"
@@ -48,6 +52,7 @@ class DatasetProfile:
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     source: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    segments: dict[str, SegmentSplit] = field(default_factory=dict)
 
     def __getitem__(self, name: object) -> ColumnProfile:
         try:
@@ -100,6 +105,8 @@ def profile(
     sketch: bool = False,
     source: str | None = None,
     on_column: Callable[[str], None] | None = None,
+    segments: Sequence[SegmentSpec] | None = None,
+    segment_cap: int = DEFAULT_SEGMENT_CAP,
 ) -> DatasetProfile:
     """Profile a DataFrame or a CSV/Parquet file in one vectorised pass per column.
 
@@ -118,6 +125,12 @@ def profile(
     KLL quantile sketch per numeric column (about 40 ms per million values); merges no longer need it
     (differently binned histograms merge, see :func:`merge`).
     ``on_column`` is called after each column (progress reporting).
+
+    ``segments`` (default: the ``mapping``'s ``segments``) lists segment columns, each split on its own,
+    and tuples of columns to cross (``["country", ("country", "plan")]``): the profile then also keeps one
+    partial profile per segment value — the ``segment_cap`` (default 50) most frequent values, the rest
+    pooled as ``(other)``, rows without a value as ``(missing)`` — see :mod:`mlwarden.profile.segments`
+    and docs/segments.md. Raises :class:`InputError` for a segment column not in the data.
     """
     if bins < 1:
         raise InputError(f"bins must be at least 1, got {bins}")
@@ -125,6 +138,12 @@ def profile(
         raise InputError(f"sample_rows must be non-negative, got {sample_rows}")
     if category_cap < 1:
         raise InputError(f"category_cap must be at least 1, got {category_cap}")
+    if segments is None:
+        segments = mapping.segments if mapping is not None else []
+    if segments and isinstance(data, str | Path):  # segment splits need the rows: read the file whole
+        from mlwarden.profile.io import read_table
+
+        source, data = source or str(data), read_table(data, columns=columns)
     if not isinstance(data, pd.DataFrame):
         if isinstance(data, str | Path):
             from mlwarden.profile.stream import profile_file
@@ -146,6 +165,8 @@ def profile(
 
         if sketch:
             raise InputError("sketch: KLL sketches are not supported for Dask or Spark DataFrames")
+        if segments:
+            raise InputError("segments: not supported for Dask or Spark DataFrames yet; profile per segment")
         return profile_frame(
             data,
             columns=columns,
@@ -172,6 +193,8 @@ def profile(
         sketch=sketch,
         source=source,
         on_column=on_column,
+        segments=segments,
+        segment_cap=segment_cap,
     )
 
 
@@ -187,6 +210,8 @@ def profile_rows(
     sketch: bool = False,
     source: str | None = None,
     on_column: Callable[[str], None] | None = None,
+    segments: Sequence[SegmentSpec] = (),
+    segment_cap: int = DEFAULT_SEGMENT_CAP,
 ) -> DatasetProfile:
     """:func:`profile` of a DataFrame whose rows' sample keys are given (``keys``: one uniform [0, 1) draw
     per row, or empty when ``sample_rows`` is 0) — the rows of one chunk or partition of a larger table,
@@ -202,6 +227,8 @@ def profile_rows(
         names = [names[i] for i in positions]
         overrides = {name: kind for name in names if (kind := mapping.kind_override(name))}
 
+    values: dict[str, tuple[Kind, np.ndarray | pd.Series]] = {}  # kept for the segments only
+
     n = len(data)
     picked = _smallest(keys, sample_rows)
     picked.sort()  # keep the sample in data order
@@ -215,20 +242,24 @@ def profile_rows(
         if name not in profiles:  # else profiled in the block
             ref = reference.columns.get(name) if reference is not None else None
             series = data.iloc[:, position]
-            kind, values = _kind_and_values(series, name, overrides.get(name))
+            kind, values_of_kind = _kind_and_values(series, name, overrides.get(name))
             if kind in NUMERIC_KINDS:
                 edges = ref.edges if ref is not None and ref.is_numeric else None
-                col = summarise_numeric(name, kind, values, edges=edges, bins=bins, sketch=sketch)
-                sample[name] = values[picked].astype("float64", copy=False)
+                col = summarise_numeric(name, kind, values_of_kind, edges=edges, bins=bins, sketch=sketch)
+                sample[name] = values_of_kind[picked].astype("float64", copy=False)
             else:
-                col = summarise_categorical(name, kind, values, cap=category_cap)
-                sample[name] = np.asarray(label_values(values.iloc[picked]), dtype=object)
+                col = summarise_categorical(name, kind, values_of_kind, cap=category_cap)
+                sample[name] = np.asarray(label_values(values_of_kind.iloc[picked]), dtype=object)
             if col.is_empty:  # no values: the sample holds NaN, which merges with any kind
                 sample[name] = np.full(picked.size, np.nan)
             profiles[name] = col
+            if segments:
+                values[name] = (kind, values_of_kind)
+        elif segments:  # profiled in the float block
+            values[name] = ("numeric", data.iloc[:, position].to_numpy(dtype="float64"))
         if on_column is not None:
             on_column(name)
-    return DatasetProfile(
+    result = DatasetProfile(
         rows=n,
         columns={name: profiles[name] for name in names},
         sample=_sample_frame(sample, names),
@@ -236,6 +267,9 @@ def profile_rows(
         sample_rows=sample_rows,
         source=source,
     )
+    if segments:
+        result.segments = profile_splits(data, result, segments, values=values, cap=segment_cap)
+    return result
 
 
 def _select(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -354,6 +388,7 @@ def merge(*profiles: DatasetProfile | Iterable[DatasetProfile]) -> DatasetProfil
         sample_rows=size,
         source=" + ".join(dict.fromkeys(sources)) or None,
         meta=meta,
+        segments=merge_splits(items),
     )
 
 

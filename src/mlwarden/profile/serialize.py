@@ -6,9 +6,12 @@ histogram, KLL sketch) lie in the blob section. The row sample's float64 columns
 blob (column after column) and its keys another, the other sample columns (labels) an Arrow IPC stream
 blob, with the sample's column order.
 
-Version 3 adds the kind ``"empty"`` and the moments' power-of-two scale (``m2_exponent``: M2 is
-``m2 · 4**m2_exponent``); versions 2 (the same without those) and 1 (the whole sample and its keys in one
-Arrow IPC stream) are still read. Any truncation, foreign file or corruption is reported as
+Version 4 adds the per-segment partial profiles (``segments``: per split a header and one LZ4-compressed
+blob of arrays, columnar across segments; see :func:`mlwarden.profile.segments.dump_split`). Version 3
+adds the kind ``"empty"`` and the moments' power-of-two scale (``m2_exponent``: M2 is
+``m2 · 4**m2_exponent``); versions 3 (no segments), 2 (the same without those) and 1 (the whole sample
+and its keys in one Arrow IPC stream) are still read.
+Any truncation, foreign file or corruption is reported as
 an :class:`InputError`, never a crash.
 """
 
@@ -29,9 +32,10 @@ from mlwarden.errors import InputError
 from mlwarden.profile.column import KINDS, ColumnProfile
 from mlwarden.profile.dataset import DatasetProfile
 from mlwarden.profile.numeric import Moments
+from mlwarden.profile.segments import SegmentSplit, dump_split, load_split
 
 MAGIC = b"MLWPROF\x00"
-VERSION = 3
+VERSION = 4
 _PREFIX = struct.Struct("<8sHI")
 _CRC = struct.Struct("<I")
 
@@ -69,6 +73,7 @@ def dumps(profile: DatasetProfile) -> bytes:
         "sample_floats": {"columns": floats, "data": blobs.add(block.tobytes(order="F"))},
         "sample_keys": blobs.add(np.asarray(profile.sample_keys, dtype="<f8").tobytes()),
         "sample": None if labels is None else blobs.add(_arrow_stream(labels)),
+        "segments": [_split_header(split, blobs) for split in profile.segments.values()],
     }
     head = json.dumps(header, separators=(",", ":")).encode()
     body = _PREFIX.pack(MAGIC, VERSION, len(head)) + head + b"".join(blobs.parts)
@@ -107,6 +112,7 @@ def loads(data: bytes) -> DatasetProfile:
 
         columns = {c["name"]: _column_from_header(c, blob) for c in header["columns"]}
         sample, keys = _sample_v1(header, blob) if version == 1 else _sample_v2(header, blob)
+        splits = [load_split(entry, blob(entry["blob"])) for entry in header.get("segments") or []]
     except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"profile is malformed: {exc}") from exc
     for name, col in columns.items():
@@ -120,7 +126,14 @@ def loads(data: bytes) -> DatasetProfile:
         sample_rows=int(header["sample_size"]),
         source=header.get("source"),
         meta=dict(header.get("meta") or {}),
+        segments={split.name: split for split in splits},
     )
+
+
+def _split_header(split: SegmentSplit, blobs: _Blobs) -> dict[str, Any]:
+    head, data = dump_split(split)
+    head["blob"] = blobs.add(data)
+    return head
 
 
 def _sample_v1(header: dict[str, Any], blob: Any) -> tuple[pd.DataFrame, np.ndarray]:

@@ -61,6 +61,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "count_names": count_names,
         "count_labels": COUNT_LABELS,
         "sections": [(title, cards) for title, cards in sections if cards],
+        "segment_metrics": [n for n in metric_names if n in ("roc_auc", "accuracy", "mae", "rmse")][:2],
         "fmt": _fmt,
     }
 

@@ -6,12 +6,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwarden.drift import ColumnDrift, DriftResult
 from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings
 from mlwarden.profile import DatasetProfile
 from mlwarden.schema import ColumnMapping
+
+if TYPE_CHECKING:
+    from mlwarden.segments import SegmentResult
 
 # Row counts among the performance entries, and how reports label them.
 COUNT_LABELS = {"n": "rows", "n_scored": "rows with finite scores", "n_predicted": "rows with a prediction"}
@@ -22,7 +25,9 @@ class Report:
     """Everything one comparison of current data with its reference found.
 
     ``mapping`` is the column mapping the comparison used: it splits the drift verdicts into feature drift,
-    target drift and output (prediction and score) drift, each reported in its own section.
+    target drift and output (prediction and score) drift, each reported in its own section. ``segments``
+    holds one result per segment (worst first) when the mapping names segment columns; ``findings`` then
+    include the segments' findings, each with its ``segment``.
     """
 
     reference: DatasetProfile
@@ -35,6 +40,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    segments: list[SegmentResult] = field(default_factory=list)  # worst first; with columns.segments
 
     def __post_init__(self) -> None:
         self.findings = sort_findings(self.findings)
@@ -75,7 +81,7 @@ class Report:
             "summary": self.counts(),
             "notes": self.notes,
             "created_at": self.created_at.isoformat(),
-        }
+        } | ({"segments": [s.to_dict() for s in self.segments]} if self.mapping.segments else {})
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (no NaN or Infinity tokens)."""

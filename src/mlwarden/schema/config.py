@@ -47,6 +47,8 @@ class SloBound(BaseModel):
 
     min: float | None = None
     max: float | None = None
+    # per segment ("country=FR"; "*": every segment): the limit in the same direction (docs/segments.md)
+    segments: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SloBound:
@@ -109,6 +111,14 @@ class ModelConfig(BaseModel):
     def slo_limits(self) -> dict[str, float]:
         """``{metric: limit}``: a floor for score metrics, a ceiling for error metrics (see ``SLO_BOUND``)."""
         return {m: b.min if b.min is not None else b.max for m, b in self.slo.items()}  # type: ignore[misc]
+
+    def segment_slo_limits(self) -> dict[str, dict[str, float]]:
+        """``{segment: {metric: limit}}`` from each objective's ``segments`` (``"*"``: every segment)."""
+        out: dict[str, dict[str, float]] = {}
+        for metric, bound in self.slo.items():
+            for segment, limit in bound.segments.items():
+                out.setdefault(segment, {})[metric] = limit
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str | None = None) -> ModelConfig:

@@ -65,7 +65,7 @@ class ColumnMapping(BaseModel):
     ignore: list[str] = Field(default_factory=list)
     categorical: list[str] = Field(default_factory=list)
     numeric: list[str] = Field(default_factory=list)
-    segments: list[str] = Field(default_factory=list)
+    segments: list[str | tuple[str, ...]] = Field(default_factory=list)  # a tuple: crossed columns
     drift: dict[str, ColumnDriftSpec] = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
@@ -152,9 +152,12 @@ class ColumnMapping(BaseModel):
                 out[value] = field_name
         for column in self.score_columns:
             out[column] = "scores"
-        for field_name in ("categorical", "numeric", "segments"):
+        for field_name in ("categorical", "numeric"):
             for column in getattr(self, field_name):
                 out.setdefault(column, field_name)
+        for spec in self.segments:
+            for column in (spec,) if isinstance(spec, str) else spec:
+                out.setdefault(column, "segments")
         for column in self.drift:
             out.setdefault(column, "drift")
         return out

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from mlwarden.errors import ConflictError, InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, profile
+from mlwarden.profile.segments import joined_values, segment_columns
 from mlwarden.quality import Contract
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
@@ -258,7 +259,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, mapping: ColumnMapping) -> pa.Table:
     """Prediction keys and outputs as columns of the ``predictions`` table, as Arrow arrays (``batch_pk``
-    is added once the batch row exists). Several score columns are kept as a JSON object keyed by column."""
+    is added once the batch row exists). Several score columns are kept as a JSON object keyed by column;
+    a model with segments keeps each row's segment values."""
     frame = batch.frame
     n = len(frame)
     pred = mapping.prediction
@@ -272,16 +274,18 @@ def _prediction_table(model: Model, batch: Batch, stamps: pa.Array, mapping: Col
         multi = pa.array(matrix.to_json(orient="records", lines=True).splitlines(), pa.string())
     else:
         multi = pa.nulls(n, pa.string())
-    return pa.table(
-        {
-            "model_id": pa.array(np.full(n, model.id)),
-            "prediction_id": batch.ids,
-            "ts": stamps,
-            "prediction": prediction,
-            "score": pa.array(score, from_pandas=True),  # NaN is NULL
-            "scores": multi,
-        }
-    )
+    columns = {
+        "model_id": pa.array(np.full(n, model.id)),
+        "prediction_id": batch.ids,
+        "ts": stamps,
+        "prediction": prediction,
+        "score": pa.array(score, from_pandas=True),  # NaN is NULL
+        "scores": multi,
+    }
+    if mapping.segments:  # per-segment performance joins labels to these (docs/segments.md)
+        joined = joined_values(frame, segment_columns(mapping.segments))
+        columns["segment_values"] = pa.array(joined, pa.string())
+    return pa.table(columns)
 
 
 def insert_predictions(connection: Connection, table: pa.Table) -> None:
@@ -363,6 +367,7 @@ def stored_finding(model_id: int, finding: Finding, *, window: Window | None) ->
         threshold=finding.to_dict()["threshold"],
         message=finding.message,
         evidence=finding.to_dict()["evidence"],
+        segment=finding.segment,
     )
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from mlwarden.errors import InputError
 from mlwarden.profile import DatasetProfile, profile
+from mlwarden.profile.segments import segment_columns
 from mlwarden.profile.serialize import MAGIC
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
@@ -120,7 +121,12 @@ def _labelled_sample(data: pd.DataFrame, mapping: ColumnMapping) -> bytes | None
         return None
     if len(rows) > LABELLED_ROWS:
         rows = rows.sample(LABELLED_ROWS, random_state=0)
-    keep = [c for c in (target, *mapping.outputs) if c in rows.columns]
+    named = (
+        target,
+        *mapping.outputs,
+        *segment_columns(mapping.segments),
+    )  # segments: performance per segment
+    keep = [c for c in dict.fromkeys(named) if c in rows.columns]
     buffer = io.BytesIO()
     rows[keep].reset_index(drop=True).to_parquet(buffer)
     return buffer.getvalue()

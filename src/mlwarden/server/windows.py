@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
@@ -27,6 +27,7 @@ from mlwarden.alerts.state import update_alerts
 from mlwarden.errors import InputError
 from mlwarden.findings import Finding, Severity
 from mlwarden.profile import DatasetProfile, merge
+from mlwarden.profile.segments import segment_columns, split_columns, split_name, split_values
 from mlwarden.registry.columns import model_mapping
 from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
@@ -35,6 +36,9 @@ from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.server.retrain_plan import after_window, retrain_findings
 from mlwarden.store import Store
 from mlwarden.store.schema import Batch as BatchRow
+
+if TYPE_CHECKING:
+    from mlwarden.segments import SegmentResult
 from mlwarden.store.schema import (
     Label,
     Model,
@@ -253,6 +257,7 @@ def _checked(
         ref_rows = typed_frame(ref_rows, mapping)
     # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
     # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
+    mapping, unsplit = _available_segments(mapping, ref_profile, current)
     with threadpool_limits(limits=1):
         report = evaluate(
             ref_profile,
@@ -262,7 +267,7 @@ def _checked(
             cur_rows=outputs,
             slo=model.slos,
         )
-    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id)]
+    findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
         "rows": current.rows,
         "evaluated": True,
@@ -273,7 +278,44 @@ def _checked(
         "performance": report.performance,
         "labelled": int(outputs[mapping.target].notna().sum()),
     }
+    if report.segments:
+        summary["segments"] = {s.segment: segment_summary(s) for s in report.segments}
     return findings, summary
+
+
+def segment_summary(result: SegmentResult) -> dict[str, Any]:
+    """A segment's part of a window's summary: rows, drift scores, drifted columns, performance."""
+    drift = result.drift
+    return {
+        "rows": result.rows["current"],
+        "reference_rows": result.rows["reference"],
+        "drift": {} if drift is None else {c.column: c.score for c in drift.columns if c.score is not None},
+        "drifted_columns": [] if drift is None else drift.drifted_columns,
+        "performance": result.performance,
+    }
+
+
+def _available_segments(
+    mapping: ColumnMapping, reference: DatasetProfile, current: DatasetProfile
+) -> tuple[ColumnMapping, list[Finding]]:
+    """The mapping with only the segment splits both profiles hold (a reference uploaded before the model's
+    segments were set has none), and an info finding naming the splits left out."""
+    if not mapping.segments:
+        return mapping, []
+    kept, missing = [], []
+    for spec in mapping.segments:
+        name = split_name(split_columns(spec))
+        (kept if name in reference.segments and name in current.segments else missing).append(spec)
+    if not missing:
+        return mapping, []
+    names = ", ".join(split_name(split_columns(spec)) for spec in missing)
+    finding = Finding(
+        check="segment.unavailable",
+        severity=Severity.INFO,
+        message=f"segments {names}: not checked — the reference (or this window's batches) was profiled "
+        "without them; upload the reference again",
+    )
+    return mapping.model_copy(update={"segments": kept}), [finding]
 
 
 def _not_evaluated(model: Model, exc: InputError) -> Finding:
@@ -333,7 +375,10 @@ def _batch_findings(session: Session, model: Model, window: Window) -> list[Find
             StoredFinding.window_start == window.start,
         )
     )
-    return [Finding(check=r.check, severity=r.severity, message=r.message, column=r.column) for r in rows]
+    return [
+        Finding(check=r.check, severity=r.severity, message=r.message, column=r.column, segment=r.segment)
+        for r in rows
+    ]
 
 
 def served_batch(model_id: int) -> ColumnElement[bool]:
@@ -367,7 +412,12 @@ def outputs_query(
         .scalar_subquery()
     )
     query = select(
-        Prediction.prediction_id, Prediction.prediction, Prediction.score, Prediction.scores, latest
+        Prediction.prediction_id,
+        Prediction.prediction,
+        Prediction.score,
+        Prediction.scores,
+        latest,
+        Prediction.segment_values,
     ).where(Prediction.model_id == model_id, Prediction.ts >= start, Prediction.ts < end)
     if version is None and not served_only:
         return query
@@ -389,7 +439,7 @@ def outputs_between(
     rows = session.execute(
         outputs_query(model.id, start, end, version=version, served_only=served_only)
     ).all()
-    fields = ["id", "prediction", "score", "scores", "label"]
+    fields = ["id", "prediction", "score", "scores", "label", "segment_values"]
     # column by column: a frame built from 5,000 result rows costs twice the query itself (~120 ms)
     values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
     frame = pd.DataFrame(dict(zip(fields, values, strict=True)))
@@ -401,6 +451,11 @@ def outputs_between(
     elif frame["scores"].notna().any():
         stored = pd.DataFrame(frame["scores"].tolist(), index=frame.index)
         out = out.join(stored.reindex(columns=names))  # the mapping's class order, whatever was stored
+    if mapping.segments:
+        columns = segment_columns(mapping.segments)
+        out = out.join(
+            split_values(frame["segment_values"], columns).drop(columns=out.columns, errors="ignore")
+        )
     return typed_frame(out, mapping)
 
 

@@ -176,6 +176,8 @@ class Prediction(Base):
     prediction: Mapped[str | None] = mapped_column(String(200), default=None)
     score: Mapped[float | None] = mapped_column(Float, default=None)
     scores: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # multiclass: one score per class
+    # the row's values of the model's segment columns, joined by mlwarden.profile.segments.SEPARATOR (0008)
+    segment_values: Mapped[str | None] = mapped_column(String(400), default=None)
 
 
 class Label(Base):
@@ -211,7 +213,10 @@ class Window(Base):
 
 class StoredFinding(Base):
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_model_time", "model_id", "window_start"),)
+    __table_args__ = (
+        Index("ix_findings_model_time", "model_id", "window_start"),
+        Index("ix_findings_model_segment", "model_id", "segment"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), default=None)
@@ -225,6 +230,7 @@ class StoredFinding(Base):
     message: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    segment: Mapped[str | None] = mapped_column(String(300), default=None)  # "country=FR" (migration 0008)
 
 
 class Alert(Base):
@@ -246,7 +252,7 @@ class Alert(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     fingerprint: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
-    segment: Mapped[str] = mapped_column(String(200), default="")
+    segment: Mapped[str] = mapped_column(String(300), default="")  # "" for all rows (0005; 300 long: 0008)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active_windows: Mapped[int] = mapped_column(Integer, default=1)  # consecutive windows with the finding
     clear_windows: Mapped[int] = mapped_column(Integer, default=0)  # consecutive windows without it

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from mlwarden.errors import InputError
 from mlwarden.server.deps import Caller, Svc
+from mlwarden.server.segments import SEGMENT_HELP, parse_segment
 from mlwarden.store.schema import StoredFinding
 
 router = APIRouter(tags=["findings"])
@@ -26,9 +27,13 @@ def get_findings(
     ),
     severity: str | None = Query(default=None, description="minimum severity"),
     limit: int = Query(default=500, ge=1, le=10_000),
+    segment: str | None = Query(default=None, description=SEGMENT_HELP),
 ) -> list[dict[str, Any]]:
     model = svc.model_row(caller, name, "read")
     query = select(StoredFinding).where(StoredFinding.model_id == model.id)
+    if segment is not None:
+        parse_segment(segment)
+        query = query.where(StoredFinding.segment == segment)
     if since is not None:
         query = query.where(StoredFinding.window_start >= since)
     if until is not None:
@@ -62,4 +67,5 @@ def finding_dict(row: StoredFinding, model: str) -> dict[str, Any]:
         "window_end": row.window_end.isoformat() if row.window_end else None,
         "evidence": row.evidence,
         "created_at": row.created_at.isoformat(),
+        "segment": row.segment,
     }

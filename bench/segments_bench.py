@@ -1,0 +1,183 @@
+"""Segments benchmark: what per-segment monitoring costs, and that it adds no false alarms.
+
+    .venv/bin/python bench/segments_bench.py                 # about a minute and a half on 2 idle cores
+    .venv/bin/python bench/segments_bench.py --batches 100 --rows 1000000 --seeds 5
+
+Prints three tables:
+
+1. ingestion: 1,000-row Arrow batches (20 numeric features, a prediction, a score) posted to the service
+   in-process (FastAPI TestClient, SQLite file store), to a model without segments and to one with two
+   segment columns of 10 values each — batches alternate between the two models, so machine load hits both
+   alike. Target: with segments >= 70 % of the rows/s without.
+2. ``compare`` of 1M reference rows with 1M current rows (10 numeric features, a 10-value segment column),
+   without and with ``segments=["segment"]``. Target: under 3x the time without.
+3. false alarms on data without drift: 20 numeric columns, the aggregate alone vs 20 segments x 20 columns
+   (one Benjamini-Hochberg correction over all), over several seeds: drifted columns reported per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
+
+import mlwarden as mw
+
+FEATURES = 20
+ARROW = {"Content-Type": "application/vnd.apache.arrow.stream"}
+
+
+def batch(rows: int, rng: np.random.Generator, offset: int) -> pd.DataFrame:
+    data = {f"f{i}": rng.normal(size=rows) for i in range(FEATURES)}
+    data["a"] = rng.choice([f"a{i}" for i in range(10)], rows)
+    data["b"] = rng.choice([f"b{i}" for i in range(10)], rows)
+    score = rng.random(rows)
+    data |= {"prediction": (score > 0.5).astype(int), "score": score}
+    data["id"] = [f"p{offset + i}" for i in range(rows)]
+    data["timestamp"] = pd.Timestamp.now(tz="UTC")
+    return pd.DataFrame(data)
+
+
+def arrow_body(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = io.BytesIO()
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def ingestion(batches: int, rows: int) -> dict[str, float]:
+    from fastapi.testclient import TestClient
+
+    from mlwarden.registry import create_token
+    from mlwarden.server import create_app
+    from mlwarden.store import Store
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        with TestClient(create_app(store, evaluate_every=None)) as client:
+            token = create_token(store, team="bench", name="bench", scopes=["admin"])
+            client.headers["Authorization"] = f"Bearer {token}"
+            reference = batch(20_000, rng, 0).drop(columns=["id", "timestamp"])
+            buffer = io.BytesIO()
+            reference.to_parquet(buffer)
+            models = {"plain": {}, "segments": {"segments": ["a", "b"]}}
+            for name, columns in models.items():
+                client.post("/v1/models", json={"name": name, "columns": columns}).raise_for_status()
+                client.post(
+                    f"/v1/models/{name}/reference",
+                    content=buffer.getvalue(),
+                    headers={"Content-Type": "application/vnd.apache.parquet"},
+                ).raise_for_status()
+            bodies = [arrow_body(batch(rows, rng, (i + 1) * rows)) for i in range(batches)]
+            spent = dict.fromkeys(models, 0.0)
+            for i, body in enumerate(bodies):
+                for name in models if i % 2 else reversed(list(models)):  # alternate who goes first
+                    start = time.perf_counter()
+                    response = client.post(
+                        f"/v1/models/{name}/batches?batch_id=b{i}", content=body, headers=ARROW
+                    )
+                    response.raise_for_status()
+                    if i >= 3:  # warm-up batches are not timed
+                        spent[name] += time.perf_counter() - start
+        store.dispose()
+    return {name: (batches - 3) * rows / seconds for name, seconds in spent.items()}
+
+
+def comparison(rows: int) -> dict[str, float]:
+    rng = np.random.default_rng(1)
+
+    def frame() -> pd.DataFrame:
+        df = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(10)})
+        df["segment"] = rng.choice([f"s{i}" for i in range(10)], rows)
+        return df
+
+    reference, current = frame(), frame()
+    out = {}
+    for label, segments in (("without", None), ("with", ["segment"])):
+        best = np.inf
+        for _ in range(2):
+            start = time.perf_counter()
+            mw.compare(reference, current, segments=segments)
+            best = min(best, time.perf_counter() - start)
+        out[label] = best
+    return out
+
+
+def false_alarms(seeds: int, rows: int) -> list[tuple[int, int, int]]:
+    """Per seed: (drifted columns of the aggregate alone, drifted aggregate columns with segments, drifted
+    segment columns)."""
+    out = []
+    for seed in range(seeds):
+        rng = np.random.default_rng(100 + seed)
+        reference, current = (_null_frame(rng, rows) for _ in range(2))
+        alone = mw.compare(reference.drop(columns="seg"), current.drop(columns="seg"))
+        split = mw.compare(reference, current, segments=["seg"])
+        in_segments = sum(len(s.drift.drifted_features) for s in split.segments if s.drift is not None)
+        out.append((len(alone.drift.drifted_features), len(split.drift.drifted_features), in_segments))
+    return out
+
+
+def _null_frame(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    df = pd.DataFrame({f"c{i}": rng.normal(size=rows) for i in range(20)})
+    df["seg"] = rng.choice([f"s{i:02d}" for i in range(20)], rows)
+    return df
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batches", type=int, default=60)
+    parser.add_argument("--batch-rows", type=int, default=1_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per side of the compare timing")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--alarm-rows", type=int, default=100_000, help="rows per side, false-alarm runs")
+    args = parser.parse_args()
+
+    rates = ingestion(args.batches, args.batch_rows)
+    print(
+        f"\n1. ingestion: {args.batches - 3} timed batches of {args.batch_rows:,} rows x {FEATURES} features "
+        "(in-process, SQLite file)"
+    )
+    print(f"{'model':<32} {'rows/s':>10} {'share':>7}")
+    print(f"{'no segments':<32} {rates['plain']:>10,.0f} {1:>7.0%}")
+    print(
+        f"{'segments a, b (10 values each)':<32} {rates['segments']:>10,.0f} "
+        f"{rates['segments'] / rates['plain']:>7.0%}   (target >= 70 %)"
+    )
+
+    times = comparison(args.rows)
+    print(f"\n2. compare, {args.rows:,} + {args.rows:,} rows, 10 numeric features (best of 2)")
+    print(f"{'segments':<32} {'seconds':>10} {'ratio':>7}")
+    print(f"{'none':<32} {times['without']:>10.2f} {1:>7.2f}")
+    print(
+        f"{'segment (10 values)':<32} {times['with']:>10.2f} {times['with'] / times['without']:>7.2f}"
+        "   (target < 3)"
+    )
+
+    runs = false_alarms(args.seeds, args.alarm_rows)
+    print(
+        f"\n3. false alarms without drift, {args.alarm_rows:,} rows per side, 20 columns, {args.seeds} seeds"
+    )
+    print(f"{'seed':<6} {'aggregate alone':>16} {'aggregate (joint)':>18} {'20 segments x 20':>17}")
+    for seed, (alone, joint, segments) in enumerate(runs):
+        print(f"{seed:<6} {alone:>16} {joint:>18} {segments:>17}")
+    alone_total = sum(r[0] for r in runs)
+    joint_total = sum(r[1] + r[2] for r in runs)
+    print(
+        f"drifted columns per run: aggregate alone {alone_total / len(runs):.2f} (of 20 tests); "
+        f"with segments {joint_total / len(runs):.2f} (of 420 tests)"
+    )
+
+
+if __name__ == "__main__":
+    main()

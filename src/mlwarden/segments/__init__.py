@@ -1,0 +1,7 @@
+"""Segments: the checks of :func:`mlwarden.compare` per slice of the population (``columns.segments``),
+with one multiple-testing correction over the whole data and every segment. The per-segment partial
+profiles themselves live in :mod:`mlwarden.profile.segments`. See docs/segments.md."""
+
+from mlwarden.segments.checks import ALL_SEGMENTS, SegmentResult, check_segments, segment_slo
+
+__all__ = ["ALL_SEGMENTS", "SegmentResult", "check_segments", "segment_slo"]

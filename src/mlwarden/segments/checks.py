@@ -1,0 +1,199 @@
+"""Checks per segment: drift, data quality, output sanity and performance of each segment of the current
+data against the same segment of the reference, with one multiple-testing correction across the whole data
+and every segment (docs/segments.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlwarden.drift import DriftConfig, DriftResult, detect_drift_jointly
+from mlwarden.errors import InputError
+from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings, worst_severity
+from mlwarden.profile import DatasetProfile
+from mlwarden.profile.segments import OTHER, SegmentSplit, capped, row_labels, split_columns, split_name
+from mlwarden.schema import ColumnMapping
+
+ALL_SEGMENTS = "*"  # a per-segment SLO key that applies to every segment
+
+
+@dataclass(slots=True)
+class SegmentResult:
+    """What the checks found in one segment: ``segment`` is ``"country=FR"`` (crossings
+    ``"country,plan=FR,pro"``), ``column``/``value`` its split and value, ``rows`` the reference's and the
+    current's row counts; ``drift`` is ``None`` for a segment the reference lacks (then ``findings`` holds
+    one ``segment.unseen`` finding)."""
+
+    segment: str
+    column: str
+    value: str
+    rows: dict[str, int]
+    drift: DriftResult | None
+    performance: dict[str, dict[str, float | None]] = field(
+        default_factory=lambda: {"estimated": {}, "realized": {}}
+    )
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        """Sort key, worst first: most severe finding, then the number of critical and warning findings,
+        then the current rows."""
+        worst = worst_severity(f for f in self.findings if f.severity is not Severity.INFO)
+        serious = [f for f in self.findings if f.severity is not Severity.INFO]
+        critical = sum(f.severity is Severity.CRITICAL for f in serious)
+        return (-(worst.rank if worst else -1), -critical, -len(serious), -self.rows["current"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of the JSON's ``segments`` list (DESIGN §9)."""
+        return {
+            "segment": self.segment,
+            "column": self.column,
+            "value": self.value,
+            "rows": self.rows,
+            "drift": None if self.drift is None else self.drift.to_dict(),
+            "performance": {
+                kind: {name: finite_or_none(v) for name, v in metrics.items()}
+                for kind, metrics in self.performance.items()
+            },
+            "findings": [f.to_dict() for f in self.findings],
+            "notes": self.notes,
+        }
+
+
+def segment_slo(slo: dict[str, dict[str, float]] | None, segment: str) -> dict[str, float]:
+    """The SLO limits of one segment: the ``"*"`` entry, overridden by the segment's own."""
+    slo = slo or {}
+    return {**slo.get(ALL_SEGMENTS, {}), **slo.get(segment, {})}
+
+
+def splits_of(profile: DatasetProfile, mapping: ColumnMapping, *, side: str) -> list[SegmentSplit]:
+    """The profile's splits for ``mapping.segments``; raises :class:`InputError` when one is missing (a
+    saved profile made without them)."""
+    out = []
+    for spec in mapping.segments:
+        name = split_name(split_columns(spec))
+        if name not in profile.segments:
+            raise InputError(
+                f"{side} profile has no segments for '{name}' (columns.segments); profile the data with "
+                f"segments=[{name!r}] or give the rows"
+            )
+        out.append(profile.segments[name])
+    return out
+
+
+def check_segments(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    mapping: ColumnMapping,
+    roles: dict[str, str],
+    config: DriftConfig,
+    ref_rows: pd.DataFrame | None = None,
+    cur_rows: pd.DataFrame | None = None,
+    slo: dict[str, dict[str, float]] | None = None,
+) -> tuple[DriftResult, list[SegmentResult]]:
+    """Drift of the whole data and of every segment in ``mapping.segments``, decided together (one
+    Benjamini–Hochberg correction over all their tests, each verdict also needing its effect size), then
+    data quality, output sanity and performance per segment. ``roles`` are the whole data's drift roles
+    (:func:`mlwarden.comparison.drift_roles`); segment columns are not drift-tested inside their own
+    segments. ``slo`` maps segment names (``"*"``: every segment) to SLO limits.
+
+    Returns the whole data's drift and the segment results, worst first. Raises :class:`InputError` when a
+    profile lacks a requested split.
+    """
+    from mlwarden.performance import assess_performance
+    from mlwarden.quality import check_data_quality, check_output
+
+    ref_splits = splits_of(reference, mapping, side="reference")
+    cur_splits = splits_of(current, mapping, side="current")
+    pairs: list[tuple[SegmentSplit, str, DatasetProfile, DatasetProfile]] = []
+    results: list[SegmentResult] = []
+    for ref_split, cur_split in zip(ref_splits, cur_splits, strict=True):
+        for label, cur_part in cur_split.parts.items():
+            ref_part = ref_split.parts.get(label)
+            if ref_part is None:
+                results.append(_unseen(cur_split, label, cur_part, current.rows))
+            else:
+                pairs.append((ref_split, label, ref_part, cur_part))
+    segment_columns = {c for spec in mapping.segments for c in split_columns(spec)}
+    inner_roles = {c: r for c, r in roles.items() if c not in segment_columns}
+    drifts = detect_drift_jointly(  # segment columns are constant inside their segments: not tested there
+        [(reference, current, roles)] + [(r, c, inner_roles) for _, _, r, c in pairs],
+        config,
+        multivariate=[True] + [False] * len(pairs),
+    )
+    exclude = tuple(mapping.roles | set(mapping.ignore) | segment_columns)
+    rated = mapping.target is not None and bool(mapping.outputs)  # rows per segment: for performance only
+    ref_groups = {split.name: _row_groups(ref_rows if rated else None, split) for split in ref_splits}
+    cur_groups = {split.name: _row_groups(cur_rows if rated else None, split) for split in cur_splits}
+    for (split, label, ref_part, cur_part), drift in zip(pairs, drifts[1:], strict=True):
+        name = split.segment(label)
+        found = drift.findings()
+        found += check_data_quality(ref_part, cur_part, exclude=exclude)
+        found += check_output(ref_part, cur_part, prediction=mapping.prediction, scores=mapping.score_columns)
+        ref_seg = ref_groups[split.name].get(label)
+        cur_seg = cur_groups[split.name].get(label)
+        performance, perf_findings, notes = assess_performance(
+            ref_seg, cur_seg, mapping, segment_slo(slo, name) or None
+        )
+        results.append(
+            SegmentResult(
+                segment=name,
+                column=split.name,
+                value=label,
+                rows={"reference": ref_part.rows, "current": cur_part.rows},
+                drift=drift,
+                performance=performance,
+                findings=sort_findings(replace(f, segment=name) for f in found + perf_findings),
+                notes=notes,
+            )
+        )
+    return drifts[0], sorted(results, key=lambda r: (r.rank, r.segment))
+
+
+def _unseen(split: SegmentSplit, label: str, part: DatasetProfile, total: int) -> SegmentResult:
+    name = split.segment(label)
+    share = part.rows / total if total else 0.0
+    finding = Finding(
+        check="segment.unseen",
+        severity=Severity.WARNING,
+        message=f"{name}: {part.rows:,} current rows ({share:.1%}) in a segment the reference does not "
+        "have: nothing to compare them with",
+        segment=name,
+        value=share,
+        evidence={"rows": part.rows},
+    )
+    return SegmentResult(
+        segment=name,
+        column=split.name,
+        value=label,
+        rows={"reference": 0, "current": part.rows},
+        drift=None,
+        findings=[finding],
+    )
+
+
+def _row_groups(rows: pd.DataFrame | None, split: SegmentSplit) -> dict[str, pd.DataFrame]:
+    """``rows`` grouped by the split's labels, values the split does not keep pooled as ``(other)`` —
+    grouped once (codes, then one stable argsort), not filtered per segment."""
+    if rows is None:
+        return {}
+    codes, labels = row_labels(rows, split.columns)
+    kept = [label for label in labels if label in split.parts]
+    if len(kept) < len(labels):  # values beyond the split's cap: its (other) segment
+        codes, labels = capped(codes, labels, len(labels))  # ranked, nothing pooled
+        to_part = np.array([label in split.parts for label in labels])
+        other = len(labels)
+        codes = np.where(to_part[codes], codes, other)
+        labels = [*labels, OTHER]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+    return {
+        label: rows.iloc[order[bounds[i] : bounds[i + 1]]]
+        for i, label in enumerate(labels)
+        if bounds[i + 1] > bounds[i]
+    }
