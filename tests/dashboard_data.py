@@ -59,7 +59,7 @@ def better(records: list[dict], labels: list[dict]) -> list[dict]:
     truth = {label["id"]: label["label"] for label in labels}
     out = []
     for record in records:
-        score = 0.3 * record["score"] + 0.7 * truth[record["id"]]
+        score = 0.6 * record["score"] + 0.4 * truth[record["id"]]  # better, not perfect (realized < 1)
         out.append(record | {"score": score, "prediction": int(score > 0.5)})
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlwarden.alerts.labels import matches
-from mlwarden.schema.alerting import AlertsSection, ReceiverSpec, Route
+from mlwarden.schema.alerting import AlertsSection, ReceiverSpec, Route, is_email
 
 # Alertmanager's defaults for the timers; alerts are grouped per model and check unless told otherwise
 DEFAULT_GROUP_BY = ("model", "check")
@@ -80,7 +80,7 @@ def effective_section(section: AlertsSection | None, owner_email: str | None) ->
     registered owner's email (no owner email: no receiver; the alerts are stored only)."""
     if section is not None:
         return section
-    if not owner_email:
+    if not owner_email or not is_email(owner_email):  # stored before addresses were checked
         return AlertsSection()
     return AlertsSection(
         receivers={OWNER_RECEIVER: ReceiverSpec(name=OWNER_RECEIVER, email={"to": [owner_email]})},

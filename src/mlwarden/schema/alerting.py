@@ -123,7 +123,7 @@ class EmailReceiver(_Section):
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
-            if not is_reference(address) and "@" not in address:
+            if not is_reference(address) and not is_email(address):
                 raise ValueError(f"{address!r} is not an email address")
         return value
 
@@ -287,3 +287,12 @@ class AlertsSection(_Section):
 
     def _defined(self) -> str:
         return ", ".join(self.receivers) or "none"
+
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` reads as one email address (``local@domain``, no spaces): the check every owner
+    and receiver address passes, so that a stored address can always be routed to."""
+    return re.fullmatch(EMAIL_PATTERN, text) is not None

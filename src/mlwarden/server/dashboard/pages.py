@@ -306,7 +306,7 @@ def fleet(
     request: Request,
     seen: Seen,
     sort: Annotated[str, Query(pattern="^-?[a-z_]+$")] = "health",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=10**9)] = 1,
 ) -> Response:
     """Every model of the viewer's team: owner, stage, health, volume, freshness, open alerts."""
     key = sort.lstrip("-")
@@ -331,9 +331,9 @@ def model_page(
     request: Request,
     name: str,
     seen: Seen,
-    page: Annotated[int, Query(ge=1)] = 1,
-    versions_page: Annotated[int, Query(ge=1)] = 1,
-    ledger_page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=10**9)] = 1,
+    versions_page: Annotated[int, Query(ge=1, le=10**9)] = 1,
+    ledger_page: Annotated[int, Query(ge=1, le=10**9)] = 1,
 ) -> Response:
     """One model: drift heatmap, performance against its SLOs, data quality, alerts, versions with their
     latest shadow comparison, the retrain ledger, owner, configuration — for one page of windows (page 1:
@@ -482,7 +482,7 @@ def expire_silence(
 
 
 @router.get("/audit")
-def audit_log(request: Request, seen: Seen, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def audit_log(request: Request, seen: Seen, page: Annotated[int, Query(ge=1, le=10**9)] = 1) -> Response:
     """Who changed what: the team's own changes (the operator sees every entry)."""
     with _store(request).session() as session:
         entries, more = queries.audit(session, seen.actor, page)

@@ -29,7 +29,9 @@ def get_config(
     name: str,
     caller: Caller,
     svc: Svc,
-    version: int | None = Query(default=None, ge=1, description="default: the version in force"),
+    version: int | None = Query(
+        default=None, ge=1, le=2**63 - 1, description="default: the version in force"
+    ),
 ) -> dict[str, Any]:
     """A version of the configuration as applied (``${ENV}`` references as written, never their values)."""
     model = svc.model_row(caller, name, "read")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from mlwarden.errors import NotFoundError
 from mlwarden.registry import ModelSpec
 from mlwarden.registry.registry import GRACE_SECONDS, WINDOW_SECONDS
+from mlwarden.schema.alerting import EMAIL_PATTERN
 from mlwarden.server.deps import Caller, Svc
 from mlwarden.server.uploads import read_body
 
@@ -23,7 +24,7 @@ class ModelIn(BaseModel):
     team: str | None = Field(default=None, description="defaults to the token's team")
     description: str = ""
     owner_name: str | None = None
-    owner_email: str | None = None
+    owner_email: str | None = Field(default=None, max_length=200, pattern=EMAIL_PATTERN)
     oncall: str | None = None
     runbook_url: str | None = None
     slos: dict[str, float] = Field(default_factory=dict)
@@ -41,7 +42,7 @@ class ModelIn(BaseModel):
 
 class ModelUpdate(BaseModel):
     owner_name: str | None = None
-    owner_email: str | None = None
+    owner_email: str | None = Field(default=None, max_length=200, pattern=EMAIL_PATTERN)
     oncall: str | None = None
     runbook_url: str | None = None
     description: str | None = None
