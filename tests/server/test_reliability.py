@@ -153,3 +153,23 @@ def test_a_corrupt_reference_still_stores_batches_and_is_reported(service: Servi
         assert session.scalar(select(Window.status).where(Window.model_id == service.model_id("fraud"))) == (
             "evaluated"
         )
+
+
+def test_values_the_store_refuses_and_addresses_nobody_can_use_are_422(service: Service) -> None:
+    """Found by the fuzz test: a NUL in a ledger record's text (a PostgreSQL DataError), a config version
+    beyond the column's range, and an owner email that is no address (later a 500 on /v1/owners/audit)."""
+    headers = service.headers["churn"]
+    service.client.post("/v1/models/churn/versions", json={"version": "v2"}, headers=headers)
+    record = {"candidate": "v2", "trigger": "a\x00b", "gate": {"decision": "hold", "reasons": []}}
+    recorded = service.client.post("/v1/models/churn/retrains", json=record, headers=headers)
+    assert recorded.status_code in (201, 422), recorded.text  # SQLite stores a NUL; PostgreSQL refuses it
+    if service.store.backend == "postgresql":
+        assert recorded.status_code == 422 and "NUL" in recorded.text, recorded.text
+    config = service.client.get("/v1/models/churn/config", params={"version": 2**40}, headers=headers)
+    assert config.status_code == 422, config.text
+    owner = service.client.post(
+        "/v1/models", json={"name": "other", "owner_email": "not an address"}, headers=headers
+    )
+    assert owner.status_code == 422 and "owner_email" in owner.text, owner.text
+    audit = service.client.get("/v1/owners/audit", headers=headers)
+    assert audit.status_code == 200, audit.text

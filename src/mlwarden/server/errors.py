@@ -10,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundError
@@ -49,6 +50,7 @@ def install_handlers(app: FastAPI) -> None:
     for error, status in STATUS_OF.items():
         app.add_exception_handler(error, _handler(status))
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DataError, _value_the_store_refuses)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
@@ -75,3 +77,11 @@ def _handler(status: int):
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handle
+
+
+async def _value_the_store_refuses(_: Request, exc: DataError) -> JSONResponse:
+    """A value the database refuses as data (SQLSTATE class 22: a NUL character, an integer out of the
+    column's range, an over-long text) is the request's fault: 422, never a 500. Routes validate what they
+    can name first; this is the net under them (the transaction was rolled back: nothing was stored)."""
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    return JSONResponse({"detail": f"a value does not fit the store: {reason}"}, status_code=422)

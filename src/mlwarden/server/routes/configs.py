@@ -30,7 +30,7 @@ def get_config(
     caller: Caller,
     svc: Svc,
     version: int | None = Query(
-        default=None, ge=1, le=2**63 - 1, description="default: the version in force"
+        default=None, ge=1, le=2**31 - 1, description="default: the version in force"
     ),
 ) -> dict[str, Any]:
     """A version of the configuration as applied (``${ENV}`` references as written, never their values)."""
