@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mlwarden.errors import ConflictError, InputError, NotFoundError
@@ -208,11 +208,25 @@ def history(store: Store, actor: Actor, name: str) -> dict[str, Any]:
             select(Retrain).where(Retrain.model_id == model.id).order_by(Retrain.id.desc())
         ).all()
         records = [retrain_dict(r) for r in rows]
-    summary = {"retrains": len(records), "helped": 0, "hurt": 0, "no_difference": 0, "pending": 0}
-    for r in records:
-        if r["outcome_status"] in summary:
-            summary[r["outcome_status"]] += 1
+        summary = outcome_summary(session, model.id)
     return {"model": name, "summary": summary, "retrains": records}
+
+
+def outcome_summary(session: Session, model_id: int) -> dict[str, int]:
+    """How many of the model's retrains there are, and how many helped, hurt, made no difference or await
+    their outcome (promoted, outcome not yet known) — counted in SQL over every record."""
+    summary = {"retrains": 0, "helped": 0, "hurt": 0, "no_difference": 0, "pending": 0}
+    promoted = Retrain.promoted_at.is_not(None)
+    for status, was_promoted, n in session.execute(
+        select(Retrain.outcome_status, promoted, func.count())
+        .where(Retrain.model_id == model_id)
+        .group_by(Retrain.outcome_status, promoted)
+    ):
+        summary["retrains"] += n
+        key = status or ("pending" if was_promoted else None)  # retrain_dict's rule
+        if key in summary:
+            summary[key] += n
+    return summary
 
 
 def promote(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mlwarden.alerts.state import OPEN
 from mlwarden.registry import Actor
-from mlwarden.server.ledger import retrain_dict
+from mlwarden.server.ledger import outcome_summary, retrain_dict
 from mlwarden.server.shadow import shadow_dict
 from mlwarden.store.schema import (
     Alert,
@@ -263,9 +263,6 @@ def versions(session: Session, model: Model, page: int = 1, per_page: int = 20) 
     return paged
 
 
-LEDGER_OUTCOMES = ("helped", "hurt", "no_difference", "pending")
-
-
 def retrains(
     session: Session, model: Model, page: int = 1, per_page: int = 20
 ) -> tuple[Paged, dict[str, int]]:
@@ -278,16 +275,7 @@ def retrains(
     count = select(func.count()).select_from(Retrain).where(where)
     paged = _paged(session, query, count, page, per_page)
     paged.rows = [retrain_dict(r) for r in paged.rows]
-    summary = dict.fromkeys(("retrains", *LEDGER_OUTCOMES), 0)
-    summary["retrains"] = paged.total
-    for status, promoted, n in session.execute(
-        select(Retrain.outcome_status, Retrain.promoted_at.is_not(None), func.count())
-        .where(where)
-        .group_by(Retrain.outcome_status, Retrain.promoted_at.is_not(None))
-    ):
-        key = status or ("pending" if promoted else None)
-        if key in summary:
-            summary[key] += n
+    summary = outcome_summary(session, model.id)
     return paged, summary
 
 
