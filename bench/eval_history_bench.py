@@ -135,6 +135,11 @@ def executor_ms(store: Store, window: Window, model_id: int) -> float:
     return plan[0]["Execution Time"]
 
 
+def window_query(model_id: int, window: Window) -> Select:
+    """A window's predictions with their labels: the evaluator's query for a model without shadow versions."""
+    return outputs_query(model_id, window.start, window.end, served_only=False)
+
+
 def timed(function, repeats: int) -> tuple[float, float]:
     times = []
     for _ in range(repeats):
@@ -235,8 +240,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def window_query(model_id: int, window: Window) -> Select:
-    """A window's predictions with their labels: the evaluator's query for a model without shadow versions."""
-    return outputs_query(model_id, window.start, window.end, served_only=False)
