@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 
+from mlwarden.threads import single_threaded
+
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -63,7 +65,6 @@ def domain_classifier(
 ) -> DomainClassifierResult:
     """Cross-validated ROC AUC of a classifier separating ``ref`` rows from ``cur`` rows."""
     from sklearn.metrics import roc_auc_score
-    from threadpoolctl import threadpool_limits
 
     columns = list(ref.columns)
     ref, cur = ref.iloc[:max_rows], cur.iloc[:max_rows]
@@ -75,7 +76,7 @@ def domain_classifier(
     y = np.r_[np.zeros(n1), np.ones(n2)]
     # One OpenMP thread: on a few thousand rows more threads gain little, and under CPU contention (the
     # service evaluates while it ingests) OpenMP's spin-waiting turned a 0.2 s fit into 12 s.
-    with threadpool_limits(limits=1):
+    with single_threaded():
         folds = _fold_scores(x, y, is_cat, seed)
     aucs, sds = [], []
     for y_test, scores in folds:
@@ -127,7 +128,6 @@ def pooled_domain_classifier(
     confined to one current of k is 1/k of what the classifier trains on, so it is found less readily than
     by a classifier of its own.
     """
-    from threadpoolctl import threadpool_limits
 
     columns = list(ref.columns)
     ref = ref.iloc[:max_rows]
@@ -149,7 +149,7 @@ def pooled_domain_classifier(
     x_fit, sizes = x[: n1 + n2], [len(h) for h in held]
     y = np.r_[np.zeros(n1), np.ones(n2)]
     # one OpenMP thread for the fits and the predictions alike (see domain_classifier)
-    with threadpool_limits(limits=1):
+    with single_threaded():
         folds = [
             (
                 model.predict_proba(x_fit[test])[:, 1],

@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from mlwarden.threads import single_threaded
+
 Task = Literal["classification", "regression"]
 MAX_CATEGORIES = 254  # most frequent categories kept per column; the rest share one code
 MAX_CLASSES_INTEGER = 20  # an integer target with at most this many values is a class label
@@ -46,8 +48,6 @@ def single_feature_scores(
     data: pd.DataFrame, target: str, features: list[str], *, max_rows: int, folds: int, seed: int
 ) -> tuple[Task, list[FeatureScore]]:
     """The task and each feature's out-of-fold score on a sample of at most ``max_rows`` labelled rows."""
-    from threadpoolctl import threadpool_limits
-
     data = data[data[target].notna()]
     if len(data) > max_rows:
         data = data.sample(n=max_rows, random_state=seed)
@@ -58,7 +58,7 @@ def single_feature_scores(
     keep = np.concatenate([test for _, test in splits])
     keep.sort()
     scores = []
-    with threadpool_limits(limits=1):  # one thread: faster than OpenMP start-up on one-column fits
+    with single_threaded():  # one thread: faster than OpenMP start-up on one-column fits
         for column in features:
             x, categorical = _encode(data[column])
             if x is None:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from mlwarden.errors import InputError
 from mlwarden.performance.realized import mean_bands
+from mlwarden.threads import single_threaded
 
 
 @dataclass
@@ -40,7 +40,7 @@ class DLE:
         err = y_pred[ok] - y_true[ok]
         # One OpenMP thread, as for the domain classifier: under CPU contention (a server ingesting, a CI run)
         # OpenMP's spin-waiting stalled these fits 15-fold; on one thread they take about as long unloaded.
-        with threadpool_limits(limits=1):
+        with single_threaded():
             for name, target in (("abs", np.abs(err)), ("sq", err * err)):
                 model = HistGradientBoostingRegressor(max_iter=150, learning_rate=0.1, random_state=self.seed)
                 self._models[name] = model.fit(x, target)
@@ -55,7 +55,7 @@ class DLE:
         x = self._design(features[self.features], np.asarray(y_pred, dtype=float))
         if x.shape[0] == 0:
             return {"n": 0.0}
-        with threadpool_limits(limits=1):
+        with single_threaded():
             abs_err = np.clip(self._models["abs"].predict(x), 0, None)
             sq_err = np.clip(self._models["sq"].predict(x), 0, None)
         mae, mse = float(abs_err.mean()), float(sq_err.mean())
