@@ -7,7 +7,6 @@ evaluator claims a window for a few minutes first, so replicas and workers never
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
@@ -20,7 +19,6 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from threadpoolctl import threadpool_limits
 
 from mlwarden.alerts.owners import evaluate_hygiene
 from mlwarden.alerts.state import update_alerts
@@ -31,8 +29,16 @@ from mlwarden.profile.segments import segment_columns, split_columns, split_name
 from mlwarden.registry.columns import model_mapping
 from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
-from mlwarden.server.ingest import latest_reference, stored_finding
+from mlwarden.server.ingest import stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
+from mlwarden.server.prepared import (
+    CorruptBlob,
+    ReferenceKey,
+    decoded,
+    latest_reference_key,
+    prepared_fit,
+    reference_profile,
+)
 from mlwarden.server.retrain_plan import after_window, retrain_findings
 from mlwarden.store import Store
 from mlwarden.store.schema import Batch as BatchRow
@@ -45,26 +51,15 @@ from mlwarden.store.schema import (
     ModelVersion,
     PartialProfile,
     Prediction,
-    Reference,
     StoredFinding,
     Window,
 )
 from mlwarden.store.statistics import refresh_statistics
+from mlwarden.threads import single_threaded
 
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
 HYGIENE_EVERY = 60.0  # seconds between ownership hygiene passes (no traffic, stale evaluation, ...)
-
-
-class CorruptBlob(Exception):
-    """A stored profile (a window's partial, the reference, a training profile) that cannot be read back."""
-
-
-def _decoded(blob: bytes, what: str) -> DatasetProfile:
-    try:
-        return DatasetProfile.from_bytes(blob)
-    except InputError as exc:
-        raise CorruptBlob(f"{what} is unreadable ({exc})") from None
 
 
 def _grace(seconds: int) -> timedelta:
@@ -209,7 +204,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
             .where(PartialProfile.model_id == model_id, PartialProfile.window_start == window.start)
             .order_by(PartialProfile.id)
         ).all()
-        reference = latest_reference(session, model_id)
+        reference = latest_reference_key(store, session, model_id)
         mapping = model_mapping(model)
         outputs = outputs_between(session, model, mapping, window.start, window.end)
         training = _champion_training_profile(session, model_id)
@@ -220,7 +215,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
     if not served:  # only shadow versions' batches so far: nothing served to check
         _store_results(store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}))
         return []
-    current = merge(_decoded(blob, f"partial profile {pid}") for pid, blob in served)
+    current = merge(decoded(blob, f"partial profile {pid}") for pid, blob in served)
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
@@ -232,7 +227,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         ]
     else:
         try:
-            findings, summary = _checked(model, mapping, reference, current, outputs)
+            findings, summary = _checked(store, model, mapping, reference, current, outputs)
         except InputError as exc:  # the mapping contradicts the data: retrying cannot help, the owner can
             findings = [_not_evaluated(model, exc)]
     if training is not None:
@@ -245,27 +240,33 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
 
 
 def _checked(
-    model: Model, mapping: ColumnMapping, reference: Reference, current: DatasetProfile, outputs: pd.DataFrame
+    store: Store,
+    model: Model,
+    mapping: ColumnMapping,
+    reference: ReferenceKey,
+    current: DatasetProfile,
+    outputs: pd.DataFrame,
 ) -> tuple[list[Finding], dict[str, Any]]:
-    """Every check of a window against the reference: its findings and the window's summary."""
+    """Every check of a window against the reference (its profile and estimator prepared once for every
+    window, :mod:`mlwarden.server.prepared`): its findings and the window's summary."""
     from mlwarden.comparison import evaluate
     from mlwarden.quality import check_ids
 
-    ref_profile = _decoded(reference.profile, f"reference {reference.id} (upload it again)")
-    ref_rows = pd.read_parquet(io.BytesIO(reference.labelled)) if reference.labelled else None
-    if ref_rows is not None:
-        ref_rows = typed_frame(ref_rows, mapping)
+    ref_profile = reference_profile(store, reference)
+    checked, unsplit = _available_segments(mapping, ref_profile, current)
+    checked = window_mapping(checked, current)
     # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
     # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
-    mapping, unsplit = _available_segments(mapping, ref_profile, current)
-    with threadpool_limits(limits=1):
+    with single_threaded():
+        ref = prepared_fit(store, reference, mapping, checked)
         report = evaluate(
             ref_profile,
             current,
-            mapping=window_mapping(mapping, current),
-            ref_rows=ref_rows,
+            mapping=checked,
+            ref_rows=ref.rows,
             cur_rows=outputs,
             slo=model.slos,
+            fit=ref.fit,
         )
     findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
@@ -347,7 +348,7 @@ def _champion_training_profile(session: Session, model_id: int) -> DatasetProfil
             ModelVersion.training_profile.is_not(None),
         )
     )
-    return _decoded(blob, "the champion's training profile") if blob is not None else None
+    return decoded(blob, "the champion's training profile") if blob is not None else None
 
 
 def _training_skew(
