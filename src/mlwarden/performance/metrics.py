@@ -40,16 +40,18 @@ class Confusion:
 
     @classmethod
     def of(cls, truth: np.ndarray, predicted: np.ndarray) -> Confusion:
+        """Counts from weights ``truth`` (..., n, k) and predicted classes ``predicted`` (n,). One product
+        per count (``tp``), the others from sums: exact for 0/1 labels and bootstrap draws (integers)."""
         k = truth.shape[-1]
         if k == 1:
             hit = (predicted == 1)[:, None].astype(float)
         else:
             hit = (predicted[:, None] == np.arange(k)[None, :]).astype(float)
-        tp = (truth * hit).sum(-2)
-        fp = ((1.0 - truth) * hit).sum(-2)
-        fn = (truth * (1.0 - hit)).sum(-2)
+        tp = np.einsum("...nk,nk->...k", truth, hit)
+        fp = hit.sum(0) - tp
+        fn = truth.sum(-2) - tp
         if k == 1:
-            tn = ((1.0 - truth) * (1.0 - hit)).sum(-2)
+            tn = truth.shape[-2] - tp - fp - fn
             correct = (tp + tn)[..., 0]
         else:
             correct = tp.sum(-1)
@@ -76,20 +78,22 @@ def auc(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
     Rank-sum form (Mann–Whitney): P(score of a positive > score of a negative) + ½ P(equal), over pairs of
     distinct rows. With 0/1 weights it equals ``sklearn.metrics.roc_auc_score``; with calibrated
     probabilities it is its expectation. ``NaN`` when there are no positive or no negative weights. Leading
-    axes batch several weight vectors. O(n log n): one sort.
+    axes batch several weight vectors (CBPE's bootstrap draws). O(n log n): one sort of the scores, then
+    a dot product per weight vector.
+
+    With r the scores' 0-based mid-ranks (the rows below, ties counting half) and W = Σ w:
+    wins = w·r − ½ (W² − Σ w²) (the weights' pairs among themselves taken out) and
+    pairs = W Σ(1 − w) − Σ w (1 − w). For 0/1 weights this is Mann–Whitney's U = R₊ − P(P + 1)/2 over
+    P·N, every term a multiple of ½ and exact in floating point.
     """
     if score.size == 0:
         return np.full(positive.shape[:-1], np.nan)
-    order = np.argsort(score, kind="stable")
-    s, w = score[order], np.take(positive, order, axis=-1)
-    neg = 1.0 - w
-    new_group = np.r_[True, s[1:] != s[:-1]]
-    group = np.cumsum(new_group) - 1
-    group_neg = np.add.reduceat(neg, np.flatnonzero(new_group), axis=-1)
-    neg_below = np.cumsum(group_neg, axis=-1) - group_neg
-    tied = np.take(group_neg, group, axis=-1) - neg  # other rows with the same score
-    wins = (w * (np.take(neg_below, group, axis=-1) + 0.5 * tied)).sum(-1)
-    pairs = w.sum(-1) * neg.sum(-1) - (w * neg).sum(-1)
+    from scipy.stats import rankdata
+
+    rank = rankdata(score) - 1.0
+    total = positive.sum(-1)
+    wins = positive @ rank - 0.5 * (total * total - (positive * positive).sum(-1))
+    pairs = total * (1.0 - positive).sum(-1) - (positive * (1.0 - positive)).sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pairs > 1e-12, wins / np.where(pairs > 1e-12, pairs, 1.0), np.nan)
 
