@@ -15,13 +15,15 @@ class TTLCache:
     """``get(key, load)`` returns a cached value younger than ``ttl`` seconds, else calls ``load()``; at most
     ``max_items`` entries are kept (the least recently used is dropped first).
 
-    Other replicas' changes are seen within ``ttl``; this process's own changes call ``forget``.
+    Other replicas' changes are seen within ``ttl``; this process's own changes call ``forget``. ``hits``
+    and ``misses`` count the lookups answered from the cache and by ``load``.
     """
 
     def __init__(self, ttl: float, max_items: int) -> None:
         if max_items < 1:
             raise ValueError(f"max_items: expected at least 1, got {max_items}")
         self.ttl, self.max_items = ttl, max_items
+        self.hits = self.misses = 0
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -34,7 +36,9 @@ class TTLCache:
             hit = self._items.get(key)
             if hit is not None and now - hit[0] < self.ttl:
                 self._items.move_to_end(key)
+                self.hits += 1
                 return hit[1]
+            self.misses += 1
         value = load()
         with self._lock:
             self._items[key] = (now, value)

@@ -1,0 +1,89 @@
+"""The reference side of window evaluation is prepared once per reference and mapping (issue 15): every later
+window of the model reuses the decoded profile and the fitted CBPE, with results identical to a fresh fit."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from service_data import parquet_bytes, past_window, records, reference_frame
+from sqlalchemy import select
+
+from mlwarden.registry import create_token
+from mlwarden.server import create_app
+from mlwarden.server.prepared import PREPARED_ITEMS, ReferenceKey, prepared
+from mlwarden.server.windows import evaluate_due, evaluate_window
+from mlwarden.store import Store
+from mlwarden.store.schema import Reference, Window
+
+
+@pytest.fixture
+def api(store: Store):
+    with TestClient(create_app(store, evaluate_every=None)) as client:
+        token = create_token(store, team="growth", name="admin", scopes=["admin"])
+        client.headers["Authorization"] = f"Bearer {token}"
+        client.post("/v1/models", json={"name": "churn"}).raise_for_status()
+        _upload_reference(client, seed=0)
+        yield client
+
+
+def _upload_reference(client: TestClient, seed: int) -> None:
+    client.post(
+        "/v1/models/churn/reference",
+        content=parquet_bytes(reference_frame(1_000, seed=seed)),
+        headers={"Content-Type": "application/vnd.apache.parquet"},
+    ).raise_for_status()
+
+
+def _send_window(client: TestClient, hours_ago: int, prefix: str) -> None:
+    frame = reference_frame(300, seed=hours_ago)
+    body = {"batch_id": prefix, "records": records(frame, past_window(hours_ago), prefix=prefix)}
+    client.post("/v1/models/churn/batches", json=body).raise_for_status()
+    labels = [{"id": f"{prefix}-{i}", "label": int(y)} for i, y in enumerate(frame["label"])]
+    body = {"batch_id": f"l-{prefix}", "labels": labels}
+    client.post("/v1/models/churn/labels", json=body).raise_for_status()
+
+
+def _fits(store: Store) -> list:
+    """The prepared fits of this store's references in the process-wide cache (other tests' stores may
+    have left theirs: a PostgreSQL test database is emptied and reused under the same URL)."""
+    with store.session() as session:
+        ours = {ReferenceKey(store.url, r.id, r.created_at) for r in session.scalars(select(Reference))}
+    return [key for key in prepared._items if key[0] == "fit" and key[1] in ours]
+
+
+def _summaries(store: Store) -> list[dict]:
+    with store.session() as session:
+        return [w.summary for w in session.scalars(select(Window).order_by(Window.start))]
+
+
+def test_windows_of_a_model_share_one_reference_fit(api: TestClient, store: Store) -> None:
+    _send_window(api, 3, "a")
+    _send_window(api, 2, "b")
+    hits, misses = prepared.hits, prepared.misses
+    assert evaluate_due(store) == 2
+    assert len(_fits(store)) == 1
+    # per window one profile lookup and one fit lookup: the first window loads both, the second hits both
+    assert (prepared.misses - misses, prepared.hits - hits) == (2, 2)
+    summaries = _summaries(store)
+    assert all(s["evaluated"] and s["labelled"] == 300 for s in summaries)
+    estimated = [s["performance"]["estimated"] for s in summaries]
+    assert all(e["n"] == 300 and 0.5 < e["roc_auc"] < 1 for e in estimated)
+
+    # the same results from a fit made afresh: the cache changes the cost, never the findings
+    prepared._items.clear()
+    with store.session() as session:
+        window = session.scalars(select(Window).order_by(Window.start)).all()[-1]
+    evaluate_window(store, window.model_id, window.id)
+    assert _summaries(store)[-1] == summaries[-1]
+
+
+def test_a_new_reference_is_prepared_anew(api: TestClient, store: Store) -> None:
+    _send_window(api, 3, "a")
+    assert evaluate_due(store) == 1
+    _upload_reference(api, seed=7)
+    _send_window(api, 2, "b")
+    misses = prepared.misses
+    assert evaluate_due(store) == 1
+    assert prepared.misses - misses == 2  # the new reference's profile and fit
+    assert len(_fits(store)) == 2
+    assert len(prepared) <= PREPARED_ITEMS
