@@ -11,8 +11,12 @@ the time. Before each measurement planner statistics are refreshed as the schedu
 (:func:`mlwarden.store.statistics.refresh_statistics`). Prints, per backend and history size, the label
 join (the window's predictions with their latest labels) as the client sees it and, on PostgreSQL, as the
 database executes it (``EXPLAIN ANALYZE``), and the whole ``evaluate_window`` (join, profile merge, every
-check, storing findings and alerts): the minimum and median of ``--repeats`` runs, in ms. On a busy machine
-the client-side figures include waiting for a CPU; the SQL execution time is the history-dependent part.
+check, storing findings and alerts): the minimum and median of ``--repeats`` runs, in ms — its wall time,
+and its CPU time: this thread's (SQLite runs in it) plus, on PostgreSQL, the database's backend processes'
+(``/proc/<pid>/schedstat``; NaN when the server runs elsewhere), which is what the wall time would be on
+an idle machine. On a busy machine the wall-clock figures include waiting for a CPU; the SQL execution time
+is the history-dependent part. The reference's prepared fit (:mod:`mlwarden.server.prepared`) is warm after
+the first run, as for every window after a model's first.
 """
 
 from __future__ import annotations
@@ -140,13 +144,40 @@ def window_query(model_id: int, window: Window) -> Select:
     return outputs_query(model_id, window.start, window.end, served_only=False)
 
 
-def timed(function, repeats: int) -> tuple[float, float]:
-    times = []
+MinMedian = tuple[float, float]
+
+
+def timed(function, repeats: int, store: Store | None = None) -> tuple[MinMedian, MinMedian]:
+    """``((min, median) wall ms, (min, median) CPU ms)`` of ``repeats`` calls; CPU: this thread's and, with a
+    PostgreSQL ``store``, its backends' (see :func:`backends_cpu_ns`)."""
+    times, cpus = [], []
     for _ in range(repeats):
-        begin = time.perf_counter()
+        pids = backend_pids(store)
+        begin, cpu, server = time.perf_counter(), time.thread_time_ns(), backends_cpu_ns(pids)
         function()
         times.append((time.perf_counter() - begin) * 1000)
-    return min(times), statistics.median(times)
+        cpus.append((time.thread_time_ns() - cpu + backends_cpu_ns(pids) - server) / 1e6)
+    return (min(times), statistics.median(times)), (min(cpus), statistics.median(cpus))
+
+
+def backend_pids(store: Store | None) -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the pool's connections), none for SQLite."""
+    if store is None or store.backend != "postgresql":
+        return []
+    with store.engine.connect() as connection:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        return list(connection.execute(sa.text(query)).scalars())
+
+
+def backends_cpu_ns(pids: list[int]) -> float:
+    """The CPU time the processes ``pids`` have run, in ns (NaN when unreadable: a server elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+    return total
 
 
 def run(backend: str, history_rows: int, repeats: int, workdir: Path) -> list[dict]:
@@ -184,9 +215,9 @@ def run(backend: str, history_rows: int, repeats: int, workdir: Path) -> list[di
                 frame = outputs_between(session, model, mapping, window.start, window.end)
             assert len(frame) == WINDOW_ROWS and frame["label"].notna().all(), "the window lost labels"
 
-        join_min, join_med = timed(join, repeats)
+        join_ms, _ = timed(join, repeats)
         executed = executor_ms(store, window, model.id)
-        evaluate_min, evaluate_med = timed(lambda: evaluate_window(store, model.id, window.id), repeats)
+        evaluate_ms, evaluate_cpu = timed(lambda: evaluate_window(store, model.id, window.id), repeats, store)
         results.append(
             {
                 "backend": backend,
@@ -194,9 +225,10 @@ def run(backend: str, history_rows: int, repeats: int, workdir: Path) -> list[di
                 "history": windows * history_rows,
                 "load_s": load_s,
                 "analysed": ",".join(analysed) or "-",
-                "join": (join_min, join_med),
+                "join": join_ms,
                 "executed": executed,
-                "evaluate": (evaluate_min, evaluate_med),
+                "evaluate": evaluate_ms,
+                "evaluate_cpu": evaluate_cpu,
             }
         )
         print(f"  done {backend} {windows} windows", file=sys.stderr)
@@ -224,17 +256,18 @@ def main() -> None:
         f"labelled predictions; min / median of {args.repeats} runs"
     )
     print(
-        f"{'backend':<11} {'history windows':>15} {'history rows':>13} {'label join ms':>16} "
-        f"{'in SQL ms':>10} {'evaluate_window ms':>19} {'analysed':>18}"
+        f"{'backend':<11} {'history windows':>15} {'history rows':>13} {'label join ms':>14} "
+        f"{'in SQL ms':>10} {'evaluate_window ms':>19} {'evaluate CPU ms':>16} {'analysed':>18}"
     )
     for r in results:
         join = f"{r['join'][0]:.0f} / {r['join'][1]:.0f}"
         evaluate = f"{r['evaluate'][0]:.0f} / {r['evaluate'][1]:.0f}"
+        cpu = f"{r['evaluate_cpu'][0]:.0f} / {r['evaluate_cpu'][1]:.0f}"
         print(
-            f"{r['backend']:<11} {r['windows']:>15,} {r['history']:>13,} {join:>16} {r['executed']:>10.0f} "
-            f"{evaluate:>19} "
-            f"{r['analysed']:>18}"
+            f"{r['backend']:<11} {r['windows']:>15,} {r['history']:>13,} {join:>14} {r['executed']:>10.0f} "
+            f"{evaluate:>19} {cpu:>16} {r['analysed']:>18}"
         )
+    print(f"load average while measuring (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("target (PostgreSQL): flat in history, <= 200 ms for a 5,000-row window")
 
 
