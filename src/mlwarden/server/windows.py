@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, null, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -395,11 +395,21 @@ def _unserved_versions(model_id: int) -> Select:
 
 
 def outputs_query(
-    model_id: int, start: datetime, end: datetime, *, version: str | None = None, served_only: bool = True
+    model_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    version: str | None = None,
+    served_only: bool = True,
+    scores: bool = True,
+    segments: bool = True,
 ) -> Select:
     """Predictions timed in ``[start, end)``, each with its latest label (``None`` until one arrives): one
     ``version``'s when given, else the served traffic's (:func:`served_batch`) — or every batch's with
-    ``served_only=False`` (a model with no version outside the champion stage: no join needed).
+    ``served_only=False`` (a model with no version outside the champion stage: no join needed). Columns:
+    prediction id, prediction, score, scores, label, segment values; ``scores=False`` or ``segments=False``
+    read ``None`` for the JSON score map or segment values (decoding them costs as much as the query
+    itself on SQLite, for a model with one score column or no segments).
 
     Only these predictions are read (``ix_predictions_time``: model, time), and each looks up its own latest
     label, one backward step in ``ix_labels_latest`` (model, prediction id, label id): the cost is the
@@ -416,9 +426,9 @@ def outputs_query(
         Prediction.prediction_id,
         Prediction.prediction,
         Prediction.score,
-        Prediction.scores,
+        Prediction.scores if scores else null(),
         latest,
-        Prediction.segment_values,
+        Prediction.segment_values if segments else null(),
     ).where(Prediction.model_id == model_id, Prediction.ts >= start, Prediction.ts < end)
     if version is None and not served_only:
         return query
@@ -437,16 +447,23 @@ def outputs_between(
     """The predictions of :func:`outputs_query` with their labels as a frame: columns named by the mapping,
     the score columns in its class order."""
     served_only = version is None and session.scalar(select(exists(_unserved_versions(model.id))))
-    rows = session.execute(
-        outputs_query(model.id, start, end, version=version, served_only=served_only)
-    ).all()
+    names = mapping.score_columns
+    query = outputs_query(
+        model.id,
+        start,
+        end,
+        version=version,
+        served_only=served_only,
+        scores=len(names) > 1,
+        segments=bool(mapping.segments),
+    )
+    rows = session.execute(query).all()
     fields = ["id", "prediction", "score", "scores", "label", "segment_values"]
     # column by column: a frame built from 5,000 result rows costs twice the query itself (~120 ms)
     values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
     frame = pd.DataFrame(dict(zip(fields, values, strict=True)))
     out = pd.DataFrame({mapping.id: frame["id"], mapping.target: frame["label"]})
     out[mapping.prediction] = frame["prediction"]
-    names = mapping.score_columns
     if len(names) == 1:
         out[names[0]] = frame["score"].astype(float)
     elif frame["scores"].notna().any():
