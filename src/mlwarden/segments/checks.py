@@ -1,6 +1,6 @@
 """Checks per segment: drift, data quality, output sanity and performance of each segment of the current
-data against the same segment of the reference, with one multiple-testing correction across the whole data
-and every segment (docs/segments.md)."""
+data against the same segment of the reference: drift with one multiple-testing correction across the whole
+data and every segment, performance with one across every segment (docs/segments.md)."""
 
 from __future__ import annotations
 
@@ -98,14 +98,17 @@ def check_segments(
 ) -> tuple[DriftResult, list[SegmentResult]]:
     """Drift of the whole data and of every segment in ``mapping.segments``, decided together (one
     Benjamini–Hochberg correction over all their tests, each verdict also needing its effect size), then
-    data quality, output sanity and performance per segment. ``roles`` are the whole data's drift roles
-    (:func:`mlwarden.comparison.drift_roles`); segment columns are not drift-tested inside their own
-    segments. ``slo`` maps segment names (``"*"``: every segment) to SLO limits.
+    data quality, output sanity and performance per segment; every segment's performance comparisons (SLO
+    and reference, estimated and realized) are decided together too (one Holm correction,
+    :func:`~mlwarden.performance.decide_jointly`: a finding needs its effect and its adjusted evidence).
+    ``roles`` are the whole data's drift roles (:func:`mlwarden.comparison.drift_roles`); segment columns
+    are not drift-tested inside their own segments. ``slo`` maps segment names (``"*"``: every segment) to
+    SLO limits.
 
     Returns the whole data's drift and the segment results, worst first. Raises :class:`InputError` when a
     profile lacks a requested split.
     """
-    from mlwarden.performance import assess_performance
+    from mlwarden.performance import decide_jointly, measure_performance
     from mlwarden.quality import check_data_quality, check_output
 
     ref_splits = splits_of(reference, mapping, side="reference")
@@ -130,16 +133,26 @@ def check_segments(
     rated = mapping.target is not None and bool(mapping.outputs)  # rows per segment: for performance only
     ref_groups = {split.name: _row_groups(ref_rows if rated else None, split) for split in ref_splits}
     cur_groups = {split.name: _row_groups(cur_rows if rated else None, split) for split in cur_splits}
-    for (split, label, ref_part, cur_part), drift in zip(pairs, drifts[1:], strict=True):
+    measured = []
+    for split, label, _, _ in pairs:
+        name = split.segment(label)
+        measured.append(
+            measure_performance(
+                ref_groups[split.name].get(label),
+                cur_groups[split.name].get(label),
+                mapping,
+                segment_slo(slo, name) or None,
+            )
+        )
+    decided, perf_notes = decide_jointly([m.tests for m in measured])
+    for (split, label, ref_part, cur_part), drift, perf, perf_found, more_notes in zip(
+        pairs, drifts[1:], measured, decided, perf_notes, strict=True
+    ):
         name = split.segment(label)
         found = drift.findings()
         found += check_data_quality(ref_part, cur_part, exclude=exclude)
         found += check_output(ref_part, cur_part, prediction=mapping.prediction, scores=mapping.score_columns)
-        ref_seg = ref_groups[split.name].get(label)
-        cur_seg = cur_groups[split.name].get(label)
-        performance, perf_findings, notes = assess_performance(
-            ref_seg, cur_seg, mapping, segment_slo(slo, name) or None
-        )
+        found += perf_found + perf.findings
         results.append(
             SegmentResult(
                 segment=name,
@@ -147,9 +160,9 @@ def check_segments(
                 value=label,
                 rows={"reference": ref_part.rows, "current": cur_part.rows},
                 drift=drift,
-                performance=performance,
-                findings=sort_findings(replace(f, segment=name) for f in found + perf_findings),
-                notes=notes,
+                performance=perf.performance,
+                findings=sort_findings(replace(f, segment=name) for f in found),
+                notes=perf.notes + more_notes,
             )
         )
     return drifts[0], sorted(results, key=lambda r: (r.rank, r.segment))
