@@ -16,8 +16,7 @@ from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings, 
 from mlwarden.profile import DatasetProfile
 from mlwarden.profile.segments import OTHER, SegmentSplit, capped, row_labels, split_columns, split_name
 from mlwarden.schema import ColumnMapping
-
-ALL_SEGMENTS = "*"  # a per-segment SLO key that applies to every segment
+from mlwarden.schema.config import ALL_SEGMENTS
 
 
 @dataclass(slots=True)

@@ -266,6 +266,7 @@ def _checked(
             ref_rows=ref_rows,
             cur_rows=outputs,
             slo=model.slos,
+            segment_slo=model.segment_slos,
         )
     findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
