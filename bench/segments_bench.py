@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/segments_bench.py                 # about a minute and a half on 2 idle cores
     .venv/bin/python bench/segments_bench.py --batches 100 --rows 1000000 --seeds 5
+    .venv/bin/python bench/segments_bench.py --parts 3 --seeds 20 --alarm-rows 40000   # false alarms only
 
 Prints three tables:
 
@@ -10,9 +11,11 @@ Prints three tables:
    segment columns of 10 values each — batches alternate between the two models, so machine load hits both
    alike. Target: with segments >= 70 % of the rows/s without.
 2. ``compare`` of 1M reference rows with 1M current rows (10 numeric features, a 10-value segment column),
-   without and with ``segments=["segment"]``. Target: under 3x the time without.
-3. false alarms on data without drift: 20 numeric columns, the aggregate alone vs 20 segments x 20 columns
-   (one Benjamini-Hochberg correction over all), over several seeds: drifted columns reported per run.
+   without and with ``segments=["segment"]``, wall and CPU time. Target: under 3x the time without.
+3. false alarms on data without any change: 20 numeric columns and a calibrated binary model (label, score,
+   prediction), the aggregate alone vs 20 segments x 20 columns, over several seeds: drifted columns (one
+   Benjamini-Hochberg correction over the aggregate and every segment) and performance findings (estimated
+   and realized; segments: one Holm correction over every segment x metric) per run.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 import mlwarden as mw
+from mlwarden.drift import DriftResult
 
 FEATURES = 20
 ARROW = {"Content-Type": "application/vnd.apache.arrow.stream"}
@@ -92,7 +96,9 @@ def ingestion(batches: int, rows: int) -> dict[str, float]:
     return {name: (batches - 3) * rows / seconds for name, seconds in spent.items()}
 
 
-def comparison(rows: int) -> dict[str, float]:
+def comparison(rows: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Best wall and CPU seconds (this process, all threads) of ``compare`` without and with a segment
+    column, runs alternating so that machine load hits both alike."""
     rng = np.random.default_rng(1)
 
     def frame() -> pd.DataFrame:
@@ -101,34 +107,67 @@ def comparison(rows: int) -> dict[str, float]:
         return df
 
     reference, current = frame(), frame()
-    out = {}
-    for label, segments in (("without", None), ("with", ["segment"])):
-        best = np.inf
-        for _ in range(2):
-            start = time.perf_counter()
+    mw.compare(reference.iloc[:1000], current.iloc[:1000], segments=["segment"])  # imports, caches
+    out = {label: {"wall": np.inf, "cpu": np.inf} for label in ("without", "with")}
+    for _ in range(repeats):
+        for label, segments in (("without", None), ("with", ["segment"])):
+            wall, cpu = time.perf_counter(), time.process_time()
             mw.compare(reference, current, segments=segments)
-            best = min(best, time.perf_counter() - start)
-        out[label] = best
+            out[label]["wall"] = min(out[label]["wall"], time.perf_counter() - wall)
+            out[label]["cpu"] = min(out[label]["cpu"], time.process_time() - cpu)
     return out
 
 
-def false_alarms(seeds: int, rows: int) -> list[tuple[int, int, int]]:
-    """Per seed: (drifted columns of the aggregate alone, drifted aggregate columns with segments, drifted
-    segment columns)."""
+def false_alarms(seeds: int, rows: int) -> list[dict[str, int]]:
+    """Per seed, on data without any change: drifted columns and performance findings (warnings or worse) of
+    the aggregate alone, and of the aggregate and the 20 segments when split."""
     out = []
     for seed in range(seeds):
         rng = np.random.default_rng(100 + seed)
         reference, current = (_null_frame(rng, rows) for _ in range(2))
-        alone = mw.compare(reference.drop(columns="seg"), current.drop(columns="seg"))
-        split = mw.compare(reference, current, segments=["seg"])
-        in_segments = sum(len(s.drift.drifted_features) for s in split.segments if s.drift is not None)
-        out.append((len(alone.drift.drifted_features), len(split.drift.drifted_features), in_segments))
+        outputs = {"target": "y", "prediction": "pred", "score": "score"}
+        alone = mw.compare(reference.drop(columns="seg"), current.drop(columns="seg"), **outputs)
+        split = mw.compare(reference, current, segments=["seg"], **outputs)
+        in_segments = [s for s in split.segments if s.drift is not None]
+        out.append(
+            {
+                "drift_alone": len(alone.drift.drifted_features),
+                "drift_joint": len(split.drift.drifted_features),
+                "drift_segments": sum(len(s.drift.drifted_features) for s in in_segments),
+                "drift_tests_alone": _tested(alone.drift),
+                "drift_tests_joint": _tested(split.drift) + sum(_tested(s.drift) for s in in_segments),
+                "perf_alone": len(_performance_alarms(alone.findings)),
+                "perf_segments": sum(len(_performance_alarms(s.findings)) for s in in_segments),
+                "perf_tests_segments": sum(_performance_comparisons(s.performance) for s in in_segments),
+                "perf_tests_alone": _performance_comparisons(alone.performance),
+            }
+        )
     return out
 
 
+def _tested(drift: DriftResult) -> int:
+    return sum(c.score is not None for c in drift.columns)
+
+
+def _performance_alarms(findings: list) -> list:
+    return [f for f in findings if f.check.startswith("performance") and f.severity != "info"]
+
+
+def _performance_comparisons(performance: dict) -> int:
+    """Metrics compared with the reference (estimated and realized)."""
+    names = ("roc_auc", "accuracy", "precision", "recall", "f1")
+    return sum(performance[kind].get(name) is not None for kind in performance for name in names)
+
+
 def _null_frame(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    """20 numeric columns, a 20-value segment column and a calibrated binary model (label ``y``, score,
+    prediction at 0.5) whose inputs are the first three columns: nothing differs between two draws."""
     df = pd.DataFrame({f"c{i}": rng.normal(size=rows) for i in range(20)})
     df["seg"] = rng.choice([f"s{i:02d}" for i in range(20)], rows)
+    score = 1 / (1 + np.exp(-(df["c0"] + 0.8 * df["c1"] - 0.5 * df["c2"]).to_numpy()))
+    df["y"] = (rng.random(rows) < score).astype(int)
+    df["score"] = score
+    df["pred"] = (score > 0.5).astype(int)
     return df
 
 
@@ -139,10 +178,23 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--batch-rows", type=int, default=1_000)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per side of the compare timing")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each compare timing (the best)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--alarm-rows", type=int, default=100_000, help="rows per side, false-alarm runs")
+    parser.add_argument(
+        "--parts", default="1,2,3", help="which tables to print (1 ingestion, 2 compare, 3 false alarms)"
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if "1" in parts:
+        print_ingestion(args)
+    if "2" in parts:
+        print_comparison(args)
+    if "3" in parts:
+        print_false_alarms(args)
 
+
+def print_ingestion(args: argparse.Namespace) -> None:
     rates = ingestion(args.batches, args.batch_rows)
     print(
         f"\n1. ingestion: {args.batches - 3} timed batches of {args.batch_rows:,} rows x {FEATURES} features "
@@ -155,27 +207,53 @@ def main() -> None:
         f"{rates['segments'] / rates['plain']:>7.0%}   (target >= 70 %)"
     )
 
-    times = comparison(args.rows)
-    print(f"\n2. compare, {args.rows:,} + {args.rows:,} rows, 10 numeric features (best of 2)")
-    print(f"{'segments':<32} {'seconds':>10} {'ratio':>7}")
-    print(f"{'none':<32} {times['without']:>10.2f} {1:>7.2f}")
-    print(
-        f"{'segment (10 values)':<32} {times['with']:>10.2f} {times['with'] / times['without']:>7.2f}"
-        "   (target < 3)"
-    )
 
+def print_comparison(args: argparse.Namespace) -> None:
+    times = comparison(args.rows, args.repeats)
+    print(
+        f"\n2. compare, {args.rows:,} + {args.rows:,} rows, 10 numeric features (best of {args.repeats}; CPU "
+        "time is steadier than wall time on a loaded machine)"
+    )
+    print(f"{'segments':<22} {'wall s':>8} {'ratio':>6} {'CPU s':>8} {'ratio':>6}")
+    for label, name in (("without", "none"), ("with", "segment (10 values)")):
+        wall, cpu = times[label]["wall"], times[label]["cpu"]
+        print(
+            f"{name:<22} {wall:>8.2f} {wall / times['without']['wall']:>6.2f} {cpu:>8.2f} "
+            f"{cpu / times['without']['cpu']:>6.2f}" + ("   (target < 3)" if label == "with" else "")
+        )
+
+
+def print_false_alarms(args: argparse.Namespace) -> None:
     runs = false_alarms(args.seeds, args.alarm_rows)
     print(
-        f"\n3. false alarms without drift, {args.alarm_rows:,} rows per side, 20 columns, {args.seeds} seeds"
+        f"\n3. false alarms without any change, {args.alarm_rows:,} rows per side, 20 columns and a "
+        f"calibrated binary model, {args.seeds} seeds"
     )
-    print(f"{'seed':<6} {'aggregate alone':>16} {'aggregate (joint)':>18} {'20 segments x 20':>17}")
-    for seed, (alone, joint, segments) in enumerate(runs):
-        print(f"{seed:<6} {alone:>16} {joint:>18} {segments:>17}")
-    alone_total = sum(r[0] for r in runs)
-    joint_total = sum(r[1] + r[2] for r in runs)
     print(
-        f"drifted columns per run: aggregate alone {alone_total / len(runs):.2f} (of 20 tests); "
-        f"with segments {joint_total / len(runs):.2f} (of 420 tests)"
+        f"{'seed':<6} {'drift: alone':>13} {'joint':>6} {'20 segments':>12}   "
+        f"{'performance: alone':>19} {'20 segments':>12}"
+    )
+    for seed, run in enumerate(runs):
+        print(
+            f"{seed:<6} {run['drift_alone']:>13} {run['drift_joint']:>6} {run['drift_segments']:>12}   "
+            f"{run['perf_alone']:>19} {run['perf_segments']:>12}"
+        )
+    n = len(runs)
+    total = {key: sum(r[key] for r in runs) for key in runs[0]}
+    print(
+        f"drifted columns per run: aggregate alone {total['drift_alone'] / n:.2f} (of "
+        f"{total['drift_tests_alone'] / n:.0f} columns tested); with segments "
+        f"{(total['drift_joint'] + total['drift_segments']) / n:.2f} "
+        f"(of {total['drift_tests_joint'] / n:.0f})"
+    )
+    print(
+        f"performance findings per run: aggregate alone {total['perf_alone'] / n:.2f} (of "
+        f"{total['perf_tests_alone'] / n:.0f} comparisons); 20 segments {total['perf_segments'] / n:.2f} "
+        f"(of {total['perf_tests_segments'] / n:.0f})"
+    )
+    any_alone, any_segments = (sum(r[key] > 0 for r in runs) for key in ("perf_alone", "perf_segments"))
+    print(
+        f"runs with any performance finding: aggregate alone {any_alone}/{n}, 20 segments {any_segments}/{n}"
     )
 
 

@@ -155,6 +155,7 @@ def evaluate(
     drift: DriftResult | None = None,
     fit: ReferenceFit | None = None,
     segment_slo: dict[str, dict[str, float]] | None = None,
+    segments: list[SegmentResult] | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -167,8 +168,10 @@ def evaluate(
     e.g. jointly with other chunks) and ``fit`` (the reference's fitted estimator) are reused when given.
     With ``mapping.segments`` every check also runs per segment (:func:`mlwarden.segments.check_segments`;
     both profiles need the splits), drift decided jointly with the whole data's; ``segment_slo`` maps
-    segment names (``"*"``: every segment) to their SLO limits. Segments with an already decided ``drift``
-    raise :class:`InputError` (their drift must be decided together with the whole data's).
+    segment names (``"*"``: every segment) to their SLO limits. ``segments``: the segment results decided
+    already together with ``drift`` (:func:`mlwarden.segments.check_segments_jointly`, for chunks); a
+    ``drift`` without them for a mapping with segments raises :class:`InputError` (segment drift must be
+    decided together with the whole data's).
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.performance import assess_performance
@@ -181,10 +184,12 @@ def evaluate(
         empty = DriftResult(columns=[])
         return Report(reference, current, drift=empty, findings=[_empty_current()], mapping=mapping)
     roles, notes = drift_roles(mapping, reference, current)
-    segments: list[SegmentResult] = []
-    if mapping.segments:
+    if mapping.segments and segments is None:
         if drift is not None:
-            raise InputError("segments: not available with drift decided elsewhere (chunks, say)")
+            raise InputError(
+                "segments: a drift decided elsewhere needs its segment results, decided with it "
+                "(mlwarden.segments.check_segments_jointly)"
+            )
         from mlwarden.segments import check_segments
 
         drift, segments = check_segments(
@@ -201,6 +206,7 @@ def evaluate(
         config = DriftConfig.from_mapping(mapping, base=drift_config)
         drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
+    segments = segments or []
     findings += [f for segment in segments for f in segment.findings]
     findings += _new_column_findings(mapping, reference, current)
     findings += check_data_quality(reference, current, exclude=tuple(mapping.roles | set(mapping.ignore)))

@@ -112,12 +112,6 @@ def test_an_empty_current_is_one_critical_chunk_and_a_saved_profile_is_refused(t
         monitor.check_chunks(tmp_path / "current.mlwprof", chunk_size=10)
 
 
-def test_segments_are_refused_in_one_line():
-    data = pd.DataFrame({"a": [1.0, 2.0, 3.0], "g": ["x", "y", "x"]})
-    with pytest.raises(mw.InputError, match=r"^segments: not available with chunks"):
-        mw.Monitor(data, mw.ColumnMapping(segments=["g"]))
-
-
 def test_gap_tiny_and_unlabelled_chunks_are_judged_without_a_crash():
     rng = np.random.default_rng(5)
     reference = classified(rng, 2000)

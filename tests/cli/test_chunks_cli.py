@@ -55,7 +55,6 @@ def test_text_table_and_html_and_exit_0_when_calm(files, tmp_path):
         (["--chunk-by", "ts", "--period", "1d", "--chunk-size", "9"], "one of them, not both"),
         (["--chunk-by", "ts"], "none was given"),
         (["--chunk-by", "x", "--period", "1d"], "error: chunk_by 'x': a period needs timestamps"),
-        (["--chunk-by", "ts", "--period", "1d", "--segment", "x"], "error: --segment (or columns.segments)"),
     ],
 )
 def test_bad_chunking_exits_2_with_one_line(files, extra, message):

@@ -29,7 +29,9 @@ from mlwarden.schema import ColumnMapping
 
 if TYPE_CHECKING:
     from mlwarden.drift import DriftConfig
+    from mlwarden.profile.segments import SegmentSpec
     from mlwarden.report import Report
+    from mlwarden.segments import SegmentResult
 
 MIN_CHUNK_ROWS = 50  # the fewest rows CBPE and DLE fit on: a smaller chunk is judged, with a note
 
@@ -45,9 +47,11 @@ class Monitor:
     The reference (a DataFrame, a saved profile or a CSV/Parquet path) is profiled once and its CBPE
     (classifier) or DLE (regression) estimator fitted once, on first use; every chunk reuses both.
     ``mapping``, ``target``/``prediction``/``score``, ``columns`` and ``slo`` mean what they mean for
-    :func:`mlwarden.compare`; ``drift`` is the :class:`~mlwarden.drift.DriftConfig`. Raises
+    :func:`mlwarden.compare`; ``drift`` is the :class:`~mlwarden.drift.DriftConfig`. With segments
+    (``mapping.segments``, ``segments``) every chunk is also judged per segment (``report.segments``), and
+    ``segment_slo`` maps segment names (``"*"``: every segment) to their SLO limits. Raises
     :class:`InputError` when a column the mapping names is missing from the reference (outputs are checked
-    on each chunk too), the reference has no rows, or the mapping has segments (not judged per chunk).
+    on each chunk too) or the reference has no rows.
     """
 
     def __init__(
@@ -62,17 +66,15 @@ class Monitor:
         slo: dict[str, float] | None = None,
         drift: DriftConfig | None = None,
         on_progress: Progress | None = None,
+        segments: list[SegmentSpec] | None = None,
+        segment_slo: dict[str, dict[str, float]] | None = None,
     ) -> None:
         from mlwarden.drift import DriftConfig
         from mlwarden.performance import fit_reference
 
         mapping = (mapping or ColumnMapping()).merged(
-            target=_name(target), prediction=_name(prediction), scores=_score_names(score)
+            target=_name(target), prediction=_name(prediction), scores=_score_names(score), segments=segments
         )
-        if mapping.segments:
-            raise InputError(
-                "segments: not available with chunks (a Monitor); check segments with mlwarden.compare"
-            )
         ref_rows, ref_profile, source = load_data(reference, role="reference")
         self._ref_names = _names(ref_rows, ref_profile, source)
         if columns is not None:
@@ -86,6 +88,7 @@ class Monitor:
         self.mapping = mapping
         self.reference = ref_profile
         self.slo = slo
+        self.segment_slo = segment_slo
         self.drift_config = DriftConfig.from_mapping(mapping, base=drift)
         self._ref_rows = ref_rows
         self.fit = fit_reference(ref_rows, mapping)
@@ -110,7 +113,9 @@ class Monitor:
         rows (in ``chunk_by`` order when given) — see :func:`~mlwarden.chunks.split_chunks`. Drift is decided
         with one Benjamini–Hochberg correction over every chunk × column p-value (a column of a chunk drifts
         when its adjusted p-value is below ``alpha`` and its effect size reaches its threshold), so more
-        chunks do not mean more false alarms. A period without rows gives a warning ``chunk.empty``; a chunk
+        chunks do not mean more false alarms; with segments, over every chunk × (whole data and segment) ×
+        column, and the segments' performance comparisons with one Holm correction over every chunk ×
+        segment × metric. A period without rows gives a warning ``chunk.empty``; a chunk
         under ``MIN_CHUNK_ROWS`` rows is judged with a note that its tests have little power. Raises
         :class:`InputError` for a bad chunking (unknown column, bad period, both or neither of ``period``
         and ``chunk_size``) or a column the mapping names missing from ``current``.
@@ -167,10 +172,25 @@ class Monitor:
                 prof = profile(rows, mapping=mapping, reference=reference, source=source)
             profiles.append(prof)
         tested = [i for i, p in enumerate(profiles) if p.rows]
-        decided = detect_drift_jointly(
-            [(reference, profiles[i], drift_roles(mapping, reference, profiles[i])[0]) for i in tested],
-            self.drift_config,
-        )
+        roles = {i: drift_roles(mapping, reference, profiles[i])[0] for i in tested}
+        segments: dict[int, list[SegmentResult]] = {}
+        if mapping.segments:
+            from mlwarden.segments import check_segments_jointly
+
+            judged = check_segments_jointly(
+                reference,
+                [(profiles[i], roles[i], currents[i][0]) for i in tested],
+                mapping=mapping,
+                config=self.drift_config,
+                ref_rows=self._ref_rows,
+                slo=self.segment_slo,
+            )
+            decided = [drift for drift, _ in judged]
+            segments = {i: found for i, (_, found) in zip(tested, judged, strict=True)}
+        else:
+            decided = detect_drift_jointly(
+                [(reference, profiles[i], roles[i]) for i in tested], self.drift_config
+            )
         drifts: dict[int, DriftResult] = dict(zip(tested, decided, strict=True))
         reports = []
         for i, ((rows, _, _), prof) in enumerate(zip(currents, profiles, strict=True)):
@@ -195,6 +215,7 @@ class Monitor:
                 drift=drifts.get(i),
                 slo=self.slo,
                 fit=self.fit,
+                segments=segments.get(i),
             )
             if rows is not None and mapping.id in rows.columns and prof.rows:
                 report.findings = sort_findings(

@@ -115,13 +115,9 @@ def check(
 
         if rules is not None:
             raise InputError("--contract: not available with chunks (--chunk-by, --period, --chunk-size)")
-        if mapping.segments:
-            raise InputError(
-                "--segment (or columns.segments): not available with chunks (--chunk-by, --period, "
-                "--chunk-size); check segments and chunks in separate runs"
-            )
         chunking = {"chunk_by": chunk_by, "period": period, "chunk_size": chunk_size}
-        raise typer.Exit(check_chunked(reference, current, mapping, limits, chunking, format, output))
+        slos = (limits, model.segment_slo_limits())
+        raise typer.Exit(check_chunked(reference, current, mapping, slos, chunking, format, output))
     with _progress("profiling") as step:
         report = compare(
             reference,

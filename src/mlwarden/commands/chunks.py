@@ -23,17 +23,18 @@ def check_chunked(
     reference: Path,
     current: Path,
     mapping: ColumnMapping,
-    slo: dict[str, float],
+    slos: tuple[dict[str, float], dict[str, dict[str, float]]],
     chunking: dict[str, Any],
     format: Format,
     output: Path | None,
 ) -> int:
     """Judge CURRENT chunk by chunk against REFERENCE (fitted once); print or write the result in
-    ``format`` and return the exit code: 1 when any chunk has a critical finding, else 0."""
+    ``format`` and return the exit code: 1 when any chunk has a critical finding, else 0. ``slos``: the
+    whole data's SLO limits and the per-segment ones (``{segment: {metric: limit}}``)."""
     from mlwarden.chunks import Monitor
 
     with _progress("profiling the reference") as step:
-        monitor = Monitor(reference, mapping, slo=slo, on_progress=step)
+        monitor = Monitor(reference, mapping, slo=slos[0], segment_slo=slos[1], on_progress=step)
     chunked = monitor.check_chunks(current, **chunking)
     if format is Format.json:
         text = chunked.to_json()
@@ -81,8 +82,9 @@ def print_chunks(chunked: ChunkedReport) -> None:
     for c in chunked.chunks:
         for f in c.report.findings:
             if f.severity.value != "info":
+                where = escape(c.key if f.segment is None else f"{c.key} {f.segment}")
                 console.print(
-                    f"{escape(c.key)} [{COLORS[f.severity.value]}]{f.severity.value:>8}[/] {f.check:<24} "
+                    f"{where} [{COLORS[f.severity.value]}]{f.severity.value:>8}[/] {f.check:<24} "
                     f"{escape(f.message)}",
                     highlight=False,
                 )

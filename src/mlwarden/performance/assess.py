@@ -16,7 +16,12 @@ from mlwarden.findings import Finding
 from mlwarden.performance.cbpe import CBPE
 from mlwarden.performance.classes import ModelClasses, check_score_order, labelled_rows, model_classes
 from mlwarden.performance.dle import DLE
-from mlwarden.performance.findings import estimate_mismatch, performance_findings
+from mlwarden.performance.findings import (
+    PerformanceTest,
+    decide_alone,
+    estimate_mismatch,
+    performance_tests,
+)
 from mlwarden.performance.labels import as_number, label_key, label_keys
 from mlwarden.performance.realized import classification_metrics, regression_metrics
 from mlwarden.schema import ColumnMapping
@@ -67,6 +72,19 @@ def fit_reference(ref_rows: pd.DataFrame | None, mapping: ColumnMapping) -> Refe
     return ReferenceFit(mapping, reference, model, baseline)
 
 
+@dataclass
+class Assessment:
+    """Performance of a window before its comparisons are decided: ``performance`` (``{"estimated": {...},
+    "realized": {...}}``), ``tests`` (every SLO and reference comparison,
+    :class:`~mlwarden.performance.findings.PerformanceTest`), ``findings`` (the info findings that need
+    no decision: ``estimate_mismatch``) and ``notes``."""
+
+    performance: dict[str, Metrics] = field(default_factory=lambda: {"estimated": {}, "realized": {}})
+    tests: list[PerformanceTest] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def assess_performance(
     ref_rows: pd.DataFrame | None,
     cur_rows: pd.DataFrame | None,
@@ -83,18 +101,33 @@ def assess_performance(
     finite scores) and every metric with its ``_lower``/``_upper`` 95 % band where one exists. ``slo``
     maps metric names to the bound whose breach is critical. ``fit``: the reference prepared once by
     :func:`fit_reference` (``ref_rows`` is then not read), so that many windows share one CBPE/DLE fit.
-    Raises :class:`InputError` when the mapping contradicts the data (misordered score columns, a reference
-    label outside the score map, labels whose order cannot be known). Rules: docs/performance.md.
+    Each comparison is decided alone (:func:`~mlwarden.performance.findings.decide_alone`; segments decide
+    theirs jointly from :func:`measure_performance`). Raises :class:`InputError` when the mapping
+    contradicts the data (misordered score columns, a reference label outside the score map, labels whose
+    order cannot be known). Rules: docs/performance.md.
     """
-    performance: dict[str, Metrics] = {"estimated": {}, "realized": {}}
+    measured = measure_performance(ref_rows, cur_rows, mapping, slo, fit=fit)
+    return measured.performance, decide_alone(measured.tests) + measured.findings, measured.notes
+
+
+def measure_performance(
+    ref_rows: pd.DataFrame | None,
+    cur_rows: pd.DataFrame | None,
+    mapping: ColumnMapping,
+    slo: dict[str, float] | None = None,
+    *,
+    fit: ReferenceFit | None = None,
+) -> Assessment:
+    """What :func:`assess_performance` computes (same arguments and errors), its comparisons undecided."""
+    out = Assessment()
     target = mapping.target
     if target is None or not mapping.outputs:
-        return performance, [], []
+        return out
     fit = fit or fit_reference(ref_rows, mapping)
     cur_rows = _named_by_strings(cur_rows)
     reference = fit.reference
     current = labelled_rows(cur_rows, target)
-    notes: list[str] = []
+    notes = out.notes
     if reference is None:
         notes.append("performance is estimated only from a labelled reference (data, not a saved profile)")
     elif cur_rows is None:
@@ -102,11 +135,11 @@ def assess_performance(
     if cur_rows is not None and current is None:
         notes.append(f"no labels in current data ('{target}'): realized performance not computed")
     if reference is None and current is None:
-        return performance, [], notes
+        return out
     model = fit.model or model_classes(mapping, None, cur_rows)
     notes += model.notes
-    findings: list[Finding] = []
     baseline = fit.baseline
+    performance = out.performance
     if reference is not None and cur_rows is not None:
         performance["estimated"] = _estimated(fit, cur_rows, notes)
         unpredicted = _unpredicted_classes(cur_rows, mapping, model)
@@ -115,7 +148,7 @@ def assess_performance(
                 f"current window predicts no row as class {', '.join(unpredicted)}: estimated macro "
                 "precision/recall/F1 count that class as 0 and are not compared with the reference"
             )
-        findings += performance_findings(
+        out.tests += performance_tests(
             "estimated",
             performance["estimated"],
             reference=baseline,
@@ -126,11 +159,11 @@ def assess_performance(
         realized = performance["realized"] = _realized(current, mapping, model, notes, side="current")
         absent = _absent_classes(current[target], model)
         incomparable = MACRO_METRICS if absent else ()
-        findings += performance_findings(
+        out.tests += performance_tests(
             "realized", realized, reference=baseline, slo=slo, incomparable=incomparable
         )
-        findings += estimate_mismatch(performance["estimated"], realized, incomparable=incomparable)
-    return performance, findings, notes
+        out.findings += estimate_mismatch(performance["estimated"], realized, incomparable=incomparable)
+    return out
 
 
 def realized_performance(

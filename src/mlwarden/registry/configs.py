@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from mlwarden.errors import InputError, NotFoundError
 from mlwarden.registry.actor import Actor
+from mlwarden.registry.columns import service_mapping
 from mlwarden.registry.registry import ModelSpec, Registry, checked_changes, find_model
 from mlwarden.schema.alerting import parse_duration
-from mlwarden.schema.config import ModelConfig
+from mlwarden.schema.config import ModelConfig, segment_key_problem
 from mlwarden.store import Store
 from mlwarden.store.audit import record
 from mlwarden.store.schema import Model, ModelConfigVersion, Team
@@ -55,6 +56,7 @@ def _changes(config: ModelConfig) -> dict[str, Any]:
         "runbook_url": config.runbook,
         "columns": config.mapping if "columns" in config.model_fields_set else None,
         "slos": config.slo_limits() if config.slo else None,
+        "segment_slos": config.segment_slo_limits() if config.slo else None,
     }
     if config.window is not None:
         try:
@@ -96,6 +98,8 @@ def apply_config(
         current = latest(session, model.id)
         if current is not None and current.text == text:
             return {"model": model.name, "version": current.version, "changed": False}
+        if "columns" not in checked.config.model_fields_set:  # segment SLOs against the model's segments
+            _check_segment_keys(checked.config, model.columns)
         registry.update_in(session, actor, model, checked.changes)
         version = (current.version if current else 0) + 1
         session.add(ModelConfigVersion(model_id=model.id, version=version, text=text, actor=actor.name))
@@ -108,6 +112,17 @@ def apply_config(
             after={"version": version},
         )
     return {"model": model.name, "version": version, "changed": True}
+
+
+def _check_segment_keys(config: ModelConfig, columns: dict[str, Any]) -> None:
+    """Raise :class:`InputError` naming the file's path (``slo.roc_auc.segments.region=EU: ...``) when a
+    per-segment SLO names a split that is not one of the model's ``columns.segments`` (stored form)."""
+    splits = service_mapping(columns).segments
+    for metric, bound in config.slo.items():
+        for segment in bound.segments:
+            problem = segment_key_problem(segment, splits)
+            if problem:
+                raise InputError(f"slo.{metric}.segments.{segment}: {problem}")
 
 
 def _team(actor: Actor, checked: CheckedConfig, store: Store) -> str:

@@ -13,13 +13,23 @@ from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundErr
 from mlwarden.registry.actor import Actor
 from mlwarden.registry.columns import service_mapping, stored_columns
 from mlwarden.registry.tokens import get_or_create_team
+from mlwarden.schema.config import segment_key_problem
 from mlwarden.store import Store
 from mlwarden.store.audit import record
 from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
 
 STAGES = ("shadow", "challenger", "champion", "retired")
 OWNER_FIELDS = ("owner_name", "owner_email", "oncall", "runbook_url")
-SETTABLE = (*OWNER_FIELDS, "description", "slos", "columns", "window_seconds", "grace_seconds", "contract")
+SETTABLE = (
+    *OWNER_FIELDS,
+    "description",
+    "slos",
+    "segment_slos",
+    "columns",
+    "window_seconds",
+    "grace_seconds",
+    "contract",
+)
 SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
 # a window from a minute to a month, a grace of up to a week: beyond these a window never closes in time to
 # matter, and datetime arithmetic on the seconds would overflow
@@ -43,6 +53,8 @@ class ModelSpec:
     oncall: str | None = None
     runbook_url: str | None = None
     slos: dict[str, float] = field(default_factory=dict)
+    # per segment ("country=FR"; "*": every segment) of columns.segments: {segment: {metric: limit}}
+    segment_slos: dict[str, dict[str, float]] = field(default_factory=dict)
     columns: dict[str, Any] = field(default_factory=dict)
     window_seconds: int = 3600
     grace_seconds: int = 60
@@ -58,6 +70,7 @@ def model_dict(model: Model, team: Team, versions: list[ModelVersion] | None = N
         "oncall": model.oncall,
         "runbook_url": model.runbook_url,
         "slos": model.slos,
+        "segment_slos": model.segment_slos or {},
         "columns": stored_columns(service_mapping(model.columns)),  # rows of the first release normalised
         "window_seconds": model.window_seconds,
         "grace_seconds": model.grace_seconds,
@@ -87,13 +100,21 @@ def _editable(model: Model) -> dict[str, Any]:
 
 
 def validate_settings(values: dict[str, Any]) -> None:
-    """Reject SLOs on unknown metrics, non-numeric bounds, and window or grace seconds outside
-    :data:`BOUNDS` (``window_seconds: expected a whole number of seconds from 60 to 2678400, got 1``)."""
-    for metric, bound in (values.get("slos") or {}).items():
-        if metric not in SLO_METRICS:
-            raise InputError(f"slos: unknown metric {metric!r}; expected one of {', '.join(SLO_METRICS)}")
-        if not isinstance(bound, int | float) or isinstance(bound, bool):
-            raise InputError(f"slos.{metric}: expected a number, got {bound!r}")
+    """Reject SLOs on unknown metrics, non-numeric bounds, per-segment SLOs not keyed by segment names, and
+    window or grace seconds outside :data:`BOUNDS` (``window_seconds: expected a whole number of seconds
+    from 60 to 2678400, got 1``). Segment keys are checked against the model's segments by
+    :func:`check_segment_slos`."""
+    _check_limits(values.get("slos") or {}, "slos")
+    segment_slos = values.get("segment_slos") or {}
+    if not isinstance(segment_slos, dict):
+        raise InputError(f"segment_slos: expected {{segment: {{metric: limit}}}}, got {segment_slos!r}")
+    for segment, limits in segment_slos.items():
+        problem = segment_key_problem(segment, None)
+        if problem:
+            raise InputError(f"segment_slos.{segment}: {problem}")
+        if not isinstance(limits, dict):
+            raise InputError(f"segment_slos.{segment}: expected {{metric: limit}}, got {limits!r}")
+        _check_limits(limits, f"segment_slos.{segment}")
     for name, (low, high) in BOUNDS.items():
         value = values.get(name)
         if value is not None and (
@@ -101,6 +122,25 @@ def validate_settings(values: dict[str, Any]) -> None:
         ):
             expected = f"a whole number of seconds from {low} to {high}"
             raise InputError(f"{name}: expected {expected}, got {value!r}")
+
+
+def _check_limits(limits: dict[str, Any], path: str) -> None:
+    for metric, bound in limits.items():
+        if metric not in SLO_METRICS:
+            raise InputError(f"{path}: unknown metric {metric!r}; expected one of {', '.join(SLO_METRICS)}")
+        if not isinstance(bound, int | float) or isinstance(bound, bool):
+            raise InputError(f"{path}.{metric}: expected a number, got {bound!r}")
+
+
+def check_segment_slos(segment_slos: dict[str, Any], columns: dict[str, Any]) -> None:
+    """Raise :class:`InputError` naming the path (``segment_slos.region=EU: 'region' is not one of the
+    model's segments (columns.segments: country)``) when a per-segment SLO's key is not a segment of the
+    model's ``columns.segments`` (stored form) or ``"*"``."""
+    splits = service_mapping(columns).segments
+    for segment in segment_slos or {}:
+        problem = segment_key_problem(segment, splits)
+        if problem:
+            raise InputError(f"segment_slos.{segment}: {problem}")
 
 
 def checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +186,15 @@ class Registry:
         if not spec.name or "/" in spec.name:
             raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
         validate_settings(
-            {"slos": spec.slos, "window_seconds": spec.window_seconds, "grace_seconds": spec.grace_seconds}
+            {
+                "slos": spec.slos,
+                "segment_slos": spec.segment_slos,
+                "window_seconds": spec.window_seconds,
+                "grace_seconds": spec.grace_seconds,
+            }
         )
         columns = stored_columns(service_mapping(spec.columns))
+        check_segment_slos(spec.segment_slos, columns)
         with self.store.session() as session:
             team = get_or_create_team(session, spec.team)
             if actor.team_id is not None and team.id != actor.team_id:
@@ -165,6 +211,7 @@ class Registry:
                 oncall=spec.oncall,
                 runbook_url=spec.runbook_url,
                 slos=dict(spec.slos),
+                segment_slos=dict(spec.segment_slos),
                 columns=columns,
                 window_seconds=spec.window_seconds,
                 grace_seconds=spec.grace_seconds,
@@ -208,6 +255,10 @@ class Registry:
     ) -> dict[str, Any]:
         """Apply validated ``changes`` to ``model`` inside ``session``'s transaction, audited (the path
         :meth:`update_model` and applying a configuration file share)."""
+        if "columns" in changes or "segment_slos" in changes:  # the two as they will be, together
+            check_segment_slos(
+                changes.get("segment_slos", model.segment_slos), changes.get("columns", model.columns)
+            )
         before = _editable(model)
         for key, value in changes.items():
             setattr(model, key, value)

@@ -37,6 +37,7 @@ SLO_BOUND: dict[str, Literal["min", "max"]] = {
     "rmse": "max",
     "mape": "max",
 }
+ALL_SEGMENTS = "*"  # a per-segment SLO key that applies to every segment
 _SLO_EXPRESSION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=)\s*([^\s].*?)\s*$")
 
 
@@ -99,6 +100,13 @@ class ModelConfig(BaseModel):
                 check_slo(metric, side)
             except ValueError as exc:  # the path in the message: a model-level error has no location
                 raise ValueError(f"slo.{metric}.{side}: {exc}") from None
+            # against the file's own columns.segments; without a columns section, against the model's when
+            # applied (mlwarden.registry)
+            splits = self.columns.segments if "columns" in self.model_fields_set else None
+            for segment in bound.segments:
+                problem = segment_key_problem(segment, splits)
+                if problem:
+                    raise ValueError(f"slo.{metric}.segments.{segment}: {problem}")
         return self
 
     @property
@@ -156,6 +164,24 @@ class ModelConfig(BaseModel):
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise InputError(f"{where}not valid YAML{at}") from None
         return cls.from_dict(data, source=source)
+
+
+def segment_key_problem(key: str, splits: list[str | tuple[str, ...]] | None) -> str | None:
+    """What is wrong with a per-segment SLO's key, ``None`` when nothing: ``"*"`` (every segment) or a segment
+    name ``COLUMN=VALUE`` (crossed columns: ``country,plan=FR,pro``) whose columns are one of ``splits``
+    (a model's ``columns.segments``; ``None``: not known here, only the form is checked)."""
+    if key == ALL_SEGMENTS:
+        return None
+    split, sep, value = key.partition("=")
+    if not sep or not split or not value:
+        return "expected a segment COLUMN=VALUE (e.g. country=FR), or '*' for every segment"
+    if splits is None:
+        return None
+    names = [s if isinstance(s, str) else ",".join(s) for s in splits]
+    if split not in names:
+        known = f"columns.segments: {', '.join(names)}" if names else "columns.segments is empty"
+        return f"{split!r} is not one of the model's segments ({known})"
+    return None
 
 
 def check_slo(metric: str, bound: Literal["min", "max"]) -> None:

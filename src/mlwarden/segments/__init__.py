@@ -2,6 +2,12 @@
 with one multiple-testing correction over the whole data and every segment. The per-segment partial
 profiles themselves live in :mod:`mlwarden.profile.segments`. See docs/segments.md."""
 
-from mlwarden.segments.checks import ALL_SEGMENTS, SegmentResult, check_segments, segment_slo
+from mlwarden.segments.checks import (
+    ALL_SEGMENTS,
+    SegmentResult,
+    check_segments,
+    check_segments_jointly,
+    segment_slo,
+)
 
-__all__ = ["ALL_SEGMENTS", "SegmentResult", "check_segments", "segment_slo"]
+__all__ = ["ALL_SEGMENTS", "SegmentResult", "check_segments", "check_segments_jointly", "segment_slo"]

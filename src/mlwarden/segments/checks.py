@@ -1,11 +1,12 @@
 """Checks per segment: drift, data quality, output sanity and performance of each segment of the current
-data against the same segment of the reference, with one multiple-testing correction across the whole data
-and every segment (docs/segments.md)."""
+data against the same segment of the reference: drift with one multiple-testing correction across the whole
+data and every segment, performance with one across every segment (docs/segments.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,10 @@ from mlwarden.findings import Finding, Severity, finite_or_none, sort_findings, 
 from mlwarden.profile import DatasetProfile
 from mlwarden.profile.segments import OTHER, SegmentSplit, capped, row_labels, split_columns, split_name
 from mlwarden.schema import ColumnMapping
+from mlwarden.schema.config import ALL_SEGMENTS
 
-ALL_SEGMENTS = "*"  # a per-segment SLO key that applies to every segment
+if TYPE_CHECKING:
+    from mlwarden.performance import ReferenceFit
 
 
 @dataclass(slots=True)
@@ -98,61 +101,105 @@ def check_segments(
 ) -> tuple[DriftResult, list[SegmentResult]]:
     """Drift of the whole data and of every segment in ``mapping.segments``, decided together (one
     Benjamini–Hochberg correction over all their tests, each verdict also needing its effect size), then
-    data quality, output sanity and performance per segment. ``roles`` are the whole data's drift roles
-    (:func:`mlwarden.comparison.drift_roles`); segment columns are not drift-tested inside their own
-    segments. ``slo`` maps segment names (``"*"``: every segment) to SLO limits.
+    data quality, output sanity and performance per segment; every segment's performance comparisons (SLO
+    and reference, estimated and realized) are decided together too (one Holm correction,
+    :func:`~mlwarden.performance.decide_jointly`: a finding needs its effect and its adjusted evidence).
+    ``roles`` are the whole data's drift roles (:func:`mlwarden.comparison.drift_roles`); segment columns
+    are not drift-tested inside their own segments. ``slo`` maps segment names (``"*"``: every segment) to
+    SLO limits.
 
     Returns the whole data's drift and the segment results, worst first. Raises :class:`InputError` when a
     profile lacks a requested split.
     """
-    from mlwarden.performance import assess_performance
+    (found,) = check_segments_jointly(
+        reference, [(current, roles, cur_rows)], mapping=mapping, config=config, ref_rows=ref_rows, slo=slo
+    )
+    return found
+
+
+def check_segments_jointly(
+    reference: DatasetProfile,
+    currents: Sequence[tuple[DatasetProfile, dict[str, str], pd.DataFrame | None]],
+    *,
+    mapping: ColumnMapping,
+    config: DriftConfig,
+    ref_rows: pd.DataFrame | None = None,
+    slo: dict[str, dict[str, float]] | None = None,
+) -> list[tuple[DriftResult, list[SegmentResult]]]:
+    """:func:`check_segments` for several currents against one reference — the chunks of a time series
+    (docs/chunks.md) — each given as ``(profile, roles, rows)``: one Benjamini–Hochberg correction over the
+    drift tests of every current × (whole data and segment) × column, one Holm correction over the
+    performance comparisons of every current × segment × metric. The reference is split, grouped and its
+    per-segment CBPE/DLE fitted once. Returns ``(whole data's drift, segment results worst first)`` per
+    current, in order."""
+    from mlwarden.performance import decide_jointly, fit_reference, measure_performance
     from mlwarden.quality import check_data_quality, check_output
 
     ref_splits = splits_of(reference, mapping, side="reference")
-    cur_splits = splits_of(current, mapping, side="current")
-    pairs: list[tuple[SegmentSplit, str, DatasetProfile, DatasetProfile]] = []
-    results: list[SegmentResult] = []
-    for ref_split, cur_split in zip(ref_splits, cur_splits, strict=True):
-        for label, cur_part in cur_split.parts.items():
-            ref_part = ref_split.parts.get(label)
-            if ref_part is None:
-                results.append(_unseen(cur_split, label, cur_part, current.rows))
-            else:
-                pairs.append((ref_split, label, ref_part, cur_part))
     segment_columns = {c for spec in mapping.segments for c in split_columns(spec)}
-    inner_roles = {c: r for c, r in roles.items() if c not in segment_columns}
-    drifts = detect_drift_jointly(  # segment columns are constant inside their segments: not tested there
-        [(reference, current, roles)] + [(r, c, inner_roles) for _, _, r, c in pairs],
-        config,
-        multivariate=[True] + [False] * len(pairs),
-    )
-    exclude = tuple(mapping.roles | set(mapping.ignore) | segment_columns)
     rated = mapping.target is not None and bool(mapping.outputs)  # rows per segment: for performance only
     ref_groups = {split.name: _row_groups(ref_rows if rated else None, split) for split in ref_splits}
-    cur_groups = {split.name: _row_groups(cur_rows if rated else None, split) for split in cur_splits}
-    for (split, label, ref_part, cur_part), drift in zip(pairs, drifts[1:], strict=True):
+    fits: dict[str, ReferenceFit] = {}  # per segment name, fitted once for every current
+    pairs: list[tuple[int, SegmentSplit, str, DatasetProfile, DatasetProfile]] = []
+    unseen: list[list[SegmentResult]] = []
+    triples = []
+    multivariate = []
+    measured = []
+    for i, (current, roles, cur_rows) in enumerate(currents):
+        cur_splits = splits_of(current, mapping, side="current")
+        triples.append((reference, current, roles))
+        multivariate.append(True)
+        inner_roles = {c: r for c, r in roles.items() if c not in segment_columns}
+        unseen.append([])
+        for ref_split, cur_split in zip(ref_splits, cur_splits, strict=True):
+            cur_groups = _row_groups(cur_rows if rated else None, cur_split)
+            for label, cur_part in cur_split.parts.items():
+                ref_part = ref_split.parts.get(label)
+                if ref_part is None:
+                    unseen[i].append(_unseen(cur_split, label, cur_part, current.rows))
+                    continue
+                name = ref_split.segment(label)
+                pairs.append((i, ref_split, label, ref_part, cur_part))
+                # segment columns are constant inside their segments: not tested there
+                triples.append((ref_part, cur_part, inner_roles))
+                multivariate.append(False)
+                if name not in fits:
+                    fits[name] = fit_reference(ref_groups[ref_split.name].get(label), mapping)
+                measured.append(
+                    measure_performance(
+                        None, cur_groups.get(label), mapping, segment_slo(slo, name) or None, fit=fits[name]
+                    )
+                )
+    drifts = detect_drift_jointly(triples, config, multivariate=multivariate)
+    whole = [d for d, flag in zip(drifts, multivariate, strict=True) if flag]
+    inner = [d for d, flag in zip(drifts, multivariate, strict=True) if not flag]
+    decided, perf_notes = decide_jointly([m.tests for m in measured])
+    exclude = tuple(mapping.roles | set(mapping.ignore) | segment_columns)
+    results: list[list[SegmentResult]] = [list(u) for u in unseen]
+    for (i, split, label, ref_part, cur_part), drift, perf, perf_found, more_notes in zip(
+        pairs, inner, measured, decided, perf_notes, strict=True
+    ):
         name = split.segment(label)
         found = drift.findings()
         found += check_data_quality(ref_part, cur_part, exclude=exclude)
         found += check_output(ref_part, cur_part, prediction=mapping.prediction, scores=mapping.score_columns)
-        ref_seg = ref_groups[split.name].get(label)
-        cur_seg = cur_groups[split.name].get(label)
-        performance, perf_findings, notes = assess_performance(
-            ref_seg, cur_seg, mapping, segment_slo(slo, name) or None
-        )
-        results.append(
+        found += perf_found + perf.findings
+        results[i].append(
             SegmentResult(
                 segment=name,
                 column=split.name,
                 value=label,
                 rows={"reference": ref_part.rows, "current": cur_part.rows},
                 drift=drift,
-                performance=performance,
-                findings=sort_findings(replace(f, segment=name) for f in found + perf_findings),
-                notes=notes,
+                performance=perf.performance,
+                findings=sort_findings(replace(f, segment=name) for f in found),
+                notes=perf.notes + more_notes,
             )
         )
-    return drifts[0], sorted(results, key=lambda r: (r.rank, r.segment))
+    return [
+        (drift, sorted(found, key=lambda r: (r.rank, r.segment)))
+        for drift, found in zip(whole, results, strict=True)
+    ]
 
 
 def _unseen(split: SegmentSplit, label: str, part: DatasetProfile, total: int) -> SegmentResult:

@@ -267,6 +267,7 @@ def _checked(
             cur_rows=outputs,
             slo=model.slos,
             fit=ref.fit,
+            segment_slo=model.segment_slos,
         )
     findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {

@@ -93,6 +93,8 @@ class Model(Base):
     oncall: Mapped[str | None] = mapped_column(String(500), default=None)
     runbook_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     slos: Mapped[dict[str, Any]] = mapped_column(default=dict)  # metric -> bound, e.g. {"roc_auc": 0.8}
+    # segment ("country=FR"; "*": every segment) -> metric -> bound: the limits of each segment's SLOs
+    segment_slos: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     columns: Mapped[dict[str, Any]] = mapped_column(default=dict)  # id/timestamp/prediction/score/target
     contract: Mapped[str | None] = mapped_column(Text, default=None)  # YAML; batches are validated against it
     window_seconds: Mapped[int] = mapped_column(Integer, default=3600)

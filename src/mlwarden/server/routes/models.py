@@ -28,6 +28,11 @@ class ModelIn(BaseModel):
     oncall: str | None = None
     runbook_url: str | None = None
     slos: dict[str, float] = Field(default_factory=dict)
+    segment_slos: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="per-segment SLO limits: {segment: {metric: limit}}, a segment of columns.segments "
+        "('country=FR') or '*' for every segment; each limit in its metric's direction, as slos",
+    )
     columns: dict[str, Any] = Field(
         default_factory=dict,
         description=(
@@ -47,6 +52,7 @@ class ModelUpdate(BaseModel):
     runbook_url: str | None = None
     description: str | None = None
     slos: dict[str, float] | None = None
+    segment_slos: dict[str, dict[str, float]] | None = None
     columns: dict[str, Any] | None = Field(
         default=None, description="a new column mapping, replacing the old one (as in registration)"
     )
