@@ -3,7 +3,8 @@
 ``mlwarden serve`` runs as a real process on a SQLite file; its sender is off (``--send-every 0``) so the
 kill lands, every time, after the evaluation committed the alerts and their outbox rows and before any
 delivery. After ``kill -9`` the server and a worker are started on the same store: both senders run, and
-the local webhook receiver must get every notification key exactly once. (The chained scenario,
+the local webhook receiver must get every notification key exactly once; a worker stopped by SIGTERM
+records the delivery under way before it exits. (The chained scenario,
 ``test_alert_scenario.py``, kills the server the same way between an alert's resolution and its resolved
 notifications, on both backends.)
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 import time
 
 import httpx
-from alert_helpers import outbox_keys
+from alert_helpers import configure, drift, outbox_keys, window
 from cli_process import mlwarden
+from receiver_servers import HttpRecorder
 from serve_process import ServeProcess, start_worker
 from service_data import parquet_bytes, past_window, records, reference_frame
 from webhook_server import WebhookServer
@@ -73,4 +75,26 @@ def test_sigkill_between_the_outbox_write_and_delivery_loses_and_duplicates_noth
         assert outbox_keys(store, "pending") == []
         columns = {a["labels"].get("column") for r in hook.requests for a in r["body"]["alerts"]}
         assert {"x1", "x2"} <= columns
+    store.dispose()
+
+
+def test_a_worker_stopped_by_sigterm_records_the_delivery_under_way(tmp_path) -> None:
+    store = Store(tmp_path / "mlwarden.db")
+    with HttpRecorder(delay=2.0) as slow:  # answers each notification 2 s after it arrived
+        hub = f'{{webhook: {{url: "{slow.url}/hook"}}}}'
+        model = configure(
+            store, f"alerts:\n  receivers: {{hub: {hub}}}\n  route: {{receiver: hub, group_wait: 0s}}"
+        )
+        window(store, model, [drift("x")], 0)  # fires: its notification is in the outbox
+        worker = start_worker(store.url, tmp_path / "worker.log", "--interval", "3600", "--send-every", "0.1")
+        try:
+            deadline = time.monotonic() + 60
+            while not slow.requests and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert slow.requests, (tmp_path / "worker.log").read_text()[-2000:]
+        finally:
+            worker.terminate()  # while the receiver has not answered yet
+            assert worker.wait(30) == 0
+    sent = [r.headers["Idempotency-Key"] for r in slow.requests]
+    assert sorted(outbox_keys(store, "delivered")) == sorted(sent)  # recorded: never sent a second time
     store.dispose()

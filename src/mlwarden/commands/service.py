@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -102,7 +103,8 @@ def worker(
     ] = False,
 ) -> None:
     """Evaluate closed windows, check ownership hygiene and deliver alert notifications (run beside
-    `serve --evaluate-every 0`, as many as you like: they share the work)."""
+    `serve --evaluate-every 0`, as many as you like: they share the work). SIGTERM or Ctrl-C stops it once
+    the delivery under way is recorded (a killed sender's notification is sent again after its lease)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
     from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
@@ -118,13 +120,20 @@ def worker(
     sender = Sender(store, send_every) if send_every else None
     if sender:
         sender.start()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: stop the sender, then exit
     last_hygiene = float("-inf")
-    while True:
-        evaluate_due(store, evaluated=sender.wake if sender else None)
-        if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
-            last_hygiene = time.monotonic()
-            run_hygiene(store)
-        time.sleep(interval)
+    try:
+        while True:
+            evaluate_due(store, evaluated=sender.wake if sender else None)
+            if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+                last_hygiene = time.monotonic()
+                run_hygiene(store)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if sender:
+            sender.stop()
 
 
 def _pairs(values: list[str] | None, option: str, *, numbers: bool) -> dict[str, Any]:
