@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 import signal
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,7 +52,11 @@ def serve(
         bool, typer.Option("--no-auth", help="Serve without tokens (local use only).")
     ] = False,
     evaluate_every: Annotated[
-        float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
+        float,
+        typer.Option(
+            help="Most seconds between evaluation rounds (windows are evaluated as they close); "
+            "0 leaves them to `mlwarden worker`."
+        ),
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     send_every: Annotated[
@@ -93,7 +96,10 @@ def serve(
 
 def worker(
     db: DbOption = None,
-    interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
+    interval: Annotated[
+        float,
+        typer.Option(help="Most seconds between evaluation rounds (windows are evaluated as they close)."),
+    ] = 10.0,
     send_every: Annotated[
         float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to others.")
     ] = 1.0,
@@ -107,7 +113,7 @@ def worker(
     the delivery under way is recorded (a killed sender's notification is sent again after its lease)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
-    from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
+    from mlwarden.server.windows import Scheduler, evaluate_due, run_hygiene
 
     configure()
     store = _store(db)
@@ -121,14 +127,8 @@ def worker(
     if sender:
         sender.start()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: stop the sender, then exit
-    last_hygiene = float("-inf")
     try:
-        while True:
-            evaluate_due(store, evaluated=sender.wake if sender else None)
-            if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
-                last_hygiene = time.monotonic()
-                run_hygiene(store)
-            time.sleep(interval)
+        Scheduler(store, interval, sender.wake if sender else None).run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -79,6 +79,18 @@ def due_windows(
     """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first (of one team's models
     when ``team_id`` is given)."""
     now = now or datetime.now(UTC)
+    return [(m, w) for m, w, due in _with_news(store, now, team_id) if due <= now]
+
+
+def next_due(store: Store, now: datetime | None = None) -> datetime | None:
+    """When the next window holding data becomes due (its end + grace, after ``now``); ``None`` when no
+    window waits for its close. The scheduler sleeps until then, so a window is evaluated as it closes."""
+    now = now or datetime.now(UTC)
+    return min((due for _, _, due in _with_news(store, now, None) if due > now), default=None)
+
+
+def _with_news(store: Store, now: datetime, team_id: int | None) -> list[tuple[int, int, datetime]]:
+    """``(model_id, window_id, due at)`` of the unclaimed windows with news, oldest first."""
     with store.session() as session:
         rows = session.execute(
             select(Window.model_id, Window.id, Window.end, Model.grace_seconds)
@@ -90,7 +102,7 @@ def due_windows(
             )
             .order_by(Window.start)
         ).all()
-    return [(m, w) for m, w, end, grace in rows if end + _grace(grace) <= now]
+    return [(m, w, end + _grace(grace)) for m, w, end, grace in rows]
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
@@ -128,8 +140,9 @@ def evaluate_due(
     evaluated: Callable[[], None] | None = None,
 ) -> int:
     """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
-    evaluated, calling ``evaluated`` after each (the sender's wake-up: its notifications need not wait for
-    the other windows). One window's failure is logged and recorded on it, never raised: the others go on."""
+    evaluated, calling ``evaluated`` as soon as each one's alerts are committed (the sender's wake-up: its
+    notifications wait neither for the window's follow-up steps nor for the other windows). One window's
+    failure is logged and recorded on it, never raised: the others go on."""
     count = 0
     due = due_windows(store, now, team_id)
     if due:
@@ -137,18 +150,19 @@ def evaluate_due(
     for model_id, window_id in due:
         extra = {"model_id": model_id, "window_id": window_id}
         try:
-            if not claim(store, window_id, datetime.now(UTC)):
+            started = datetime.now(UTC)
+            if not claim(store, window_id, started):
                 continue
-            evaluate_window(store, model_id, window_id)
+            evaluate_window(store, model_id, window_id, stored=evaluated)
             count += 1
-            if evaluated is not None:
-                evaluated()
+            seconds = (datetime.now(UTC) - started).total_seconds()
+            log.info("window evaluated", extra={**extra, "started": started.isoformat(), "seconds": seconds})
         except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
             log.exception("evaluating window failed; retrying at the next tick", extra=extra)
             _give_back(store, window_id)
         except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
             log.exception("evaluating window failed; window marked failed", extra=extra)
-            _fail(store, model_id, window_id, exc)
+            _fail(store, model_id, window_id, exc, stored=evaluated)
     return count
 
 
@@ -170,7 +184,9 @@ def _give_back(store: Store, window_id: int) -> None:
         log.exception("giving a window back failed", extra={"window_id": window_id})
 
 
-def _fail(store: Store, model_id: int, window_id: int, exc: Exception) -> None:
+def _fail(
+    store: Store, model_id: int, window_id: int, exc: Exception, stored: Callable[[], None] | None = None
+) -> None:
     """Record a window that cannot be evaluated: a critical finding naming the cause and an alert, status
     ``failed``, every partial profile so far counted as seen (new data or labels make it due again)."""
     check = "data.corrupt" if isinstance(exc, CorruptBlob) else "evaluation.failed"
@@ -190,16 +206,29 @@ def _fail(store: Store, model_id: int, window_id: int, exc: Exception) -> None:
             message=f"window not evaluated: {exc}",
         )
         summary = {"rows": None, "evaluated": False, "error": str(exc)}
-        _store_results(store, model, window, [finding], summary, upto or 0, lambda _: False, status="failed")
+        _store_results(
+            store,
+            model,
+            window,
+            [finding],
+            summary,
+            upto or 0,
+            lambda _: False,
+            status="failed",
+            stored=stored,
+        )
     except Exception:  # the failure cannot even be recorded: let the claim expire, the log has it
         log.exception("recording a failed window failed", extra={"window_id": window_id})
 
 
-def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
+def evaluate_window(
+    store: Store, model_id: int, window_id: int, stored: Callable[[], None] | None = None
+) -> list[Finding]:
     """Run the model's checks on one window and store findings, alerts and a summary. The model's column
     mapping says what each column is; the class set and positive label come from it and the reference,
     never from the labels this window happens to hold. A mapping the data contradicts (score columns in
-    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding."""
+    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding.
+    ``stored`` is called once the findings and alerts are committed, before the follow-up steps."""
     with store.session() as session:
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
@@ -218,7 +247,9 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
     # requests and are compared with it by mlwarden.server.shadow
     served = [(pid, blob) for pid, blob, is_served in partials if is_served]
     if not served:  # only shadow versions' batches so far: nothing served to check
-        _store_results(store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}))
+        _store_results(
+            store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}), stored=stored
+        )
         return []
     current = merge(_decoded(blob, f"partial profile {pid}") for pid, blob in served)
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
@@ -239,7 +270,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         findings += _training_skew(mapping, training, current)
     retrain, plan = retrain_findings(store, model_id, window, summary)
     findings = [replace(f, model=model.name) for f in findings + retrain]
-    _store_results(store, model, window, findings, summary, upto, _judged(summary))
+    _store_results(store, model, window, findings, summary, upto, _judged(summary), stored=stored)
     after_window(store, model_id, window_id, plan)
     return findings
 
@@ -478,7 +509,10 @@ def _store_results(
     upto: int,
     judged: Callable[[str], bool],
     status: str = "evaluated",
+    stored: Callable[[], None] | None = None,
 ) -> None:
+    """Replace the window's findings, move its model's alerts on (their outbox rows in the same
+    transaction) and mark it evaluated; then call ``stored`` (the sender's wake-up)."""
     now = datetime.now(UTC)
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
@@ -503,19 +537,24 @@ def _store_results(
                 evaluations=Window.evaluations + 1,
             )
         )
+    if stored is not None:
+        stored()
 
 
 class Scheduler:
-    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
-    ``evaluated`` is called after each window evaluated (the sender's wake-up). Runs ownership hygiene
-    every :data:`HYGIENE_EVERY` seconds."""
+    """Evaluates due windows — at start, as soon as the next window closes (its end + grace,
+    :func:`next_due`), at once again after a round that evaluated windows (for those that closed during it),
+    and at least every ``interval`` seconds (for windows that new batches opened) — on a daemon thread
+    (:meth:`start`, in ``serve``) or the calling one (:meth:`run`, in ``worker``). ``evaluated`` is called
+    once each window's alerts are committed (the sender's wake-up). Runs ownership hygiene every
+    :data:`HYGIENE_EVERY` seconds."""
 
     def __init__(
         self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
     ) -> None:
         self.store, self.interval, self.evaluated = store, interval, evaluated
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="mlwarden-scheduler", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -524,16 +563,26 @@ class Scheduler:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """The scheduler's loop, until :meth:`stop`."""
         last_hygiene = float("-inf")
-        while not self._stop.wait(self.interval):
+        wait = 0.0
+        while not self._stop.wait(wait):
             try:
-                evaluate_due(self.store, evaluated=self.evaluated)
+                count = evaluate_due(self.store, evaluated=self.evaluated)
+                wait = 0.0 if count else self._until_next_close()
             except Exception:
                 log.exception("scheduler tick failed")
+                wait = self.interval
             if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
                 last_hygiene = time.monotonic()
                 run_hygiene(self.store)
+
+    def _until_next_close(self) -> float:
+        """Seconds until :func:`next_due`, at most ``interval``."""
+        now = datetime.now(UTC)
+        due = next_due(self.store, now)
+        return self.interval if due is None else min(self.interval, max(0.0, (due - now).total_seconds()))
 
 
 def run_hygiene(store: Store) -> None:
