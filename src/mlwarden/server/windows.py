@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ from mlwarden.store.statistics import refresh_statistics
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
 HYGIENE_EVERY = 60.0  # seconds between ownership hygiene passes (no traffic, stale evaluation, ...)
+EVALUATORS = 2  # windows a scheduler evaluates at once (one per model), so that one slow window holds none up
 
 
 class CorruptBlob(Exception):
@@ -143,27 +145,33 @@ def evaluate_due(
     evaluated, calling ``evaluated`` as soon as each one's alerts are committed (the sender's wake-up: its
     notifications wait neither for the window's follow-up steps nor for the other windows). One window's
     failure is logged and recorded on it, never raised: the others go on."""
-    count = 0
     due = due_windows(store, now, team_id)
     if due:
         _refresh_statistics(store)
-    for model_id, window_id in due:
-        extra = {"model_id": model_id, "window_id": window_id}
-        try:
-            started = datetime.now(UTC)
-            if not claim(store, window_id, started):
-                continue
-            evaluate_window(store, model_id, window_id, stored=evaluated)
-            count += 1
-            seconds = (datetime.now(UTC) - started).total_seconds()
-            log.info("window evaluated", extra={**extra, "started": started.isoformat(), "seconds": seconds})
-        except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
-            log.exception("evaluating window failed; retrying at the next tick", extra=extra)
-            _give_back(store, window_id)
-        except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
-            log.exception("evaluating window failed; window marked failed", extra=extra)
-            _fail(store, model_id, window_id, exc, stored=evaluated)
-    return count
+    return sum(evaluate_one(store, model_id, window_id, evaluated) for model_id, window_id in due)
+
+
+def evaluate_one(
+    store: Store, model_id: int, window_id: int, evaluated: Callable[[], None] | None = None
+) -> bool:
+    """Claim and evaluate one due window; False when another evaluator has it. A failure is logged and
+    recorded on the window (or the window given back when the store failed), never raised."""
+    extra = {"model_id": model_id, "window_id": window_id}
+    try:
+        started = datetime.now(UTC)
+        if not claim(store, window_id, started):
+            return False
+        evaluate_window(store, model_id, window_id, stored=evaluated)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        log.info("window evaluated", extra={**extra, "started": started.isoformat(), "seconds": seconds})
+        return True
+    except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
+        log.exception("evaluating window failed; retrying at the next tick", extra=extra)
+        _give_back(store, window_id)
+    except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
+        log.exception("evaluating window failed; window marked failed", extra=extra)
+        _fail(store, model_id, window_id, exc, stored=evaluated)
+    return False
 
 
 def _refresh_statistics(store: Store) -> None:
@@ -543,46 +551,97 @@ def _store_results(
 
 class Scheduler:
     """Evaluates due windows — at start, as soon as the next window closes (its end + grace,
-    :func:`next_due`), at once again after a round that evaluated windows (for those that closed during it),
-    and at least every ``interval`` seconds (for windows that new batches opened) — on a daemon thread
-    (:meth:`start`, in ``serve``) or the calling one (:meth:`run`, in ``worker``). ``evaluated`` is called
-    once each window's alerts are committed (the sender's wake-up). Runs ownership hygiene every
+    :func:`next_due`), as soon as an evaluation ends, and at least every ``interval`` seconds (for windows
+    new batches opened) — from a loop on a daemon thread (:meth:`start`, in ``serve``) or the calling one
+    (:meth:`run`, in ``worker``). Up to ``parallel`` windows are evaluated at once, on their own threads, so
+    a window that closes while a slow one is evaluated does not wait for it; one window per model at a
+    time, oldest first, so a model's alerts see its windows in order. ``evaluated`` is called once each
+    window's alerts are committed (the sender's wake-up). Runs ownership hygiene every
     :data:`HYGIENE_EVERY` seconds."""
 
     def __init__(
-        self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
+        self,
+        store: Store,
+        interval: float = 10.0,
+        evaluated: Callable[[], None] | None = None,
+        parallel: int = EVALUATORS,
     ) -> None:
-        self.store, self.interval, self.evaluated = store, interval, evaluated
-        self._stop = threading.Event()
+        self.store, self.interval, self.evaluated, self.parallel = store, interval, evaluated, parallel
+        self._stop = False
+        self._wake = threading.Event()  # stop, or an evaluation ended
+        self._lock = threading.Lock()
+        self._running: dict[int, int] = {}  # window id → model id, being evaluated
+        self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="mlwarden-evaluator")
         self._thread = threading.Thread(target=self.run, name="mlwarden-scheduler", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+        self._stop = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self) -> None:
-        """The scheduler's loop, until :meth:`stop`."""
+        """The scheduler's loop, until :meth:`stop`; waits for the evaluations under way before it returns."""
         last_hygiene = float("-inf")
-        wait = 0.0
-        while not self._stop.wait(wait):
-            try:
-                count = evaluate_due(self.store, evaluated=self.evaluated)
-                wait = 0.0 if count else self._until_next_close()
-            except Exception:
-                log.exception("scheduler tick failed")
-                wait = self.interval
-            if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
-                last_hygiene = time.monotonic()
-                run_hygiene(self.store)
+        try:
+            while not self._stop:
+                try:
+                    wait = self._round()
+                except Exception:
+                    log.exception("scheduler tick failed")
+                    wait = self.interval
+                if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+                    last_hygiene = time.monotonic()
+                    run_hygiene(self.store)
+                self._wake.wait(wait)
+                self._wake.clear()
+        finally:
+            self._pool.shutdown(wait=True)
 
-    def _until_next_close(self) -> float:
-        """Seconds until :func:`next_due`, at most ``interval``."""
+    def _round(self) -> float:
+        """Start evaluating the due windows there is room for; returns the seconds to wait before the next
+        round (an evaluation that ends wakes it earlier)."""
         now = datetime.now(UTC)
-        due = next_due(self.store, now)
-        return self.interval if due is None else min(self.interval, max(0.0, (due - now).total_seconds()))
+        with self._lock:
+            running = dict(self._running)
+        room = self.parallel - len(running)
+        if room <= 0:
+            return self.interval
+        busy_models = set(running.values())
+        due = [(m, w) for m, w in due_windows(self.store, now) if w not in running]
+        chosen: list[tuple[int, int]] = []
+        for model_id, window_id in due:  # oldest first: one window per model, the model's oldest
+            if model_id not in busy_models and len(chosen) < room:
+                chosen.append((model_id, window_id))
+            busy_models.add(model_id)
+        if chosen:
+            _refresh_statistics(self.store)
+        for model_id, window_id in chosen:
+            with self._lock:
+                self._running[window_id] = model_id
+            self._pool.submit(self._evaluate, model_id, window_id)
+        if len(due) > len(chosen):  # more are due: the next evaluation to end wakes the loop
+            return self.interval
+        upcoming = next_due(self.store, now)
+        return (
+            self.interval
+            if upcoming is None
+            else min(self.interval, max(0.0, (upcoming - now).total_seconds()))
+        )
+
+    def _evaluate(self, model_id: int, window_id: int) -> None:
+        done = False
+        try:
+            done = evaluate_one(self.store, model_id, window_id, self.evaluated)
+        finally:
+            with self._lock:
+                del self._running[window_id]
+            if done:  # look again at once: windows may have closed meanwhile (a failure waits for the timer)
+                self._wake.set()
 
 
 def run_hygiene(store: Store) -> None:
