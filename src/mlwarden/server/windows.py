@@ -578,11 +578,11 @@ class Scheduler:
         self._thread.start()
 
     def stop(self) -> None:
+        """End the loop started by :meth:`start`, waiting up to 30 s for the evaluations under way."""
         self._stop = True
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self) -> None:
         """The scheduler's loop, until :meth:`stop`; waits for the evaluations under way before it returns."""
