@@ -69,6 +69,18 @@ class ServeProcess:
         self.stop()
 
 
+def start_worker(db: str, log: Path, *args: str) -> subprocess.Popen:
+    """``mlwarden worker --db DB ARGS`` (e.g. ``--interval 3600 --send-every 0.1``: a second sender), its
+    output appended to ``log``; stop it with ``terminate()``."""
+    with open(log, "a") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mlwarden", "worker", "--db", db, *args],
+            stderr=out,
+            stdout=out,
+            env=os.environ.copy(),
+        )
+
+
 def _children(pid: int) -> list[int]:
     """Descendant process ids (uvicorn's workers), from /proc."""
     found = []

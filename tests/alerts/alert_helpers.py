@@ -58,6 +58,16 @@ def notifications(store: Store) -> list[dict]:
         return [e.payload for e in session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
 
 
+def outbox_keys(store: Store, status: str) -> list[str]:
+    """The keys of the outbox's entries in ``status`` (pending, delivered, dead), oldest first."""
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(OutboxEntry.key).where(OutboxEntry.status == status).order_by(OutboxEntry.id)
+            )
+        )
+
+
 def flush(store: Store, now: datetime) -> int:
     """Flush the groups due at ``now``; returns how many notifications were written."""
     with store.session() as session:

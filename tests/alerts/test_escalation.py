@@ -13,6 +13,7 @@ from mlwarden.alerts.escalation import Step, due_steps, escalate_due
 from mlwarden.alerts.notification import Notification
 from mlwarden.alerts.receivers import text
 from mlwarden.alerts.state import acknowledge
+from mlwarden.findings import Severity
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, OutboxEntry
 
@@ -131,3 +132,23 @@ def test_acknowledged_or_silenced_alerts_do_not_escalate(store: Store) -> None:
     assert run(store, fired + timedelta(minutes=45)) == 0  # x acknowledged, y silenced
     assert run(store, fired + timedelta(minutes=61)) == 1  # the silence ended: y escalates
     assert [r for _, r, _, _ in escalations(store)] == ["oncall"]
+
+
+def test_a_step_with_matchers_escalates_only_the_alerts_it_selects(store: Store) -> None:
+    model = configure(
+        store,
+        ESCALATING.replace(
+            "escalate: [{after: 30m, receiver: oncall}, {after: 2h, receiver: manager}]",
+            "escalate: [{after: 30m, receiver: oncall, match: {severity: critical}},"
+            " {after: 2h, receiver: manager, match_re: {column: 'x|y'}}]",
+        ),
+    )
+    fired = window(store, model, [drift("x", Severity.CRITICAL), drift("y"), drift("z")], 0)
+    assert run(store, fired + timedelta(hours=3)) == 3  # x to both steps, y only to the manager's
+    with store.session() as session:
+        column = dict(session.execute(select(Alert.id, Alert.column)).all())
+    assert sorted((column[int(k.split("-")[1])], r) for k, r, _, _ in escalations(store)) == [
+        ("x", "manager"),
+        ("x", "oncall"),
+        ("y", "manager"),
+    ]

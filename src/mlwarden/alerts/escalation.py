@@ -1,5 +1,6 @@
 """Escalation: an unacknowledged firing alert is sent along ``escalate: [{after, receiver}]``, one
-notification per step, each step once; when it resolves, every receiver it escalated to is told.
+notification per step, each step once; when it resolves, every receiver it escalated to is told. A step
+with ``match``/``match_re`` is only for the alerts its matchers select (``match: {severity: critical}``).
 
 The decision is a pure function of the alert's state and the clock (:func:`due_steps`). :func:`escalate_due`
 applies it in every sender round: a step's notification goes through the outbox under a key naming the
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from mlwarden.alerts import outbox, silences
 from mlwarden.alerts.context import ModelContext, model_context
 from mlwarden.alerts.inhibition import inhibited
+from mlwarden.alerts.labels import matches
 from mlwarden.alerts.notification import Notification
 from mlwarden.schema.alerting import ReceiverSpec
 from mlwarden.store.schema import Alert, Model, OutboxEntry
@@ -104,7 +106,8 @@ def escalate_due(session: Session, now: datetime) -> int:
 
 
 def _escalate(session: Session, firing: list[tuple[Alert, ModelContext]], sent: dict, now: datetime) -> int:
-    """Each due step of each firing alert that is neither silenced nor inhibited."""
+    """Each due step (whose matchers select the alert) of each firing alert that is neither silenced nor
+    inhibited."""
     written = 0
     muting: dict[int, list] = {}
     for alert, ctx in firing:
@@ -116,6 +119,9 @@ def _escalate(session: Session, firing: list[tuple[Alert, ModelContext]], sent: 
             continue
         steps = [Step(timedelta(seconds=e.after), e.receiver) for e in ctx.section.escalate]
         done = [i for i in range(len(steps)) if step_key(alert.id, i) in sent]
+        done += [  # steps for other alerts count as done: never due for this one
+            i for i, e in enumerate(ctx.section.escalate) if not matches(labels, e.match, e.match_re)
+        ]
         since = alert.fired_at or alert.first_seen
         for i in due_steps(
             steps, status="firing", firing_since=since, acknowledged=False, sent=done, now=now

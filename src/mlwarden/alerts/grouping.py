@@ -181,7 +181,7 @@ def flush(session: Session, ctx: ModelContext, group: AlertGroup, now: datetime)
                 model_version=ctx.version,
                 external_url=ctx.external_url,
             )
-            outbox.enqueue(session, ctx.model_id, spec, notification)
+            outbox.enqueue(session, ctx.model_id, spec, notification, now)
             group.last_notified_at = now
             written = 1
     group.sent = sent_now

@@ -40,14 +40,19 @@ class RetryPolicy:
         return min(self.cap, self.base * 2 ** (attempts - 1))
 
 
-def enqueue(session: Session, model_id: int, spec: ReceiverSpec, notification: Notification) -> OutboxEntry:
-    """Add a notification for ``spec`` to ``session``'s transaction."""
+def enqueue(
+    session: Session, model_id: int, spec: ReceiverSpec, notification: Notification, now: datetime
+) -> OutboxEntry:
+    """Add a notification for ``spec`` to ``session``'s transaction, due at ``now`` (the moment that decided
+    it: a sender round that wrote it claims it in the same round)."""
     entry = OutboxEntry(
         key=notification.key,
         model_id=model_id,
         receiver=spec.name,
         receiver_spec=spec.model_dump(mode="json", exclude_none=True),
         payload=notification.to_dict(),
+        next_attempt_at=now,
+        created_at=now,
     )
     session.add(entry)
     return entry

@@ -30,13 +30,21 @@ def send_due(
     policy: RetryPolicy = RetryPolicy(),
     client: httpx.Client | None = None,
 ) -> int:
-    """One round: flush due groups and write due escalations, then deliver every due outbox entry this
-    sender can claim. Returns how many were delivered. A failed delivery is recorded on its entry
-    (retried later or dead), never raised."""
+    """One round: deliver every due outbox entry this sender can claim — first those already written (an
+    alert change with ``group_wait: 0s`` wrote its notification with it: it need not wait for the rest of
+    the round), then those the round's group flushes and escalations write. Returns how many were
+    delivered. A failed delivery is recorded on its entry (retried later or dead), never raised."""
     now = now or datetime.now(UTC)
+    delivered = _deliver_claimed(store, now, policy, client)
     with store.session() as session:
-        grouping.flush_due(session, now)
-        escalate_due(session, now)
+        written = grouping.flush_due(session, now) + escalate_due(session, now)
+    if written:
+        delivered += _deliver_claimed(store, now, policy, client)
+    return delivered
+
+
+def _deliver_claimed(store: Store, now: datetime, policy: RetryPolicy, client: httpx.Client | None) -> int:
+    """Claim the entries due at ``now`` and deliver them; returns how many were delivered."""
     delivered = 0
     for entry_id in outbox.claim(store, now):
         spec, notification = outbox.load(store, entry_id)

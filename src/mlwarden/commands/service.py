@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-import time
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,7 +52,11 @@ def serve(
         bool, typer.Option("--no-auth", help="Serve without tokens (local use only).")
     ] = False,
     evaluate_every: Annotated[
-        float, typer.Option(help="Seconds between window evaluations; 0 leaves them to `mlwarden worker`.")
+        float,
+        typer.Option(
+            help="Most seconds between evaluation rounds (windows are evaluated as they close); "
+            "0 leaves them to `mlwarden worker`."
+        ),
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     send_every: Annotated[
@@ -92,7 +96,10 @@ def serve(
 
 def worker(
     db: DbOption = None,
-    interval: Annotated[float, typer.Option(help="Seconds between evaluation rounds.")] = 10.0,
+    interval: Annotated[
+        float,
+        typer.Option(help="Most seconds between evaluation rounds (windows are evaluated as they close)."),
+    ] = 10.0,
     send_every: Annotated[
         float, typer.Option(help="Seconds between alert delivery rounds; 0 leaves them to others.")
     ] = 1.0,
@@ -102,10 +109,11 @@ def worker(
     ] = False,
 ) -> None:
     """Evaluate closed windows, check ownership hygiene and deliver alert notifications (run beside
-    `serve --evaluate-every 0`, as many as you like: they share the work)."""
+    `serve --evaluate-every 0`, as many as you like: they share the work). SIGTERM or Ctrl-C stops it once
+    the delivery under way is recorded (a killed sender's notification is sent again after its lease)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
-    from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
+    from mlwarden.server.windows import Scheduler, evaluate_due, run_hygiene
 
     configure()
     store = _store(db)
@@ -118,13 +126,14 @@ def worker(
     sender = Sender(store, send_every) if send_every else None
     if sender:
         sender.start()
-    last_hygiene = float("-inf")
-    while True:
-        evaluate_due(store, evaluated=sender.wake if sender else None)
-        if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
-            last_hygiene = time.monotonic()
-            run_hygiene(store)
-        time.sleep(interval)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: stop the sender, then exit
+    try:
+        Scheduler(store, interval, sender.wake if sender else None).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if sender:
+            sender.stop()
 
 
 def _pairs(values: list[str] | None, option: str, *, numbers: bool) -> dict[str, Any]:

@@ -225,10 +225,14 @@ class Inhibition(_Section):
 
 
 class Escalation(_Section):
-    """``escalate: [{after, receiver}]``: an alert unacknowledged ``after`` it fired goes to ``receiver``."""
+    """``escalate: [{after, receiver, match?, match_re?}]``: an alert unacknowledged ``after`` it fired goes
+    to ``receiver``; ``match``/``match_re`` (as in rules; default: every alert) select the alerts the step
+    is for, e.g. ``match: {severity: critical}`` pages the on-call only for critical alerts."""
 
     after: Duration
     receiver: str
+    match: Matchers = Field(default_factory=dict)
+    match_re: dict[str, Regex] = Field(default_factory=dict)
 
 
 class VolumeBand(_Section):

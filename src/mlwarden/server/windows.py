@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,7 @@ from mlwarden.threads import single_threaded
 log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
 HYGIENE_EVERY = 60.0  # seconds between ownership hygiene passes (no traffic, stale evaluation, ...)
+EVALUATORS = 2  # windows a scheduler evaluates at once (one per model), so that one slow window holds none up
 
 
 def _grace(seconds: int) -> timedelta:
@@ -74,6 +76,18 @@ def due_windows(
     """``(model_id, window_id)`` of windows ready for (re-)evaluation, oldest first (of one team's models
     when ``team_id`` is given)."""
     now = now or datetime.now(UTC)
+    return [(m, w) for m, w, due in _with_news(store, now, team_id) if due <= now]
+
+
+def next_due(store: Store, now: datetime | None = None) -> datetime | None:
+    """When the next window holding data becomes due (its end + grace, after ``now``); ``None`` when no
+    window waits for its close. The scheduler sleeps until then, so a window is evaluated as it closes."""
+    now = now or datetime.now(UTC)
+    return min((due for _, _, due in _with_news(store, now, None) if due > now), default=None)
+
+
+def _with_news(store: Store, now: datetime, team_id: int | None) -> list[tuple[int, int, datetime]]:
+    """``(model_id, window_id, due at)`` of the unclaimed windows with news, oldest first."""
     with store.session() as session:
         rows = session.execute(
             select(Window.model_id, Window.id, Window.end, Model.grace_seconds)
@@ -85,7 +99,7 @@ def due_windows(
             )
             .order_by(Window.start)
         ).all()
-    return [(m, w) for m, w, end, grace in rows if end + _grace(grace) <= now]
+    return [(m, w, end + _grace(grace)) for m, w, end, grace in rows]
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
@@ -123,28 +137,36 @@ def evaluate_due(
     evaluated: Callable[[], None] | None = None,
 ) -> int:
     """Evaluate every due window (of one team's models when ``team_id`` is given); returns how many were
-    evaluated, calling ``evaluated`` after each (the sender's wake-up: its notifications need not wait for
-    the other windows). One window's failure is logged and recorded on it, never raised: the others go on."""
-    count = 0
+    evaluated, calling ``evaluated`` as soon as each one's alerts are committed (the sender's wake-up: its
+    notifications wait neither for the window's follow-up steps nor for the other windows). One window's
+    failure is logged and recorded on it, never raised: the others go on."""
     due = due_windows(store, now, team_id)
     if due:
         _refresh_statistics(store)
-    for model_id, window_id in due:
-        extra = {"model_id": model_id, "window_id": window_id}
-        try:
-            if not claim(store, window_id, datetime.now(UTC)):
-                continue
-            evaluate_window(store, model_id, window_id)
-            count += 1
-            if evaluated is not None:
-                evaluated()
-        except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
-            log.exception("evaluating window failed; retrying at the next tick", extra=extra)
-            _give_back(store, window_id)
-        except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
-            log.exception("evaluating window failed; window marked failed", extra=extra)
-            _fail(store, model_id, window_id, exc)
-    return count
+    return sum(evaluate_one(store, model_id, window_id, evaluated) for model_id, window_id in due)
+
+
+def evaluate_one(
+    store: Store, model_id: int, window_id: int, evaluated: Callable[[], None] | None = None
+) -> bool:
+    """Claim and evaluate one due window; False when another evaluator has it. A failure is logged and
+    recorded on the window (or the window given back when the store failed), never raised."""
+    extra = {"model_id": model_id, "window_id": window_id}
+    try:
+        started = datetime.now(UTC)
+        if not claim(store, window_id, started):
+            return False
+        evaluate_window(store, model_id, window_id, stored=evaluated)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        log.info("window evaluated", extra={**extra, "started": started.isoformat(), "seconds": seconds})
+        return True
+    except DBAPIError:  # the store is busy or away: give the window back, to be retried at the next tick
+        log.exception("evaluating window failed; retrying at the next tick", extra=extra)
+        _give_back(store, window_id)
+    except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
+        log.exception("evaluating window failed; window marked failed", extra=extra)
+        _fail(store, model_id, window_id, exc, stored=evaluated)
+    return False
 
 
 def _refresh_statistics(store: Store) -> None:
@@ -165,7 +187,9 @@ def _give_back(store: Store, window_id: int) -> None:
         log.exception("giving a window back failed", extra={"window_id": window_id})
 
 
-def _fail(store: Store, model_id: int, window_id: int, exc: Exception) -> None:
+def _fail(
+    store: Store, model_id: int, window_id: int, exc: Exception, stored: Callable[[], None] | None = None
+) -> None:
     """Record a window that cannot be evaluated: a critical finding naming the cause and an alert, status
     ``failed``, every partial profile so far counted as seen (new data or labels make it due again)."""
     check = "data.corrupt" if isinstance(exc, CorruptBlob) else "evaluation.failed"
@@ -185,16 +209,29 @@ def _fail(store: Store, model_id: int, window_id: int, exc: Exception) -> None:
             message=f"window not evaluated: {exc}",
         )
         summary = {"rows": None, "evaluated": False, "error": str(exc)}
-        _store_results(store, model, window, [finding], summary, upto or 0, lambda _: False, status="failed")
+        _store_results(
+            store,
+            model,
+            window,
+            [finding],
+            summary,
+            upto or 0,
+            lambda _: False,
+            status="failed",
+            stored=stored,
+        )
     except Exception:  # the failure cannot even be recorded: let the claim expire, the log has it
         log.exception("recording a failed window failed", extra={"window_id": window_id})
 
 
-def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding]:
+def evaluate_window(
+    store: Store, model_id: int, window_id: int, stored: Callable[[], None] | None = None
+) -> list[Finding]:
     """Run the model's checks on one window and store findings, alerts and a summary. The model's column
     mapping says what each column is; the class set and positive label come from it and the reference,
     never from the labels this window happens to hold. A mapping the data contradicts (score columns in
-    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding."""
+    another class order, labels outside the score map) is one critical ``evaluation.failed`` finding.
+    ``stored`` is called once the findings and alerts are committed, before the follow-up steps."""
     with store.session() as session:
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
@@ -213,7 +250,9 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
     # requests and are compared with it by mlwarden.server.shadow
     served = [(pid, blob) for pid, blob, is_served in partials if is_served]
     if not served:  # only shadow versions' batches so far: nothing served to check
-        _store_results(store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}))
+        _store_results(
+            store, model, window, [], {"rows": 0, "evaluated": False}, upto, _judged({}), stored=stored
+        )
         return []
     current = merge(decoded(blob, f"partial profile {pid}") for pid, blob in served)
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
@@ -234,7 +273,7 @@ def evaluate_window(store: Store, model_id: int, window_id: int) -> list[Finding
         findings += _training_skew(mapping, training, current)
     retrain, plan = retrain_findings(store, model_id, window, summary)
     findings = [replace(f, model=model.name) for f in findings + retrain]
-    _store_results(store, model, window, findings, summary, upto, _judged(summary))
+    _store_results(store, model, window, findings, summary, upto, _judged(summary), stored=stored)
     after_window(store, model_id, window_id, plan)
     return findings
 
@@ -497,7 +536,10 @@ def _store_results(
     upto: int,
     judged: Callable[[str], bool],
     status: str = "evaluated",
+    stored: Callable[[], None] | None = None,
 ) -> None:
+    """Replace the window's findings, move its model's alerts on (their outbox rows in the same
+    transaction) and mark it evaluated; then call ``stored`` (the sender's wake-up)."""
     now = datetime.now(UTC)
     with store.session() as session:
         session.execute(delete(StoredFinding).where(StoredFinding.window_id == window.id))
@@ -522,37 +564,103 @@ def _store_results(
                 evaluations=Window.evaluations + 1,
             )
         )
+    if stored is not None:
+        stored()
 
 
 class Scheduler:
-    """Evaluates due windows every ``interval`` seconds on a daemon thread (in ``serve`` or ``worker``);
-    ``evaluated`` is called after each window evaluated (the sender's wake-up). Runs ownership hygiene
-    every :data:`HYGIENE_EVERY` seconds."""
+    """Evaluates due windows — at start, as soon as the next window closes (its end + grace,
+    :func:`next_due`), as soon as an evaluation ends, and at least every ``interval`` seconds (for windows
+    new batches opened) — from a loop on a daemon thread (:meth:`start`, in ``serve``) or the calling one
+    (:meth:`run`, in ``worker``). Up to ``parallel`` windows are evaluated at once, on their own threads, so
+    a window that closes while a slow one is evaluated does not wait for it; one window per model at a
+    time, oldest first, so a model's alerts see its windows in order. ``evaluated`` is called once each
+    window's alerts are committed (the sender's wake-up). Runs ownership hygiene every
+    :data:`HYGIENE_EVERY` seconds."""
 
     def __init__(
-        self, store: Store, interval: float = 10.0, evaluated: Callable[[], None] | None = None
+        self,
+        store: Store,
+        interval: float = 10.0,
+        evaluated: Callable[[], None] | None = None,
+        parallel: int = EVALUATORS,
     ) -> None:
-        self.store, self.interval, self.evaluated = store, interval, evaluated
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mlwarden-scheduler", daemon=True)
+        self.store, self.interval, self.evaluated, self.parallel = store, interval, evaluated, parallel
+        self._stop = False
+        self._wake = threading.Event()  # stop, or an evaluation ended
+        self._lock = threading.Lock()
+        self._running: dict[int, int] = {}  # window id → model id, being evaluated
+        self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="mlwarden-evaluator")
+        self._thread = threading.Thread(target=self.run, name="mlwarden-scheduler", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+        """End the loop started by :meth:`start`, waiting up to 30 s for the evaluations under way."""
+        self._stop = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """The scheduler's loop, until :meth:`stop`; waits for the evaluations under way before it returns."""
         last_hygiene = float("-inf")
-        while not self._stop.wait(self.interval):
-            try:
-                evaluate_due(self.store, evaluated=self.evaluated)
-            except Exception:
-                log.exception("scheduler tick failed")
-            if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
-                last_hygiene = time.monotonic()
-                run_hygiene(self.store)
+        try:
+            while not self._stop:
+                try:
+                    wait = self._round()
+                except Exception:
+                    log.exception("scheduler tick failed")
+                    wait = self.interval
+                if time.monotonic() - last_hygiene >= HYGIENE_EVERY:
+                    last_hygiene = time.monotonic()
+                    run_hygiene(self.store)
+                self._wake.wait(wait)
+                self._wake.clear()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _round(self) -> float:
+        """Start evaluating the due windows there is room for; returns the seconds to wait before the next
+        round (an evaluation that ends wakes it earlier)."""
+        now = datetime.now(UTC)
+        with self._lock:
+            running = dict(self._running)
+        room = self.parallel - len(running)
+        if room <= 0:
+            return self.interval
+        busy_models = set(running.values())
+        due = [(m, w) for m, w in due_windows(self.store, now) if w not in running]
+        chosen: list[tuple[int, int]] = []
+        for model_id, window_id in due:  # oldest first: one window per model, the model's oldest
+            if model_id not in busy_models and len(chosen) < room:
+                chosen.append((model_id, window_id))
+            busy_models.add(model_id)
+        if chosen:
+            _refresh_statistics(self.store)
+        for model_id, window_id in chosen:
+            with self._lock:
+                self._running[window_id] = model_id
+            self._pool.submit(self._evaluate, model_id, window_id)
+        if len(due) > len(chosen):  # more are due: the next evaluation to end wakes the loop
+            return self.interval
+        upcoming = next_due(self.store, now)
+        return (
+            self.interval
+            if upcoming is None
+            else min(self.interval, max(0.0, (upcoming - now).total_seconds()))
+        )
+
+    def _evaluate(self, model_id: int, window_id: int) -> None:
+        done = False
+        try:
+            done = evaluate_one(self.store, model_id, window_id, self.evaluated)
+        finally:
+            with self._lock:
+                del self._running[window_id]
+            if done:  # look again at once: windows may have closed meanwhile (a failure waits for the timer)
+                self._wake.set()
 
 
 def run_hygiene(store: Store) -> None:
