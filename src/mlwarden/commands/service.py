@@ -105,6 +105,7 @@ def worker(
     `serve --evaluate-every 0`, as many as you like: they share the work)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
+    from mlwarden.server.memory import Trimmer, trim_seconds
     from mlwarden.server.windows import HYGIENE_EVERY, evaluate_due, run_hygiene
 
     configure()
@@ -116,8 +117,10 @@ def worker(
         typer.echo(f"evaluated {count} window(s), delivered {delivered} notification(s)")
         return
     sender = Sender(store, send_every) if send_every else None
-    if sender:
-        sender.start()
+    trimmer = Trimmer(trim) if (trim := trim_seconds()) else None
+    for running in (sender, trimmer):
+        if running:
+            running.start()
     last_hygiene = float("-inf")
     while True:
         evaluate_due(store, evaluated=sender.wake if sender else None)
