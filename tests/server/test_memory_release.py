@@ -3,6 +3,7 @@ request stays bounded: metric series per route template, not per URL."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -102,3 +103,13 @@ def test_latency_series_are_per_route_not_per_url(store: Store) -> None:
     assert len(after - before) <= 1, after - before  # the alert route's 404, nothing per URL
     routes = {dict(labels)["route"] for labels in after}
     assert not any("random-" in r or "/nowhere/" in r for r in routes), routes
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"]])
+def test_a_bad_trim_interval_is_one_line_before_serving(tmp_path, command: list[str]) -> None:
+    env = {**os.environ, TRIM_SECONDS_ENV: "often", "MLWARDEN_DB": str(tmp_path / "m.db")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mlwarden", *command], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {TRIM_SECONDS_ENV}: expected seconds (a number ≥ 0), got 'often'"
