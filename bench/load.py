@@ -2,16 +2,24 @@
 
     .venv/bin/python bench/load.py                                  # SQLite, 60 s
     .venv/bin/python bench/load.py --backend postgresql --writers 4 --readers 4
+    .venv/bin/python bench/load.py --seconds 600 --warmup 180      # the memory trend: run minutes
+    .venv/bin/python bench/load.py --seconds 300 --trace grew.txt  # what grew, under tracemalloc
 
-Writers post 500-row Arrow batches (20 features, prediction, score, ids, timestamps spread over the last
-hours, so windows close and the in-process scheduler evaluates them every 5 s); every 5th batch is
-followed by labels for half of its rows. Readers cycle through findings, alerts, windows, the model list,
-``/metrics`` and the dashboard pages when the server has them (``/dashboard``, ``/``: whichever answers HTML).
+The server is this interpreter's ``python -m mlwarden serve`` (``PYTHONPATH`` applies). Writers post
+500-row Arrow batches (20 features, prediction, score, ids) to a model with one-minute windows, each
+batch's rows stamped up to two minutes before it is sent: windows keep receiving late data for two
+minutes, then close for good, and the in-process scheduler evaluates them every 5 s — a stationary load,
+so memory after warm-up should be flat. Every 5th batch is followed by labels for half of its rows.
+Readers cycle through findings, alerts, windows, the model list, ``/metrics`` and the dashboard (logged in
+through its form): the fleet, the model page, the alert inbox and the newest evaluated window's report.
 The server's resident memory (VmRSS, the process and its children) is sampled every second.
 
 Prints per operation: requests, requests/s, p50/p99 latency and errors (any non-2xx answer or transport
-error; target 0); ingested rows/s; and the memory trend: RSS after warm-up (the first quarter), at the end,
-the peak, and the slope of a least-squares line over the post-warm-up samples (MB per minute; target ≈ 0).
+error; target 0); ingested rows/s; and the memory trend: RSS after warm-up (``--warmup``, default the
+first quarter), at the end, the peak, least-squares slopes after warm-up and over the second half (MB per
+minute) and a verdict (flat: the second half's fitted rise within its noise). ``--trace FILE`` runs the
+server under tracemalloc (``bench/traced_serve.py``): Python heap, glibc's heap and Arrow's pool beside RSS
+every 10 s, and the allocations that grew since warm-up.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,10 +40,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pyarrow as pa
-from ingest_bench import MLWARDEN, POSTGRES, arrow_body, frame, free_port, reset_postgres
+from ingest_bench import POSTGRES, arrow_body, frame, free_port, reset_postgres
 
 BATCH_ROWS = 500
-SPREAD_HOURS = 6  # batch timestamps fall in the last hours: windows close and get evaluated under load
+FLAT_MB_PER_MIN = 1.0  # a second-half slope below this is flat whatever the noise
+WINDOW_SECONDS = 60  # the shortest window a model may have: one closes every minute of the run
+SPREAD_SECONDS = 120  # a batch's rows are stamped up to this long before it is sent (late data)
+WINDOW_PAGE = "/models/load/windows/{start}"  # the newest evaluated window's page
+DASHBOARD_PAGES = ["/", "/models/load", "/alerts", WINDOW_PAGE]  # read with a session cookie after login
 
 
 def rss_mb(pid: int) -> float:
@@ -95,6 +108,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--writers", type=int, default=3)
     parser.add_argument("--readers", type=int, default=3)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        help="seconds before memory counts as warmed up (default: a quarter of the run)",
+    )
+    parser.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="run the server under tracemalloc (bench/traced_serve.py): after the warm-up, append the "
+        "allocations that grew most to FILE every --trace-every seconds (slows the server down)",
+    )
+    parser.add_argument("--trace-every", type=float, default=60.0)
+    parser.add_argument("--trace-frames", type=int, default=1, help="frames kept per traced allocation")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,12 +128,18 @@ def main() -> None:
         if args.backend == "postgresql":
             reset_postgres(POSTGRES)
         env = {**os.environ, "MLWARDEN_DB": db}
-        create = [str(MLWARDEN), "tokens", "create", "--team", "load", "--scope", "admin"]
+        mlwarden = [sys.executable, "-m", "mlwarden"]  # this interpreter's mlwarden (PYTHONPATH applies)
+        create = [*mlwarden, "tokens", "create", "--team", "load", "--scope", "admin"]
         token = subprocess.run(create, env=env, check=True, capture_output=True, text=True).stdout.strip()
         port = free_port()
         log = Path(tmp) / "server.log"
+        if args.trace:
+            traced = Path(__file__).with_name("traced_serve.py")
+            warmup = args.warmup if args.warmup is not None else args.seconds / 4
+            trace = [args.trace, str(warmup), str(args.trace_every), str(args.trace_frames)]
+            mlwarden = [sys.executable, str(traced), *trace]
         serve = [
-            str(MLWARDEN),
+            *mlwarden,
             "serve",
             "--port",
             str(port),
@@ -130,7 +162,8 @@ def main() -> None:
                 server.wait()
             errors = [line for line in log.read_text().splitlines() if '"error"' in line]
             print(
-                f"server log: {len(errors)} error line(s)" + (f"; first: {errors[0][:500]}" if errors else "")
+                f"server log: {len(errors)} error line(s)"
+                + (f"; first: {errors[0][:300]} … {errors[0][-900:]}" if errors else "")
             )
 
 
@@ -143,7 +176,8 @@ def run(url: str, headers: dict, pid: int, args: argparse.Namespace) -> None:
             time.sleep(0.1)
     rng = np.random.default_rng(0)
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        client.post("/v1/models", json={"name": "load"}).raise_for_status()
+        model = {"name": "load", "window_seconds": WINDOW_SECONDS, "grace_seconds": 5}
+        client.post("/v1/models", json=model).raise_for_status()
         buffer = io.BytesIO()
         frame(20_000, rng, 0).drop(columns=["id", "timestamp"]).to_parquet(buffer)
         client.post(
@@ -151,15 +185,16 @@ def run(url: str, headers: dict, pid: int, args: argparse.Namespace) -> None:
             content=buffer.getvalue(),
             headers={"Content-Type": "application/vnd.apache.parquet"},
         ).raise_for_status()
-        pages = [p for p in ("/dashboard", "/") if _is_html(client.get(p))]
+        cookies = dashboard_session(client, headers["Authorization"].removeprefix("Bearer "))
     reads = [
         "/v1/models/load/findings",
         "/v1/alerts",
         "/v1/models/load/windows",
         "/v1/models",
         "/metrics",
-        *pages,
+        *(DASHBOARD_PAGES if cookies else []),
     ]
+    window = {"start": None}  # the newest evaluated window's start, read from the windows route
     templates = [
         pa.Table.from_pandas(frame(BATCH_ROWS, rng, i * BATCH_ROWS), preserve_index=False) for i in range(20)
     ]
@@ -168,14 +203,13 @@ def run(url: str, headers: dict, pid: int, args: argparse.Namespace) -> None:
     lock = threading.Lock()
 
     def writer() -> None:
-        now = datetime.now(UTC)
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             while not stop.is_set():
                 with lock:
                     i = next(counter)
                 table = templates[i % len(templates)]
                 ids = pa.array([f"b{i}-{k}" for k in range(BATCH_ROWS)])
-                stamp = now - timedelta(hours=SPREAD_HOURS * (i % 97) / 97)
+                stamp = datetime.now(UTC) - timedelta(seconds=SPREAD_SECONDS * (i % 97) / 97)
                 table = table.set_column(table.column_names.index("id"), "id", ids)
                 table = table.set_column(
                     table.column_names.index("timestamp"),
@@ -198,12 +232,19 @@ def run(url: str, headers: dict, pid: int, args: argparse.Namespace) -> None:
                     recorder.call("POST labels", client.post, "/v1/models/load/labels", json=body)
 
     def reader(offset: int) -> None:
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        with httpx.Client(base_url=url, headers=headers, cookies=cookies, timeout=60) as client:
             k = offset
             while not stop.is_set():
                 path = reads[k % len(reads)]
-                recorder.call(f"GET {path}", client.get, path)
                 k += 1
+                if path == WINDOW_PAGE:
+                    if window["start"] is None:
+                        continue
+                    path = f"/models/load/windows/{window['start']}"
+                answer = recorder.call(f"GET {reads[(k - 1) % len(reads)]}", client.get, path)
+                if path == "/v1/models/load/windows" and answer is not None and answer.is_success:
+                    evaluated = [w["start"] for w in answer.json() if w["status"] == "evaluated"]
+                    window["start"] = evaluated[0] if evaluated else window["start"]
 
     memory: list[tuple[float, float]] = []
     threads = [threading.Thread(target=writer) for _ in range(args.writers)]
@@ -221,8 +262,17 @@ def run(url: str, headers: dict, pid: int, args: argparse.Namespace) -> None:
     report(recorder, memory, wall, args)
 
 
-def _is_html(response: httpx.Response) -> bool:
-    return response.is_success and response.headers.get("content-type", "").startswith("text/html")
+def dashboard_session(client: httpx.Client, token: str) -> httpx.Cookies | None:
+    """The dashboard's session cookie for ``token`` (its login form, CSRF field included); None when the
+    server has no dashboard."""
+    form = client.get("/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    if not form.is_success or found is None:
+        return None
+    answer = client.post("/login", data={"token": token, "csrf": found.group(1), "next": "/"})
+    if answer.status_code != 303 or "mlwarden_session" not in answer.cookies:
+        raise RuntimeError(f"dashboard login failed: {answer.status_code} {answer.text[:200]}")
+    return httpx.Cookies({"mlwarden_session": answer.cookies["mlwarden_session"]})
 
 
 def report(
@@ -243,15 +293,33 @@ def report(
     print(f"ingested {recorder.rows / wall:,.0f} rows/s; errors {total_errors} (target 0)")
     for name, error in recorder.first_error.items():
         print(f"  first error of {name}: {error}", file=sys.stderr)
-    t, rss = np.array(memory).T
-    warm = t >= args.seconds / 4
-    slope = np.polyfit(t[warm], rss[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
-    print(
-        f"server RSS MB: after warm-up {rss[warm][0]:.0f}, end {rss[-1]:.0f}, peak {rss.max():.0f}; "
-        f"trend after warm-up {slope:+.1f} MB/min"
+    print(memory_trend(np.array(memory), args.warmup if args.warmup is not None else args.seconds / 4))
+
+
+def memory_trend(samples: np.ndarray, warmup: float) -> str:
+    """The memory lines of the report from ``(seconds, RSS MB)`` samples: RSS after ``warmup`` seconds and
+    at the end, the peak, the least-squares slope over the post-warm-up samples and over the second half
+    (MB/min), and a verdict — flat when the second half's fitted rise stays within twice the residuals'
+    standard deviation (the sawtooth of requests and evaluations) or its slope under FLAT_MB_PER_MIN."""
+    t, rss = samples.T
+    warm = t >= warmup
+    half = t >= t[-1] / 2
+    if warm.sum() < 3 or half.sum() < 3:
+        return f"server RSS MB: end {rss[-1]:.0f}, peak {rss.max():.0f} (too few samples for a trend)"
+    slope = np.polyfit(t[warm], rss[warm], 1)[0] * 60
+    fit = np.polyfit(t[half], rss[half], 1)
+    second = fit[0] * 60
+    rise = fit[0] * (t[half][-1] - t[half][0])
+    noise = 2 * np.std(rss[half] - np.polyval(fit, t[half]))
+    flat = second <= FLAT_MB_PER_MIN or rise <= noise
+    verdict = "flat (no growth after warm-up)" if flat else "GROWING after warm-up"
+    every = max(1, len(rss) // 12)
+    return (
+        f"server RSS MB: after warm-up ({warmup:.0f} s) {rss[warm][0]:.0f}, end {rss[-1]:.0f}, peak "
+        f"{rss.max():.0f}; slope after warm-up {slope:+.1f} MB/min, over the second half "
+        f"{second:+.1f} MB/min (fitted rise {rise:+.0f} MB, noise ±{noise:.0f} MB): {verdict}\n"
+        f"RSS samples (MB, every {every} s): {' '.join(f'{r:.0f}' for r in rss[::every])}"
     )
-    samples = " ".join(f"{r:.0f}" for r in rss[:: max(1, len(rss) // 12)])
-    print(f"RSS samples (MB, every {max(1, len(rss) // 12)} s): {samples}")
 
 
 if __name__ == "__main__":

@@ -172,6 +172,21 @@ def test_model_page_charts_the_drift_and_the_performance(site: Site) -> None:
     assert f"/windows/{link}" in html
 
 
+def test_model_page_lists_a_window_not_evaluated_yet(site: Site) -> None:
+    """An open window's summary has no ``rows`` yet: a dash, not a 500 (found by bench/load.py)."""
+    with site.store.session() as session:
+        model_id = session.query(Model.id).filter(Model.name == MODEL).scalar()
+        latest = session.query(Window.start).filter(Window.model_id == model_id).order_by(Window.start.desc())
+        start = latest.first()[0] + timedelta(hours=1)
+        session.add(Window(model_id=model_id, start=start, end=start + timedelta(hours=1)))
+    site.login(site.tokens["growth_read"])
+    response = site.client.get(site.url("/models/{name}"))
+    assert response.status_code == 200, response.text[-500:]
+    windows = _section(response.text, "windows")
+    row = re.search(r"<tr><td><a [^>]*>[^<]*</a></td><td>open</td>\s*<td[^>]*>([^<]*)</td>", windows)
+    assert row is not None and row[1] == "–"
+
+
 def test_window_page_is_the_report_of_that_window(site: Site) -> None:
     site.login(site.tokens["growth_read"])
     later = site.window_start + timedelta(hours=1)

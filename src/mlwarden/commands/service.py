@@ -113,6 +113,7 @@ def worker(
     the delivery under way is recorded (a killed sender's notification is sent again after its lease)."""
     from mlwarden.alerts.sender import Sender, send_due
     from mlwarden.server.logs import configure
+    from mlwarden.server.memory import Trimmer, trim_seconds
     from mlwarden.server.windows import Scheduler, evaluate_due, run_hygiene
 
     configure()
@@ -124,16 +125,19 @@ def worker(
         typer.echo(f"evaluated {count} window(s), delivered {delivered} notification(s)")
         return
     sender = Sender(store, send_every) if send_every else None
-    if sender:
-        sender.start()
+    trimmer = Trimmer(trim) if (trim := trim_seconds()) else None
+    for running in (sender, trimmer):
+        if running:
+            running.start()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: stop the sender, then exit
     try:
         Scheduler(store, interval, sender.wake if sender else None).run()
     except KeyboardInterrupt:
         pass
     finally:
-        if sender:
-            sender.stop()
+        for running in (sender, trimmer):
+            if running:
+                running.stop()
 
 
 def _pairs(values: list[str] | None, option: str, *, numbers: bool) -> dict[str, Any]:

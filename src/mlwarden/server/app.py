@@ -16,6 +16,7 @@ from mlwarden.alerts.sender import Sender
 from mlwarden.server import dashboard
 from mlwarden.server.deps import CACHE_ITEMS, Services
 from mlwarden.server.errors import ERROR_RESPONSES, install_handlers
+from mlwarden.server.memory import Trimmer, trim_seconds
 from mlwarden.server.metrics import LatencyMiddleware
 from mlwarden.server.routes import ROUTERS
 from mlwarden.server.windows import Scheduler
@@ -33,6 +34,7 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     metrics_token: str | None = None,
     cache_items: int = CACHE_ITEMS,
+    trim_every: float | None = None,
 ) -> FastAPI:
     """The API over ``store``. ``auth=False`` serves without tokens (local use only);
     ``evaluate_every`` runs the window scheduler in-process every that many seconds (``None``:
@@ -40,7 +42,9 @@ def create_app(
     once after an evaluation (``None``: others deliver); ``max_body`` bounds request bodies (bytes);
     ``metrics_token`` (default: ``$MLWARDEN_METRICS_TOKEN``), when set, is a secret that lets a scraper
     read every team's series on ``/metrics`` (a team's read token reads its own team's); ``cache_items``
-    bounds each lookup cache."""
+    bounds each lookup cache; ``trim_every`` gives freed C-heap memory back to the OS every that many seconds
+    (default ``$MLWARDEN_TRIM_SECONDS`` or 10; 0 never: see :mod:`mlwarden.server.memory`)."""
+    trim_every = trim_seconds(trim_every)
     if metrics_token is None:
         metrics_token = os.environ.get("MLWARDEN_METRICS_TOKEN") or None
     services = Services(
@@ -53,11 +57,12 @@ def create_app(
         scheduler = (
             Scheduler(store, evaluate_every, sender.wake if sender else None) if evaluate_every else None
         )
-        for worker in (sender, scheduler):
+        trimmer = Trimmer(trim_every) if trim_every else None
+        for worker in (sender, scheduler, trimmer):
             if worker:
                 worker.start()
         yield
-        for worker in (scheduler, sender):
+        for worker in (trimmer, scheduler, sender):
             if worker:
                 worker.stop()
 

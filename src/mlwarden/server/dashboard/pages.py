@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from jinja2 import ChoiceLoader, Environment, PackageLoader
+from jinja2 import ChoiceLoader, Environment, PackageLoader, Undefined
 
 from mlwarden.alerts import silences
 from mlwarden.alerts import state as alert_state
@@ -101,7 +101,13 @@ def _ago(value: datetime | None) -> str:
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    """A number for a table cell; a dash for none, a non-finite one, or a key a summary lacks (a window
+    not evaluated yet has no ``rows``)."""
+    if (
+        value is None
+        or isinstance(value, Undefined)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         return "–"
     if isinstance(value, int) or float(value).is_integer():
         return f"{value:,.0f}"
