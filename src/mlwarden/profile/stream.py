@@ -41,7 +41,7 @@ from mlwarden.profile.numeric import DEFAULT_BINS, EdgeSampler
 from mlwarden.schema.mapping import ColumnMapping
 
 CHUNK_VALUES = 1 << 21  # values (rows x columns) per chunk: 16 MB as float64
-MIN_CHUNK_ROWS = 8_192  # wide tables: at least this many rows per chunk (the 2-D block profiler's shape)
+MIN_CHUNK_ROWS = 32_768  # wide tables: at least this many rows per chunk (amortises the per-column work)
 CHUNK_CATEGORY_CAP = 100_000  # distinct categories a chunk counts exactly before the final cap
 MERGE_VALUES = 1 << 22  # chunk profiles are merged in groups holding at most this many sampled values
 MERGE_PARTS = 32  # ... and at most this many profiles
@@ -100,6 +100,7 @@ def profile_file(
         scan = _first_pass(path, fmt, need if fmt == "parquet" else kept, mapping, chunk_rows)
         as_text = scan.mixed
         edged = _with_edges(reference, scan.edges(bins, set(need) - set(as_text)))
+        del scan  # its edge subsamples (up to 1 MB a column) are not needed for the second pass
     if seed is None:
         seed = _file_seed(path, fmt, names)
     rng = np.random.default_rng(seed)
@@ -219,10 +220,11 @@ def iter_chunks(
             import pyarrow.parquet as pq
 
             with pq.ParquetFile(path) as file:
-                for group in range(file.num_row_groups):  # iter_batches reads ahead: 4x the memory
-                    table = file.read_row_group(group, columns=columns, use_threads=False)
+                for groups in _group_runs(file.metadata, min(chunk_rows, MIN_CHUNK_ROWS)):  # iter_batches
+                    # reads ahead: 4x the memory; small row groups are read together
+                    table = file.read_row_groups(groups, columns=columns, use_threads=True)
                     for start in range(0, table.num_rows, chunk_rows):
-                        yield table.slice(start, chunk_rows).to_pandas()
+                        yield table.slice(start, chunk_rows).to_pandas(split_blocks=True)  # no copy
                     del table
         else:
             with pd.read_csv(
@@ -239,6 +241,22 @@ def iter_chunks(
         raise
     except Exception as exc:  # pyarrow's ArrowInvalid, pandas' ParserError: not a readable table
         raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from exc
+
+
+def _group_runs(meta, rows: int) -> Iterator[list[int]]:
+    """Consecutive Parquet row groups read together: as many as fit in ``rows`` rows (at least one), so that
+    wide files written in small row groups are still profiled in chunks of ``MIN_CHUNK_ROWS`` rows."""
+    run: list[int] = []
+    held = 0
+    for group in range(meta.num_row_groups):
+        size = meta.row_group(group).num_rows
+        if run and held + size > rows:
+            yield run
+            run, held = [], 0
+        run.append(group)
+        held += size
+    if run:
+        yield run
 
 
 class _Scan:
