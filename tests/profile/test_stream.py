@@ -20,7 +20,7 @@ import mlwarden as mw
 from mlwarden.errors import InputError
 from mlwarden.profile import profile
 from mlwarden.profile.numeric import EDGE_SAMPLE, EdgeSampler, quantile_edges
-from mlwarden.profile.stream import profile_file
+from mlwarden.profile.stream import WIDE_COLUMNS, profile_file
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,26 @@ def test_streamed_current_on_reference_edges_equals_in_memory(files):
     streamed = profile_file(parquet, reference=reference, chunk_rows=3_000)  # chunks take the block path
     assert_same_profile(whole, streamed)
     assert np.array_equal(streamed["normal"].edges, reference["normal"].edges)
+
+
+def test_wide_file_in_small_row_groups_profiled_on_threads_equals_in_memory(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = 40_000  # row groups of 8,192 rows read in runs of 32,768 (MIN_CHUNK_ROWS): two chunks
+    frame = pd.DataFrame({f"x{i}": rng.normal(i, 1 + i % 3, rows) for i in range(WIDE_COLUMNS + 6)})
+    frame["gappy"] = np.where(rng.random(rows) < 0.2, np.nan, rng.exponential(size=rows))
+    frame["city"] = rng.choice(["oslo", "lima", "pune"], rows)
+    frame.loc[7, "x3"] = np.inf
+    path = tmp_path / "wide.parquet"
+    frame.to_parquet(path, row_group_size=8_192)
+    whole = profile(frame, source=str(path))
+    streamed = profile_file(path)
+    assert_same_profile(whole, streamed)
+    cur = frame.iloc[::3].reset_index(drop=True)  # on the reference's edges: no first pass
+    cur["x0"] += 0.5
+    cur.to_parquet(tmp_path / "cur.parquet", row_group_size=8_192)
+    assert_same_profile(
+        profile(cur, reference=whole), profile_file(tmp_path / "cur.parquet", reference=whole)
+    )
 
 
 def test_csv_column_numeric_in_one_chunk_and_text_in_another_is_text_as_in_memory(tmp_path):
