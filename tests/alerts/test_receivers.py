@@ -355,7 +355,7 @@ def test_the_sender_delivers_to_slack_and_escalates_an_unacknowledged_critical_t
             "  escalate: [{after: 30m, receiver: oncall}]\n",
         )
         window(store, model, [drift("x", Severity.CRITICAL)], 0)  # fires at T0 + 1 h
-        later = max(datetime.now(UTC), T0 + timedelta(hours=3))
+        later = T0 + timedelta(hours=3)  # the sender's clock: escalation due, no repeat yet (4h)
         assert send_due(store, now=later, client=client) == 2
         window(store, model, [], 1)  # the fixed traffic resolves it
         assert send_due(store, now=later + timedelta(minutes=10), client=client) == 2
