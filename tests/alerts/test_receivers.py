@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from alert_helpers import configure, drift, window
+from alert_helpers import T0, configure, drift, window
 from receiver_servers import (
     Alertmanager,
     HttpRecorder,
@@ -354,13 +354,10 @@ def test_the_sender_delivers_to_slack_and_escalates_an_unacknowledged_critical_t
             "  route: {receiver: team-slack, group_wait: 0s}\n"
             "  escalate: [{after: 30m, receiver: oncall}]\n",
         )
-        # the alert changes at the real clock's time (delivery attempts are stamped with it), so that the
-        # group's repeat_interval (4 h) is never due whatever the time of day the test runs
-        fired = datetime.now(UTC)
-        window(store, model, [drift("x", Severity.CRITICAL)], 0, now=fired)
-        later = fired + timedelta(hours=1)  # past the escalation's 30 minutes
+        window(store, model, [drift("x", Severity.CRITICAL)], 0)  # fires at T0 + 1 h
+        later = T0 + timedelta(hours=3)  # the sender's clock: escalation due, no repeat yet (4h)
         assert send_due(store, now=later, client=client) == 2
-        window(store, model, [], 1, now=later)  # the fixed traffic resolves it
+        window(store, model, [], 1)  # the fixed traffic resolves it
         assert send_due(store, now=later + timedelta(minutes=10), client=client) == 2
         assert send_due(store, now=later + timedelta(minutes=20), client=client) == 0  # nothing twice
     slack_texts = [r.json()["text"] for r in hook.requests]
