@@ -14,20 +14,11 @@ Memory: one Parquet row group (what pyarrow decompresses at a time; consecutive 
 without nulls), one chunk of ``CHUNK_VALUES`` values (at least ``MIN_CHUNK_ROWS`` rows) of temporaries,
 the merged profile, and — for the row sample's seed — a CSV's first column. Feather/Arrow files are
 memory-mapped instead (:func:`mlwarden.profile.io.read_table`).
-
-Wide tables (``WIDE_COLUMNS`` columns or more) split each chunk's columns between ``THREADS`` threads, in
-both passes: numpy and pyarrow release the GIL, and each column is still profiled by one thread in file
-order, so the result is the same.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +44,6 @@ from mlwarden.schema.mapping import ColumnMapping
 
 CHUNK_VALUES = 1 << 21  # values (rows x columns) per chunk: 16 MB as float64
 MIN_CHUNK_ROWS = 32_768  # wide tables: at least this many rows per chunk (amortises the per-column work)
-WIDE_COLUMNS = CHUNK_VALUES // MIN_CHUNK_ROWS  # from 64 columns on, chunks' columns are split between ...
-THREADS = min(4, os.cpu_count() or 1)  # ... this many threads (numpy and pyarrow release the GIL)
 CHUNK_CATEGORY_CAP = 100_000  # distinct categories a chunk counts exactly before the final cap
 MERGE_VALUES = 1 << 22  # chunk profiles are merged in groups holding at most this many sampled values
 MERGE_PARTS = 32  # ... and at most this many profiles
@@ -109,36 +98,35 @@ def profile_file(
     as_text: list[str] = []
     need = [name for name in kept if not _has_edges(reference, name)]
     edged = reference
-    with ThreadPoolExecutor(THREADS) if len(names) >= WIDE_COLUMNS and THREADS > 1 else nullcontext() as pool:
-        if need or fmt != "parquet":
-            scan = _first_pass(path, fmt, need if fmt == "parquet" else kept, mapping, chunk_rows, pool)
-            as_text = scan.mixed
-            edged = _with_edges(reference, scan.edges(bins, set(need) - set(as_text)))
-            del scan  # its edge subsamples (up to 1 MB a column) are not needed for the second pass
-        if seed is None:
-            seed = _file_seed(path, fmt, names)
-        rng = np.random.default_rng(seed)
-        parts: list[DatasetProfile] = []
-        merged: DatasetProfile | None = None
-        order = SampleOrder()
-        profile_part = functools.partial(
-            profile_rows,
+    if need or fmt != "parquet":
+        scan = _first_pass(path, fmt, need if fmt == "parquet" else kept, mapping, chunk_rows)
+        as_text = scan.mixed
+        edged = _with_edges(reference, scan.edges(bins, set(need) - set(as_text)))
+        del scan  # its edge subsamples (up to 1 MB a column) are not needed for the second pass
+    if seed is None:
+        seed = _file_seed(path, fmt, names)
+    rng = np.random.default_rng(seed)
+    parts: list[DatasetProfile] = []
+    merged: DatasetProfile | None = None
+    order = SampleOrder()
+    for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows, text=as_text):
+        keys = rng.random(len(chunk)) if sample_rows else np.empty(0)
+        part = profile_rows(
+            chunk,
+            keys,
             mapping=mapping,
             reference=edged,
             bins=bins,
+            sample_rows=order.candidates(keys, sample_rows),  # rows that can still make the sample
             category_cap=max(category_cap, CHUNK_CATEGORY_CAP),
             sketch=sketch,
         )
-        for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows, text=as_text):
-            keys = rng.random(len(chunk)) if sample_rows else np.empty(0)
-            candidates = order.candidates(keys, sample_rows)  # rows that can still make the sample
-            part = _profile_chunk(profile_part, chunk, keys, candidates, pool)
-            part.sample_rows = sample_rows
-            parts.append(part)
-            order.add(keys, sample_rows)
-            if len(parts) >= MERGE_PARTS or sum(len(p.sample) for p in parts) * len(names) >= MERGE_VALUES:
-                merged = merge([p for p in (merged, *parts) if p is not None])
-                parts = []
+        part.sample_rows = sample_rows
+        parts.append(part)
+        order.add(keys, sample_rows)
+        if len(parts) >= MERGE_PARTS or sum(len(p.sample) for p in parts) * len(names) >= MERGE_VALUES:
+            merged = merge([p for p in (merged, *parts) if p is not None])
+            parts = []
     merged = merge([p for p in (merged, *parts) if p is not None]) if parts or merged else None
     if merged is None:  # no rows: profile the empty frame (column kinds from the header)
         return profile_rows(
@@ -302,54 +290,13 @@ class _Scan:
 
 
 def _first_pass(
-    path: Path,
-    fmt: str,
-    names: list[str],
-    mapping: ColumnMapping | None,
-    chunk_rows: int,
-    pool: ThreadPoolExecutor | None,
+    path: Path, fmt: str, names: list[str], mapping: ColumnMapping | None, chunk_rows: int
 ) -> _Scan:
     scan = _Scan()
     if names:
         for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows):
-            if pool is None:
-                scan.add(chunk, mapping)
-            else:  # each column's sampler is fed by one thread, chunk after chunk
-                list(pool.map(lambda columns: scan.add(columns, mapping), _split(chunk)))
+            scan.add(chunk, mapping)
     return scan
-
-
-def _split(chunk: pd.DataFrame) -> list[pd.DataFrame]:
-    """``chunk``'s columns in ``THREADS`` consecutive groups (views: no data is copied)."""
-    bounds = np.linspace(0, chunk.shape[1], THREADS + 1).astype(int)
-    return [chunk.iloc[:, a:b] for a, b in itertools.pairwise(bounds) if b > a]
-
-
-def _profile_chunk(
-    profile_part: Callable[..., DatasetProfile],
-    chunk: pd.DataFrame,
-    keys: np.ndarray,
-    sample_rows: int,
-    pool: ThreadPoolExecutor | None,
-) -> DatasetProfile:
-    """``profile_part(chunk, keys, sample_rows=...)``; with a ``pool``, its column groups on its threads."""
-    if pool is None:
-        return profile_part(chunk, keys, sample_rows=sample_rows)
-    return _side_by_side(
-        list(pool.map(lambda part: profile_part(part, keys, sample_rows=sample_rows), _split(chunk)))
-    )
-
-
-def _side_by_side(parts: list[DatasetProfile]) -> DatasetProfile:
-    """The profile of a chunk from the profiles of its column groups (the same rows, the same sample keys)."""
-    first = parts[0]
-    return DatasetProfile(
-        rows=first.rows,
-        columns={name: col for part in parts for name, col in part.columns.items()},
-        sample=pd.concat([part.sample for part in parts], axis=1),
-        sample_keys=first.sample_keys,
-        sample_rows=first.sample_rows,
-    )
 
 
 def _all_missing(values: np.ndarray | pd.Series) -> bool:
