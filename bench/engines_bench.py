@@ -13,9 +13,9 @@ workers x 1 thread (or the cluster at ``--scheduler``); ``spark`` with ``spark.r
 ``local[2]`` (or at ``--master``). Printed per engine: wall seconds (imports, cluster start and a warm-up
 on a small file not timed), rows a second, rows a second per core (cores: 1, the Dask workers' threads,
 Spark's default parallelism), the CPU seconds spent by this process and its descendants (the Dask workers,
-Spark's JVM and Python workers: local engines only) and rows per CPU second — the per-core figure that holds
-on a machine shared with other jobs, where wall time is inflated by the load — and whether its histograms
-and category counts equal the one-process profile.
+Spark's JVM and Python workers: local engines only) and rows per CPU second — less inflated than wall time
+on a machine shared with other jobs, though not immune (caches, waiting threads) — and whether its
+histograms and category counts equal the one-process profile.
 """
 
 from __future__ import annotations
