@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -11,19 +13,13 @@ def benjamini_hochberg(p_values: np.ndarray | list[float]) -> np.ndarray:
 
     adjusted_(i) = min over j >= i of p_(j) · m / j, for p sorted ascending, capped at 1.
     """
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    order = np.argsort(p[ok])
-    ranked = p[ok][order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
-    return out
+
+    def adjust(ranked: np.ndarray) -> np.ndarray:
+        m = len(ranked)
+        scaled = ranked * m / np.arange(1, m + 1)
+        return np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+
+    return _adjusted(p_values, adjust)
 
 
 def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
@@ -33,15 +29,23 @@ def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
     adjusted_(i) = max over j <= i of min(1, (m − j + 1) · p_(j)), for p sorted ascending. Valid whatever the
     dependence between the tests.
     """
+
+    def adjust(ranked: np.ndarray) -> np.ndarray:
+        m = len(ranked)
+        return np.maximum.accumulate(np.minimum(ranked * (m - np.arange(m)), 1.0))
+
+    return _adjusted(p_values, adjust)
+
+
+def _adjusted(p_values: np.ndarray | list[float], adjust: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``adjust`` applied to the non-NaN p-values sorted ascending (stable), put back in their places."""
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
+    if not ok.any():
         return out
     order = np.argsort(p[ok], kind="stable")
-    ranked = np.minimum(p[ok][order] * (m - np.arange(m)), 1.0)
-    result = np.empty(m)
-    result[order] = np.maximum.accumulate(ranked)
+    result = np.empty(int(ok.sum()))
+    result[order] = adjust(p[ok][order])
     out[ok] = result
     return out
