@@ -55,3 +55,14 @@ def past_window(hours: int = 3) -> datetime:
     """The start of a closed one-hour window ``hours`` ago."""
     now = datetime.now(UTC)
     return now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+
+
+def broken_pro(n: int, seed: int) -> pd.DataFrame:
+    """A window where only the "pro" plan (20 % of rows) drifts on x3 and its scores turn to noise."""
+    current = reference_frame(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    pro = (current["plan"] == "pro").to_numpy()
+    current.loc[pro, "x3"] += 1.0
+    current.loc[pro, "score"] = rng.random(pro.sum())
+    current["prediction"] = (current["score"] > 0.5).astype(int)
+    return current

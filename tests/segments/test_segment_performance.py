@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from segment_data import population
-from service_data import reference_frame
+from service_data import broken_pro, reference_frame
 
 import mlwarden as mw
 from mlwarden.drift.multiple_testing import holm
@@ -73,18 +73,6 @@ def test_only_the_broken_ten_percent_segment_is_flagged(seed: int):
     metrics = {f.evidence["metric"] for f in alarms(fr.findings) if f.check == "performance.realized"}
     assert {"roc_auc", "accuracy"} <= metrics
     assert all(f.evidence["p_adjusted"] < 0.005 for f in alarms(fr.findings))
-
-
-def broken_pro(n: int, seed: int) -> pd.DataFrame:
-    """The service test's window: only the "pro" plan (20 % of rows) drifts on x3, its scores turn to
-    noise."""
-    current = reference_frame(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    pro = (current["plan"] == "pro").to_numpy()
-    current.loc[pro, "x3"] += 1.0
-    current.loc[pro, "score"] = rng.random(pro.sum())
-    current["prediction"] = (current["score"] > 0.5).astype(int)
-    return current
 
 
 def test_an_unaffected_segments_chance_precision_drop_is_not_a_finding():

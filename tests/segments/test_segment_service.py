@@ -4,10 +4,9 @@ arrive), and the findings, windows and profile routes filter by segment."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_data import parquet_bytes, past_window, records, reference_frame
+from service_data import broken_pro, parquet_bytes, past_window, records, reference_frame
 
 from mlwarden.profile import DatasetProfile
 from mlwarden.registry import create_token
@@ -24,17 +23,6 @@ def api(store: Store):
         admin = create_token(store, team="land", name="admin", scopes=["admin"])
         client.headers["Authorization"] = f"Bearer {admin}"
         yield client
-
-
-def broken_pro(n: int, seed: int):
-    """A window where only the "pro" plan (20 % of rows) drifts on x3 and its scores turn to noise."""
-    current = reference_frame(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    pro = (current["plan"] == "pro").to_numpy()
-    current.loc[pro, "x3"] += 1.0
-    current.loc[pro, "score"] = rng.random(pro.sum())
-    current["prediction"] = (current["score"] > 0.5).astype(int)
-    return current
 
 
 def test_windows_are_checked_per_segment_and_routes_filter_by_segment(api: TestClient) -> None:
