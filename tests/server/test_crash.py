@@ -110,3 +110,8 @@ def test_sigkilled_server_loses_and_doubles_nothing_the_clients_logged(store: St
     assert len(stored) == len(expected) and set(stored) == expected  # every row, exactly once
     assert batch_rows == len(expected)  # no batch stored twice, none without its rows
     assert all(rows == found for rows, found in per_batch)
+    print(  # the figures the issue asks for (pytest -s shows them)
+        f"\ncrash {store.backend}: {KILLS} SIGKILLs, {len(per_batch):,} batches stored "
+        f"({sum(s.batches_sent for s in stats):,} acknowledged), {len(expected):,} rows logged, "
+        "0 lost, 0 doubled"
+    )
