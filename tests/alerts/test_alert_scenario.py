@@ -204,8 +204,10 @@ def test_drift_fires_after_for_windows_notifies_once_silences_escalates_resolves
                 ("x1", "critical")
             ]
             assert "unacknowledged" in escalated["alerts"][0]["annotations"]["escalation"]
-            # every alert fired at once, so any other escalation would have been written in the same round
+            # every alert fired at once, so any other escalation would have been written in the same round;
+            # the receiver answers before the sender records the delivery, so wait for that record
             x1 = alerts["drift", "x1"]["id"]
+            wait_for("the escalation recorded", lambda: f"escalate-{x1}-0" in outbox_keys(store, "delivered"))
             assert [k for k in outbox_keys(store, "delivered") if k.startswith("escalate-")] == [
                 f"escalate-{x1}-0"
             ]
