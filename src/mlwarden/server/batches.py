@@ -131,7 +131,7 @@ def from_json(payload: Any, mapping: ColumnMapping, *, max_columns: int | None =
     if frame[mapping.prediction].isna().all():
         frame = frame.drop(columns=mapping.prediction)
     ids = pa.array([None if i is None else str(i) for i in fields["id"]], pa.string())
-    times = _parsed_times(pd.Series(fields["timestamp"], dtype=object), mapping.timestamp)
+    times = parsed_times(pd.Series(fields["timestamp"], dtype=object), mapping.timestamp)
     return _batch(batch_id, frame, _checked_ids(ids, mapping.id, batch_id), times, mapping, **meta)
 
 
@@ -415,7 +415,7 @@ def from_arrow(table: pa.Table, mapping: ColumnMapping, batch_id: str, **meta: A
             raise InputError(f"{ts_col}: a timestamp is out of range") from None
     else:
         missing = pd.Series([None] * table.num_rows, dtype=object)
-        times = _parsed_times(stamps.to_pandas() if stamps is not None else missing, ts_col)
+        times = parsed_times(stamps.to_pandas() if stamps is not None else missing, ts_col)
     # the pandas metadata of a table is the sender's word on dtypes: not trusted, not needed to profile
     frame = _frame(table.drop_columns([c for c in (id_col, ts_col) if c in names]))
     return _batch(batch_id, frame, _checked_ids(ids, id_col, batch_id), times, mapping, **meta)
@@ -480,13 +480,15 @@ def _checked_ids(ids: pa.Array, column: str, batch_id: str) -> pa.Array:
     return ids
 
 
-def _parsed_times(values: pd.Series, column: str) -> pa.Array:
+def parsed_times(values: pd.Series, column: str) -> pa.Array:
     """ISO-8601 strings (or datetimes) as UTC microseconds; missing ones stay null (filled at ingestion)."""
     try:
         stamps = pd.to_datetime(values, utc=True, format="ISO8601")
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(f"{column}: expected ISO-8601 timestamps: {_first_line(exc)}") from None
-    return pa.array(stamps.dt.floor("us").dt.as_unit("us"), STAMP)  # all-missing parses as seconds
+    # all-missing parses as seconds; naive UTC, since pyarrow reading a tz-aware Series goes through its
+    # deprecated tz-dropping .values
+    return pa.array(stamps.dt.floor("us").dt.tz_convert(None).dt.as_unit("us"), STAMP)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -34,7 +34,7 @@ from mlwarden.quality import Contract
 from mlwarden.registry.columns import model_mapping
 from mlwarden.schema import ColumnMapping
 from mlwarden.server import limits, model_columns
-from mlwarden.server.batches import STAMP, Batch, check_batch_id
+from mlwarden.server.batches import STAMP, Batch, check_batch_id, parsed_times
 from mlwarden.server.digest import content_hash
 from mlwarden.store import Store
 from mlwarden.store.schema import (
@@ -393,7 +393,7 @@ def ingest_labels(store: Store, model: Model, batch_id: str, labels: pd.DataFram
     limits.check_texts(texts, Label.label, "labels[].label")
     sent = pa.nulls(len(labels), STAMP)
     if "timestamp" in labels:
-        sent = pa.array(pd.to_datetime(labels["timestamp"], utc=True).dt.as_unit("us"), STAMP)
+        sent = parsed_times(labels["timestamp"], "labels[].timestamp")
         limits.check_times(sent, "labels[].timestamp")
     digest = content_hash(pd.DataFrame(), {"id": ids, "label": texts, "timestamp": sent})
     stamps = pc.fill_null(sent, pa.scalar(received, STAMP)).to_pylist()  # unstamped labels: receive time
