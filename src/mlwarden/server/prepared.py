@@ -1,4 +1,4 @@
-"""The reference side of window evaluation, prepared once and reused by every window of the model.
+"""The reference side of the service, prepared once per process and shared by ingestion and window evaluation.
 
 Decoding a reference's profile (up to a few MB), reading its labelled sample (Parquet, up to 50,000 rows)
 and fitting the performance estimator on it (CBPE's isotonic calibration chosen out of fold, or DLE's loss
@@ -7,12 +7,15 @@ window's evaluation when done per window (issue 15). A stored reference never ch
 new row — so what is prepared is kept in one bounded least-recently-used cache per process
 (:data:`PREPARED_ITEMS` entries whatever the number of models; the oldest go first), keyed by the store's
 URL, the reference's id and creation time (a database emptied and filled again reuses ids) and, for the
-fit, the mappings it was prepared for. The offline :class:`mlwarden.Monitor` reuses its fit the same way.
+fit, the mappings it was prepared for. It is the only copy of a decoded reference in the process: batches
+are profiled on it too (:meth:`mlwarden.server.deps.Services.current_reference`). The offline
+:class:`mlwarden.Monitor` reuses its fit the same way.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +32,7 @@ from mlwarden.server.labels import typed_frame
 from mlwarden.store import Store
 from mlwarden.store.schema import Reference
 
+log = logging.getLogger("mlwarden.server")
 PREPARED_ITEMS = 32  # reference profiles and fits kept (a profile: up to a few MB; a fit: ≤ 50,000 rows)
 prepared = TTLCache(float("inf"), PREPARED_ITEMS)  # shared by every evaluator thread of the process
 
@@ -76,15 +80,23 @@ def latest_reference_key(store: Store, session: Session, model_id: int) -> Refer
 
 
 def reference_profile(store: Store, key: ReferenceKey) -> DatasetProfile:
-    """The reference's decoded profile (cached; raises :class:`CorruptBlob` when unreadable). Callers must
-    not modify it: every window of the model shares it."""
+    """The reference's decoded profile (cached; raises :class:`CorruptBlob` when unreadable — that too is
+    kept, and logged once: a stored reference never changes, so its blob is not read again per batch).
+    Callers must not modify it: every batch and window of the model shares it."""
 
-    def load() -> DatasetProfile:
+    def load() -> DatasetProfile | CorruptBlob:
         with store.session() as session:
             blob = session.scalar(select(Reference.profile).where(Reference.id == key.id))
-        return decoded(blob, f"reference {key.id} (upload it again)")
+        try:
+            return decoded(blob, f"reference {key.id} (upload it again)")
+        except CorruptBlob as exc:
+            log.error("stored reference is corrupt", extra={"reference_id": key.id, "error": str(exc)})
+            return exc
 
-    return prepared.get(("profile", key), load)
+    found = prepared.get(("profile", key), load)
+    if isinstance(found, CorruptBlob):
+        raise CorruptBlob(*found.args)  # a new exception each time: raising the kept one grows its traceback
+    return found
 
 
 def prepared_fit(
