@@ -1,6 +1,7 @@
 """The reference side of the service is prepared once per reference and mapping (issue 15): ingestion and
-every window of the model share one decoded profile, and every later window reuses the fitted CBPE, with
-results identical to a fresh fit. A new reference is used by the very next batch and window."""
+every window of the model share one decoded profile, and every later window reuses the fitted CBPE — the
+whole data's and each segment's — with results identical to a fresh fit. A new reference is used by the
+very next batch and window."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from service_data import parquet_bytes, past_window, records, reference_frame
+from spies import recording
 from sqlalchemy import select
 
+from mlwarden.performance.cbpe import CBPE
 from mlwarden.profile import DatasetProfile
 from mlwarden.registry import create_token
 from mlwarden.server import create_app
@@ -29,21 +32,21 @@ def api(store: Store):
         yield client
 
 
-def _upload_reference(client: TestClient, seed: int) -> None:
+def _upload_reference(client: TestClient, seed: int, model: str = "churn") -> None:
     client.post(
-        "/v1/models/churn/reference",
+        f"/v1/models/{model}/reference",
         content=parquet_bytes(reference_frame(1_000, seed=seed)),
         headers={"Content-Type": "application/vnd.apache.parquet"},
     ).raise_for_status()
 
 
-def _send_window(client: TestClient, hours_ago: int, prefix: str) -> None:
+def _send_window(client: TestClient, hours_ago: int, prefix: str, model: str = "churn") -> None:
     frame = reference_frame(300, seed=hours_ago)
     body = {"batch_id": prefix, "records": records(frame, past_window(hours_ago), prefix=prefix)}
-    client.post("/v1/models/churn/batches", json=body).raise_for_status()
+    client.post(f"/v1/models/{model}/batches", json=body).raise_for_status()
     labels = [{"id": f"{prefix}-{i}", "label": int(y)} for i, y in enumerate(frame["label"])]
     body = {"batch_id": f"l-{prefix}", "labels": labels}
-    client.post("/v1/models/churn/labels", json=body).raise_for_status()
+    client.post(f"/v1/models/{model}/labels", json=body).raise_for_status()
 
 
 def _fits(store: Store) -> list:
@@ -118,3 +121,38 @@ def test_a_new_reference_is_prepared_anew(api: TestClient, store: Store) -> None
     with store.session() as session:
         ids = set(session.scalars(select(Reference.id)))
     assert {key[1].id for key in _fits(store)} == ids
+
+
+def test_a_segmented_models_second_window_refits_nothing(
+    api: TestClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each segment's CBPE is fitted once per reference, with the whole data's (one cache entry): the
+    second window of a model with ``columns.segments`` loads nothing and fits nothing."""
+    created = api.post("/v1/models", json={"name": "plans", "columns": {"segments": ["plan"]}})
+    assert created.status_code == 201, created.text
+    _upload_reference(api, seed=0, model="plans")
+    _send_window(api, 3, "a", model="plans")
+    _send_window(api, 2, "b", model="plans")
+    fitted = recording(monkeypatch, CBPE, "fit")
+    with store.session() as session:
+        first, second = session.scalars(select(Window).order_by(Window.start)).all()[-2:]
+        assert first.model_id == second.model_id  # the churn model has no windows
+    evaluate_window(store, first.model_id, first.id)
+    assert len(fitted) == 4  # the whole data's and each plan's: basic, plus, pro
+    [key] = _fits(store)
+    assert set(prepared._items[key][1].segments) == {"plan=basic", "plan=plus", "plan=pro"}
+
+    hits, misses = prepared.hits, prepared.misses
+    evaluate_window(store, second.model_id, second.id)
+    assert len(fitted) == 4  # nothing refitted
+    assert (prepared.misses - misses, prepared.hits - hits) == (0, 2)  # the profile and the fits
+    summaries = _summaries(store)
+    segments = summaries[-1]["segments"]
+    assert set(segments) == {"plan=basic", "plan=plus", "plan=pro"}
+    assert all(0.5 < s["performance"]["estimated"]["roc_auc"] < 1 for s in segments.values())
+
+    # the same results from fits made afresh: the cache changes the cost, never the findings
+    prepared._items.clear()
+    evaluate_window(store, second.model_id, second.id)
+    assert len(fitted) == 8
+    assert _summaries(store)[-1] == summaries[-1]

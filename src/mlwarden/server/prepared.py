@@ -2,14 +2,15 @@
 
 Decoding a reference's profile (up to a few MB), reading its labelled sample (Parquet, up to 50,000 rows)
 and fitting the performance estimator on it (CBPE's isotonic calibration chosen out of fold, or DLE's loss
-model) depend only on the reference and the model's column mapping, yet cost ~150 ms of a 5,000-row
-window's evaluation when done per window (issue 15). A stored reference never changes — a new upload is a
-new row — so what is prepared is kept in one bounded least-recently-used cache per process
-(:data:`PREPARED_ITEMS` entries whatever the number of models; the oldest go first), keyed by the store's
-URL, the reference's id and creation time (a database emptied and filled again reuses ids) and, for the
-fit, the mappings it was prepared for. It is the only copy of a decoded reference in the process: batches
-are profiled on it too (:meth:`mlwarden.server.deps.Services.current_reference`). The offline
-:class:`mlwarden.Monitor` reuses its fit the same way.
+model) — for the whole data and, with ``columns.segments``, for every segment — depend only on the
+reference and the model's column mapping, yet cost ~150 ms of a 5,000-row window's evaluation when done per
+window (issue 15). A stored reference never changes — a new upload is a new row — so what is prepared is
+kept in one bounded least-recently-used cache per process (:data:`PREPARED_ITEMS` entries whatever the
+number of models; the oldest go first), keyed by the store's URL, the reference's id and creation time (a
+database emptied and filled again reuses ids) and, for the fits, the mappings they were prepared for. It
+is the only copy of a decoded reference in the process: batches are profiled on it too
+(:meth:`mlwarden.server.deps.Services.current_reference`). The offline :class:`mlwarden.Monitor` reuses
+its whole-data fit the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mlwarden.errors import InputError
 from mlwarden.performance import ReferenceFit, fit_reference
 from mlwarden.profile import DatasetProfile
 from mlwarden.schema import ColumnMapping
+from mlwarden.segments import fit_segments
 from mlwarden.server.cache import TTLCache
 from mlwarden.server.labels import typed_frame
 from mlwarden.store import Store
@@ -61,11 +63,14 @@ class ReferenceKey:
 
 @dataclass(frozen=True)
 class PreparedFit:
-    """A reference's labelled rows typed for a mapping (``None`` without a labelled sample) and the
-    performance estimator fitted on them once (:class:`~mlwarden.performance.ReferenceFit`)."""
+    """A reference's labelled rows typed for a mapping (``None`` without a labelled sample), the
+    performance estimator fitted on them once (:class:`~mlwarden.performance.ReferenceFit`) and, for a
+    mapping with segments, one per segment the reference has (segment name → fit,
+    :func:`~mlwarden.segments.fit_segments`; empty without segments)."""
 
     rows: pd.DataFrame | None
     fit: ReferenceFit
+    segments: dict[str, ReferenceFit]
 
 
 def latest_reference_key(store: Store, session: Session, model_id: int) -> ReferenceKey | None:
@@ -100,20 +105,28 @@ def reference_profile(store: Store, key: ReferenceKey) -> DatasetProfile:
 
 
 def prepared_fit(
-    store: Store, key: ReferenceKey, mapping: ColumnMapping, fit_mapping: ColumnMapping
+    store: Store,
+    key: ReferenceKey,
+    profile: DatasetProfile,
+    mapping: ColumnMapping,
+    fit_mapping: ColumnMapping,
 ) -> PreparedFit:
     """The reference's labelled rows, their target and prediction typed by ``mapping``
-    (:func:`~mlwarden.server.labels.typed_frame`), and the estimator fitted for ``fit_mapping`` (the
-    window's mapping), computed once per reference and pair of mappings (cached). Raises
-    :class:`InputError` when the mapping contradicts the reference (as :func:`fit_reference`); such a result
-    is not cached."""
+    (:func:`~mlwarden.server.labels.typed_frame`), and the estimators fitted for ``fit_mapping`` (the
+    window's mapping) on the whole data and on each segment of its ``segments`` (split as the reference's
+    ``profile``, :func:`reference_profile`, holds them), computed once per reference and pair of mappings
+    (cached: one entry, so that a model's many segments cannot push other models' fits out of the cache).
+    Raises :class:`InputError` when the mapping contradicts the reference or one of its segments (as
+    :func:`fit_reference`); such a result is not cached."""
 
     def load() -> PreparedFit:
         with store.session() as session:
             blob = session.scalar(select(Reference.labelled).where(Reference.id == key.id))
         rows = typed_frame(pd.read_parquet(io.BytesIO(blob)), mapping) if blob else None
         fit = fit_reference(rows, fit_mapping)
-        fit.estimator()  # fitted now, once: every window then only estimates
-        return PreparedFit(rows, fit)
+        segments = fit_segments(profile, rows, fit_mapping)
+        for each in (fit, *segments.values()):
+            each.estimator()  # fitted now, once: every window then only estimates
+        return PreparedFit(rows, fit, segments)
 
     return prepared.get(("fit", key, repr(mapping), repr(fit_mapping)), load)
