@@ -35,7 +35,10 @@ from mlwarden.store import Store
 from mlwarden.store.schema import Reference
 
 log = logging.getLogger("mlwarden.server")
-PREPARED_ITEMS = 32  # reference profiles and fits kept (a profile: up to a few MB; a fit: ≤ 50,000 rows)
+# reference profiles and fits kept (a profile: up to a few MB; a fit: ≤ 50,000 rows, and as many again per
+# segment split): a model's batches and windows hold two entries, so 64 keep 32 models' references decoded
+# — the batch route alone kept 64 profiles besides these before it shared them
+PREPARED_ITEMS = 64
 prepared = TTLCache(float("inf"), PREPARED_ITEMS)  # shared by every evaluator thread of the process
 
 
