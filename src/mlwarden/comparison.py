@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +156,7 @@ def evaluate(
     fit: ReferenceFit | None = None,
     segment_slo: dict[str, dict[str, float]] | None = None,
     segments: list[SegmentResult] | None = None,
+    segment_fits: Mapping[str, ReferenceFit] | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -168,10 +169,12 @@ def evaluate(
     e.g. jointly with other chunks) and ``fit`` (the reference's fitted estimator) are reused when given.
     With ``mapping.segments`` every check also runs per segment (:func:`mlwarden.segments.check_segments`;
     both profiles need the splits), drift decided jointly with the whole data's; ``segment_slo`` maps
-    segment names (``"*"``: every segment) to their SLO limits. ``segments``: the segment results decided
-    already together with ``drift`` (:func:`mlwarden.segments.check_segments_jointly`, for chunks); a
-    ``drift`` without them for a mapping with segments raises :class:`InputError` (segment drift must be
-    decided together with the whole data's).
+    segment names (``"*"``: every segment) to their SLO limits, and ``segment_fits`` are the reference's
+    per-segment fits (:func:`mlwarden.segments.fit_segments`), reused when given. ``segments``: the
+    segment results decided already together with ``drift``
+    (:func:`mlwarden.segments.check_segments_jointly`, for chunks); a ``drift`` without them for a mapping
+    with segments raises :class:`InputError` (segment drift must be decided together with the whole
+    data's).
     """
     from mlwarden.drift import DriftConfig, DriftResult, detect_drift
     from mlwarden.performance import assess_performance
@@ -201,6 +204,7 @@ def evaluate(
             ref_rows=ref_rows,
             cur_rows=cur_rows,
             slo=segment_slo,
+            fits=segment_fits,
         )
     elif drift is None:
         config = DriftConfig.from_mapping(mapping, base=drift_config)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from cli_process import mlwarden
 from segment_data import population
+from spies import recording
 
 import mlwarden as mw
 import mlwarden.performance as performance_package
@@ -28,18 +29,6 @@ def days() -> pd.DataFrame:
 
 def serious(findings):
     return [f for f in findings if f.severity != "info"]
-
-
-def recording(monkeypatch, owner, name: str) -> list:
-    """Replace ``owner.name`` by a wrapper recording each call's first argument."""
-    calls, original = [], getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, wrapper)
-    return calls
 
 
 @pytest.fixture(scope="module")

@@ -132,15 +132,21 @@ def test_a_corrupt_partial_profile_fails_its_window_and_is_reported(service: Ser
     assert alert["occurrences"] == 2
 
 
-def test_a_corrupt_reference_still_stores_batches_and_is_reported(service: Service, store: Store) -> None:
+def test_a_corrupt_reference_still_stores_batches_and_is_reported(
+    service: Service, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     with store.session() as session:
         session.execute(
             update(Reference).where(Reference.model_id == service.model_id("churn")).values(profile=CORRUPT)
         )
     stored = service.send_batch("churn")  # was 422 for every batch, and the SDK dropped them all
     assert stored["duplicate"] is False and stored["rows"] == 300
+    assert service.send_batch("churn", "b-1b")["rows"] == 300
     service.send_batch("fraud")
     assert evaluate_due(store) == 1
+    # found and logged once: the corruption is kept like a decoded reference, not read again per batch
+    logged = [r for r in caplog.records if r.getMessage() == "stored reference is corrupt"]
+    assert len(logged) == 1 and "unreadable" in logged[0].error
     [finding] = service.findings("churn", "data.corrupt")
     assert "reference" in finding["message"] and "upload it again" in finding["message"]
     assert service.windows("churn")[0]["status"] == "failed"

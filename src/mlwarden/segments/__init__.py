@@ -7,7 +7,15 @@ from mlwarden.segments.checks import (
     SegmentResult,
     check_segments,
     check_segments_jointly,
+    fit_segments,
     segment_slo,
 )
 
-__all__ = ["ALL_SEGMENTS", "SegmentResult", "check_segments", "check_segments_jointly", "segment_slo"]
+__all__ = [
+    "ALL_SEGMENTS",
+    "SegmentResult",
+    "check_segments",
+    "check_segments_jointly",
+    "fit_segments",
+    "segment_slo",
+]

@@ -4,7 +4,7 @@ data and every segment, performance with one across every segment (docs/segments
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,7 @@ def check_segments(
     ref_rows: pd.DataFrame | None = None,
     cur_rows: pd.DataFrame | None = None,
     slo: dict[str, dict[str, float]] | None = None,
+    fits: Mapping[str, ReferenceFit] | None = None,
 ) -> tuple[DriftResult, list[SegmentResult]]:
     """Drift of the whole data and of every segment in ``mapping.segments``, decided together (one
     Benjamini–Hochberg correction over all their tests, each verdict also needing its effect size), then
@@ -106,13 +107,20 @@ def check_segments(
     :func:`~mlwarden.performance.decide_jointly`: a finding needs its effect and its adjusted evidence).
     ``roles`` are the whole data's drift roles (:func:`mlwarden.comparison.drift_roles`); segment columns
     are not drift-tested inside their own segments. ``slo`` maps segment names (``"*"``: every segment) to
-    SLO limits.
+    SLO limits. ``fits``: the reference's per-segment performance fits made once by :func:`fit_segments`
+    (with ``ref_rows`` and ``mapping``) for any number of currents; fitted here when not given.
 
     Returns the whole data's drift and the segment results, worst first. Raises :class:`InputError` when a
     profile lacks a requested split.
     """
     (found,) = check_segments_jointly(
-        reference, [(current, roles, cur_rows)], mapping=mapping, config=config, ref_rows=ref_rows, slo=slo
+        reference,
+        [(current, roles, cur_rows)],
+        mapping=mapping,
+        config=config,
+        ref_rows=ref_rows,
+        slo=slo,
+        fits=fits,
     )
     return found
 
@@ -125,21 +133,21 @@ def check_segments_jointly(
     config: DriftConfig,
     ref_rows: pd.DataFrame | None = None,
     slo: dict[str, dict[str, float]] | None = None,
+    fits: Mapping[str, ReferenceFit] | None = None,
 ) -> list[tuple[DriftResult, list[SegmentResult]]]:
     """:func:`check_segments` for several currents against one reference — the chunks of a time series
     (docs/chunks.md) — each given as ``(profile, roles, rows)``: one Benjamini–Hochberg correction over the
     drift tests of every current × (whole data and segment) × column, one Holm correction over the
-    performance comparisons of every current × segment × metric. The reference is split, grouped and its
-    per-segment CBPE/DLE fitted once. Returns ``(whole data's drift, segment results worst first)`` per
-    current, in order."""
-    from mlwarden.performance import decide_jointly, fit_reference, measure_performance
+    performance comparisons of every current × segment × metric. The reference's per-segment CBPE/DLE
+    fits are ``fits`` (:func:`fit_segments`), or made here once for every current. Returns ``(whole data's
+    drift, segment results worst first)`` per current, in order."""
+    from mlwarden.performance import decide_jointly, measure_performance
     from mlwarden.quality import check_data_quality, check_output
 
     ref_splits = splits_of(reference, mapping, side="reference")
     segment_columns = {c for spec in mapping.segments for c in split_columns(spec)}
-    rated = mapping.target is not None and bool(mapping.outputs)  # rows per segment: for performance only
-    ref_groups = {split.name: _row_groups(ref_rows if rated else None, split) for split in ref_splits}
-    fits: dict[str, ReferenceFit] = {}  # per segment name, fitted once for every current
+    rated = _rated(mapping)  # rows per segment: for performance only
+    fits = fit_segments(reference, ref_rows, mapping) if fits is None else fits
     pairs: list[tuple[int, SegmentSplit, str, DatasetProfile, DatasetProfile]] = []
     unseen: list[list[SegmentResult]] = []
     triples = []
@@ -163,8 +171,6 @@ def check_segments_jointly(
                 # segment columns are constant inside their segments: not tested there
                 triples.append((ref_part, cur_part, inner_roles))
                 multivariate.append(False)
-                if name not in fits:
-                    fits[name] = fit_reference(ref_groups[ref_split.name].get(label), mapping)
                 measured.append(
                     measure_performance(
                         None, cur_groups.get(label), mapping, segment_slo(slo, name) or None, fit=fits[name]
@@ -200,6 +206,32 @@ def check_segments_jointly(
         (drift, sorted(found, key=lambda r: (r.rank, r.segment)))
         for drift, found in zip(whole, results, strict=True)
     ]
+
+
+def fit_segments(
+    reference: DatasetProfile, ref_rows: pd.DataFrame | None, mapping: ColumnMapping
+) -> dict[str, ReferenceFit]:
+    """The reference prepared for performance in each of its segments, once for any number of currents:
+    segment name (``"plan=pro"``) → :func:`~mlwarden.performance.fit_reference` of the segment's rows of
+    ``ref_rows`` (grouped as the reference's splits of ``mapping.segments`` hold them; values beyond a
+    split's cap pooled as ``(other)``), for every segment the reference has. Without a target or outputs in
+    the mapping, or without rows, each fit holds no rows. Estimators are fitted on first use
+    (:meth:`~mlwarden.performance.ReferenceFit.estimator`). Raises :class:`InputError` when the reference
+    lacks a requested split, or as :func:`fit_reference` when the mapping contradicts a segment's rows."""
+    from mlwarden.performance import fit_reference
+
+    rows = ref_rows if _rated(mapping) else None
+    fits = {}
+    for split in splits_of(reference, mapping, side="reference"):
+        groups = _row_groups(rows, split)
+        for label in split.parts:
+            fits[split.segment(label)] = fit_reference(groups.get(label), mapping)
+    return fits
+
+
+def _rated(mapping: ColumnMapping) -> bool:
+    """Whether segments' performance is measured (a target and outputs): only then are rows grouped."""
+    return mapping.target is not None and bool(mapping.outputs)
 
 
 def _unseen(split: SegmentSplit, label: str, part: DatasetProfile, total: int) -> SegmentResult:

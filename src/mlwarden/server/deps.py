@@ -3,7 +3,6 @@ metrics and the bounded lookup caches (:class:`Services`, one per app, in ``app.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -14,15 +13,13 @@ from mlwarden.profile import DatasetProfile
 from mlwarden.registry import Actor, Registry, authenticate, find_model
 from mlwarden.registry.tokens import digest
 from mlwarden.server.cache import TTLCache
-from mlwarden.server.ingest import latest_reference_id_in
 from mlwarden.server.metrics import ServiceMetrics
+from mlwarden.server.prepared import CorruptBlob, ReferenceKey, latest_reference_key, reference_profile
 from mlwarden.store import Store
-from mlwarden.store.schema import Model, Reference, Team
+from mlwarden.store.schema import Model, Team
 
-log = logging.getLogger("mlwarden.server")
 CACHE_SECONDS = 5.0  # how long a model/reference change or a token revocation may take to reach a replica
 CACHE_ITEMS = 10_000  # entries per cache (tokens, models, references, teams): random ones cannot grow it
-PROFILE_CACHE_ITEMS = 64  # decoded reference profiles (the largest entries: up to a few MB each)
 
 
 @dataclass
@@ -46,7 +43,6 @@ class Services:
             name: TTLCache(CACHE_SECONDS, self.cache_items)
             for name in ("actors", "models", "references", "teams")
         }
-        self.caches["profiles"] = TTLCache(float("inf"), PROFILE_CACHE_ITEMS)  # a reference never changes
 
     def actor(self, authorization: str | None) -> Actor:
         """The caller of a request with this ``Authorization`` header (401 without a valid bearer token)."""
@@ -94,30 +90,24 @@ class Services:
             raise InputError("team: required when registering without a team token")
         return self.team_name(caller.team_id)
 
-    def reference_profile(self, reference_id: int) -> DatasetProfile | None:
-        """The decoded reference, or None when its stored blob is corrupt (logged; batches are still
-        stored, profiled without it, and window evaluation reports it as a critical ``data.corrupt``)."""
-
-        def load() -> DatasetProfile | None:
-            with self.store.session() as session:
-                blob = session.get(Reference, reference_id).profile
-            try:
-                return DatasetProfile.from_bytes(blob)
-            except InputError:
-                log.exception("stored reference is corrupt", extra={"reference_id": reference_id})
-                return None
-
-        return self.caches["profiles"].get(reference_id, load)
-
     def current_reference(self, model: Model) -> DatasetProfile | None:
-        """The model's newest reference profile (None before the first upload, or when corrupt)."""
+        """The model's newest reference profile (None before the first upload, or when its stored blob is
+        corrupt: batches are then still stored, profiled without it, and window evaluation reports it as a
+        critical ``data.corrupt``). Which reference is newest is cached for :data:`CACHE_SECONDS` (this
+        process's uploads call :meth:`forget_reference`); its decoded profile is the one window evaluation
+        uses (:func:`mlwarden.server.prepared.reference_profile`)."""
 
-        def load() -> int | None:
+        def load() -> ReferenceKey | None:
             with self.store.session() as session:
-                return latest_reference_id_in(session, model.id)
+                return latest_reference_key(self.store, session, model.id)
 
-        ref_id = self.caches["references"].get(model.id, load)
-        return self.reference_profile(ref_id) if ref_id is not None else None
+        key = self.caches["references"].get(model.id, load)
+        if key is None:
+            return None
+        try:
+            return reference_profile(self.store, key)
+        except CorruptBlob:  # logged once where it was found
+            return None
 
     def forget_reference(self, model: Model) -> None:
         self.caches["references"].forget(model.id)

@@ -286,8 +286,9 @@ def _checked(
     current: DatasetProfile,
     outputs: pd.DataFrame,
 ) -> tuple[list[Finding], dict[str, Any]]:
-    """Every check of a window against the reference (its profile and estimator prepared once for every
-    window, :mod:`mlwarden.server.prepared`): its findings and the window's summary."""
+    """Every check of a window against the reference (its profile and estimators, the whole data's and each
+    segment's, prepared once for every window, :mod:`mlwarden.server.prepared`): its findings and the
+    window's summary."""
     from mlwarden.comparison import evaluate
     from mlwarden.quality import check_ids
 
@@ -297,7 +298,7 @@ def _checked(
     # one OpenMP thread for the model fits (domain classifier, loss model): the server ingests on the
     # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
     with single_threaded():
-        ref = prepared_fit(store, reference, mapping, checked)
+        ref = prepared_fit(store, reference, ref_profile, mapping, checked)
         report = evaluate(
             ref_profile,
             current,
@@ -307,6 +308,7 @@ def _checked(
             slo=model.slos,
             fit=ref.fit,
             segment_slo=model.segment_slos,
+            segment_fits=ref.segments,
         )
     findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
