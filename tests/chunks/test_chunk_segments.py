@@ -61,14 +61,17 @@ def test_each_chunk_is_judged_per_segment_with_one_correction_each(monkeypatch, 
     assert all(len(c.report.segments) == 10 for c in chunked.chunks)
 
 
-def test_check_of_one_chunk_and_per_segment_slos(reference):
+def test_check_of_one_chunk_and_per_segment_slos(monkeypatch, reference):
     monitor = mw.Monitor(
         reference, MAPPING, slo={"roc_auc": 0.6}, segment_slo={"country=FR": {"roc_auc": 0.7}}
     )
+    fits = recording(monkeypatch, CBPE, "fit")
     report = monitor.check(population(5_000, 12, broken="FR"))
     critical = [f for f in report.findings if f.severity == "critical" and f.check.startswith("performance")]
     assert {(f.segment, f.threshold) for f in critical} == {("country=FR", 0.7)}
     assert report.segments[0].segment == "country=FR"
+    monitor.check(population(5_000, 13))
+    assert len(fits) == 1 + 10  # fitted on the first check only, the segments' as the whole data's
 
 
 def test_cli_check_chunk_by_with_segments_gives_segments_per_chunk(tmp_path, reference):

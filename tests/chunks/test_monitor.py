@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from spies import recording
 
 import mlwarden as mw
 from mlwarden.chunks import monitor as monitor_module
@@ -28,14 +29,7 @@ def regressed(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 def counting(monkeypatch, owner, name: str) -> list:
     """Replace ``owner.name`` by a wrapper recording each call's keyword arguments."""
-    calls, original = [], getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        calls.append(kwargs)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, wrapper)
-    return calls
+    return recording(monkeypatch, owner, name, keep=lambda args, kwargs: kwargs)
 
 
 CLASSIFIER = mw.ColumnMapping(target="y", prediction="pred", scores="p")

@@ -71,6 +71,7 @@ class Monitor:
     ) -> None:
         from mlwarden.drift import DriftConfig
         from mlwarden.performance import fit_reference
+        from mlwarden.segments import fit_segments
 
         mapping = (mapping or ColumnMapping()).merged(
             target=_name(target), prediction=_name(prediction), scores=_score_names(score), segments=segments
@@ -92,6 +93,7 @@ class Monitor:
         self.drift_config = DriftConfig.from_mapping(mapping, base=drift)
         self._ref_rows = ref_rows
         self.fit = fit_reference(ref_rows, mapping)
+        self.segment_fits = fit_segments(ref_profile, ref_rows, mapping) if mapping.segments else {}
 
     def check(self, current: Data) -> Report:
         """Judge one current data set (DataFrame, saved profile or CSV/Parquet path) as
@@ -184,6 +186,7 @@ class Monitor:
                 config=self.drift_config,
                 ref_rows=self._ref_rows,
                 slo=self.segment_slo,
+                fits=self.segment_fits,
             )
             decided = [drift for drift, _ in judged]
             segments = {i: found for i, (_, found) in zip(tested, judged, strict=True)}
