@@ -15,7 +15,8 @@ PostgreSQL when idle and several seconds under ingestion. The comparison with th
 rendered plots depend only on those immutable profiles (append-only: never updated or deleted), the
 reference and the model's column mapping, so they are computed once per window and kept in a bounded
 least-recently-used cache per process (:data:`COMPARED_ITEMS` windows); a request reads ids, findings and
-the window's summary only.
+the window's summary only. The merge itself is the one the window's evaluation made when it ran in this
+process (:data:`mlwarden.server.windows.merged_profiles`), else read from the store once.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from mlwarden.report.html import drift_sections, report_context
 from mlwarden.server.cache import TTLCache
 from mlwarden.server.dashboard.queries import window_findings
 from mlwarden.server.prepared import CorruptBlob, ReferenceKey, latest_reference_key, reference_profile
-from mlwarden.server.windows import window_mapping
+from mlwarden.server.windows import merged_key, merged_profiles, window_mapping
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, PartialProfile, Window
 
@@ -64,9 +65,8 @@ def window_context(store: Store, session: Session, model: Model, window: Window)
     ids = _partial_ids(session, model, window)
     if reference is None or not ids:
         return {}
-    mapping = model_mapping(model)
-    # the set of a window's partials only grows: its size and newest id name it
-    key = (reference, model.id, window.start, len(ids), ids[-1], repr(mapping))
+    merged = merged_key(reference, model.id, window.start, ids)
+    key = (*merged, repr(model_mapping(model)))
     done = compared.get(key, lambda: _compare(store, session, model, window, reference, ids))
     summary = window.summary or {}
     report = replace(
@@ -91,7 +91,25 @@ def _partial_ids(session: Session, model: Model, window: Window) -> list[int]:
 def _compare(
     store: Store, session: Session, model: Model, window: Window, reference: ReferenceKey, ids: list[int]
 ) -> Compared:
-    """Merge the partial profiles ``ids`` (one query) and compare them with the reference."""
+    """Compare the merge of the window's partial profiles ``ids`` with the reference."""
+    key = merged_key(reference, model.id, window.start, ids)
+    # the merge its evaluation made in this process, else (one query)
+    current = merged_profiles.get(key, lambda: _merged(session, model, window, ids))
+    try:
+        shared = reference_profile(store, reference)  # decoded once per process, shared with evaluations
+    except CorruptBlob as exc:
+        raise InputError(str(exc)) from None
+    # copies: the merged profile and the reference are the evaluations' too
+    ref_profile = replace(shared, source="reference")
+    current = replace(current, source=f"window {window.start:%Y-%m-%d %H:%M} UTC")
+    mapping = window_mapping(model_mapping(model), current)
+    report = evaluate(ref_profile, current, mapping=mapping, drift_config=DriftConfig(multivariate=False))
+    report.findings = []
+    return Compared(report, drift_sections(report))
+
+
+def _merged(session: Session, model: Model, window: Window, ids: list[int]) -> DatasetProfile:
+    """The merge of the window's partial profiles ``ids`` (ascending), read in one query."""
     wanted = set(ids)
     blobs = session.execute(
         select(PartialProfile.id, PartialProfile.profile)
@@ -102,18 +120,7 @@ def _compare(
         )
         .order_by(PartialProfile.id)
     ).all()
-    current = merge(DatasetProfile.from_bytes(blob) for pid, blob in blobs if pid in wanted)
-    try:
-        shared = reference_profile(store, reference)  # decoded once per process, shared with evaluations
-    except CorruptBlob as exc:
-        raise InputError(str(exc)) from None
-    # copies: the merge of one part is that part, and the reference is the evaluations' too
-    ref_profile = replace(shared, source="reference")
-    current = replace(current, source=f"window {window.start:%Y-%m-%d %H:%M} UTC")
-    mapping = window_mapping(model_mapping(model), current)
-    report = evaluate(ref_profile, current, mapping=mapping, drift_config=DriftConfig(multivariate=False))
-    report.findings = []
-    return Compared(report, drift_sections(report))
+    return merge(DatasetProfile.from_bytes(blob) for pid, blob in blobs if pid in wanted)
 
 
 def _finding(row) -> Finding:
