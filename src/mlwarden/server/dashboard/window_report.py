@@ -43,7 +43,7 @@ from mlwarden.server.windows import merged_key, merged_profiles, window_mapping
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, PartialProfile, Window
 
-COMPARED_ITEMS = 64  # windows' comparisons kept per process (each ~0.3 MB: merged profile, verdicts, plots)
+COMPARED_ITEMS = 64  # windows' comparisons kept per process (~0.35 MB each with its merged profile)
 compared = TTLCache(float("inf"), COMPARED_ITEMS)  # shared by every request thread of the process
 
 
