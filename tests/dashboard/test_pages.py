@@ -9,14 +9,16 @@ from html import escape as html_escape
 from urllib.parse import quote
 
 import pytest
-from dashboard_data import CANDIDATE, ESCAPED, MODEL, MODEL_ESCAPED, seed
+from dashboard_data import CANDIDATE, ESCAPED, MODEL, MODEL_ESCAPED, hour_records, seed
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from mlwarden.registry import revoke_token
 from mlwarden.server import create_app
 from mlwarden.server.dashboard import auth, queries, router
 from mlwarden.server.dashboard.queries import drift_matrix
+from mlwarden.server.windows import evaluate_due
 from mlwarden.store import Store
 from mlwarden.store.schema import Model, Window
 
@@ -200,6 +202,47 @@ def test_window_page_is_the_report_of_that_window(site: Site) -> None:
     )
     assert site.client.get(missing).status_code == 404
     assert site.client.get(f"/models/{quote(MODEL, safe='')}/windows/yesterday").status_code == 422
+
+
+def test_window_page_shows_what_its_evaluation_saw_and_merges_its_profiles_once(site: Site) -> None:
+    """A window's comparison is computed once (bench/load.py: merging a window's hundreds of partial
+    profiles on every request took seconds): a second view reads no profile; a late batch appears once
+    the window is evaluated again, with the findings it raised."""
+    site.login(site.tokens["growth_read"])
+    start = site.window_start + timedelta(hours=1)
+    path = f"/models/{quote(MODEL, safe='')}/windows/{quote(start.isoformat(), safe='')}"
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    def view() -> tuple[str, int]:
+        html = site.client.get(path).text
+        rows = re.search(r"([\d,]+) rows in this window", html)[1]
+        return re.sub(r'name="csrf" value="[^"]+"', "", html), int(rows.replace(",", ""))
+
+    event.listen(site.store.engine, "before_cursor_execute", record)
+    try:
+        first, rows = view()
+        read_first = [s for s in statements if "partial_profiles.profile" in s]
+        statements.clear()
+        second, _ = view()
+    finally:
+        event.remove(site.store.engine, "before_cursor_execute", record)
+    assert len(read_first) == 1  # the window's profiles in one query
+    assert second == first
+    assert not [s for s in statements if ".profile" in s or ".labelled" in s]  # no profile, no reference
+    assert len(statements) <= 8, statements  # session, model and team, window, reference, ids, findings
+
+    admin = {"Authorization": f"Bearer {site.tokens['growth_admin']}"}
+    late, _ = hour_records(start, prefix="late", drifted=True, seed=7)
+    body = {"batch_id": "late", "records": late[:100], "model_version": CANDIDATE}
+    assert site.client.post(
+        f"/v1/models/{quote(MODEL, safe='')}/batches", json=body, headers=admin
+    ).is_success
+    assert view() == (first, rows)  # not evaluated yet: the page shows what the findings were raised on
+    evaluate_due(site.store)
+    assert view()[1] == rows + 100
 
 
 def test_plotly_is_served_from_the_installed_package(site: Site) -> None:

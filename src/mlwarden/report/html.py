@@ -40,14 +40,10 @@ def render_html(report: Report) -> str:
     return _env.get_template("report.html.j2").render(**report_context(report))
 
 
-def report_context(report: Report) -> dict[str, Any]:
+def report_context(report: Report, sections: list[tuple[str, list[dict]]] | None = None) -> dict[str, Any]:
     """What ``_report_body.html.j2`` renders: the report, its counts, findings grouped by column (the
-    columns with the worst findings first; findings about no column last), metric names and drift cards."""
-    sections = [
-        ("Feature drift", _cards(report, report.drift.features)),
-        ("Target drift", _cards(report, report.drift.target)),
-        ("Prediction and score drift", _cards(report, report.drift.outputs)),
-    ]
+    columns with the worst findings first; findings about no column last), metric names and drift cards —
+    ``sections``, when given, the report's :func:`drift_sections` rendered already."""
     metric_names, count_names = report.performance_names()
     groups: dict[str, list[Finding]] = {}
     for finding in report.findings:  # sorted worst first: a group's place is its worst finding's
@@ -60,10 +56,21 @@ def report_context(report: Report) -> dict[str, Any]:
         "metric_names": metric_names,
         "count_names": count_names,
         "count_labels": COUNT_LABELS,
-        "sections": [(title, cards) for title, cards in sections if cards],
+        "sections": drift_sections(report) if sections is None else sections,
         "segment_metrics": [n for n in metric_names if n in ("roc_auc", "accuracy", "mae", "rmse")][:2],
         "fmt": _fmt,
     }
+
+
+def drift_sections(report: Report) -> list[tuple[str, list[dict]]]:
+    """``(title, cards)`` of the report's feature, target and output drift, the sections without a column
+    left out; the plots (SVG) are the rendering's main cost and depend on the drift and profiles only."""
+    sections = [
+        ("Feature drift", _cards(report, report.drift.features)),
+        ("Target drift", _cards(report, report.drift.target)),
+        ("Prediction and score drift", _cards(report, report.drift.outputs)),
+    ]
+    return [(title, cards) for title, cards in sections if cards]
 
 
 def _cards(report: Report, entries: list[ColumnDrift]) -> list[dict]:

@@ -30,6 +30,7 @@ from mlwarden.profile.segments import segment_columns, split_columns, split_name
 from mlwarden.registry.columns import model_mapping
 from mlwarden.registry.registry import GRACE_SECONDS
 from mlwarden.schema import ColumnMapping
+from mlwarden.server.cache import TTLCache
 from mlwarden.server.ingest import stored_finding
 from mlwarden.server.labels import typed_frame, typed_mapping
 from mlwarden.server.prepared import (
@@ -62,6 +63,10 @@ log = logging.getLogger("mlwarden.evaluator")
 CLAIM = timedelta(minutes=5)
 HYGIENE_EVERY = 60.0  # seconds between ownership hygiene passes (no traffic, stale evaluation, ...)
 EVALUATORS = 2  # windows a scheduler evaluates at once (one per model), so that one slow window holds none up
+MERGED_ITEMS = 64  # windows' merged profiles kept per process (each ~0.2 MB with its row sample)
+# the merged profile of each window evaluated in this process, for the dashboard's window page: merging the
+# hundreds of partial profiles of a window fed by small batches takes seconds under ingestion
+merged_profiles = TTLCache(float("inf"), MERGED_ITEMS)
 
 
 def _grace(seconds: int) -> timedelta:
@@ -255,6 +260,10 @@ def evaluate_window(
         )
         return []
     current = merge(decoded(blob, f"partial profile {pid}") for pid, blob in served)
+    if reference is not None and len(served) == len(partials):  # the page shows shadow traffic's too
+        merged_profiles.get(
+            merged_key(reference, model_id, window.start, [p for p, _ in served]), lambda: current
+        )
     summary: dict[str, Any] = {"rows": current.rows, "evaluated": False}
     if reference is None:
         findings = [
@@ -276,6 +285,13 @@ def evaluate_window(
     _store_results(store, model, window, findings, summary, upto, _judged(summary), stored=stored)
     after_window(store, model_id, window_id, plan)
     return findings
+
+
+def merged_key(reference: ReferenceKey, model_id: int, start: datetime, ids: list[int]) -> tuple:
+    """The :data:`merged_profiles` key of the merge of a window's partial profiles ``ids`` (ascending):
+    partial profiles are never updated or deleted, so their number and newest id name the set; the
+    reference (its creation time) tells a store emptied and filled again apart."""
+    return (reference, model_id, start, len(ids), ids[-1])
 
 
 def _checked(

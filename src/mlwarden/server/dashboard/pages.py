@@ -29,9 +29,8 @@ from mlwarden.alerts import state as alert_state
 from mlwarden.errors import AccessDenied, InputError, NotFoundError
 from mlwarden.registry import Actor, authenticate, configs, find_model
 from mlwarden.registry.tokens import authenticate_digest, digest
-from mlwarden.report.html import report_context
 from mlwarden.server.dashboard import auth, charts, queries
-from mlwarden.server.dashboard.window_report import window_report
+from mlwarden.server.dashboard.window_report import window_context
 from mlwarden.server.deps import RowId, services
 from mlwarden.store import Store
 from mlwarden.store.schema import Alert, Model, Team
@@ -394,8 +393,7 @@ def window_page(request: Request, name: str, start: str, seen: Seen) -> Response
         window = queries.window_at(session, model, at)
         if window is None:
             raise NotFoundError(f"model {name!r} has no window starting at {at.isoformat()}")
-        report = window_report(session, model, window)
-    context = report_context(report) if report is not None else {}
+        context = window_context(_store(request), session, model, window)
     return _page(request, "window.html.j2", seen, model=model, team=team, window=window, **context)
 
 
