@@ -157,6 +157,13 @@ def ingest_predictions(
                 Window,
                 [{"model_id": model.id, "start": s, "end": s + width} for s in new_windows],
             )
+            # a share lock on the windows' rows before the profiles draw their ids: a window's claim waits
+            # for this batch to commit, so its horizon never passes an id still uncommitted (windows.claim)
+            connection.execute(
+                select(Window.id)
+                .where(Window.model_id == model.id, Window.start.in_([s for s, _ in parts]))
+                .with_for_update(read=True)
+            )
             connection.execute(
                 _INSERT_PARTIAL,
                 [

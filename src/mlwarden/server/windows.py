@@ -121,18 +121,39 @@ def _has_news() -> ColumnElement[bool]:
     return or_(late, Window.labels_arrived)
 
 
-def claim(store: Store, window_id: int, now: datetime) -> bool:
-    """Claim a due window for :data:`CLAIM`, in one atomic UPDATE: True for exactly one of several
-    evaluators (replicas, workers) racing for it. The update re-checks that the window is unclaimed *and*
-    still has news, so an evaluator that listed it before another one finished it does not evaluate it
-    again (on PostgreSQL a concurrent update re-reads the row it waited for, then re-checks the condition)."""
+def claim(store: Store, window_id: int, now: datetime) -> int | None:
+    """Claim a due window for :data:`CLAIM`, in one atomic UPDATE, for exactly one of several evaluators
+    (replicas, workers) racing for it; returns the claimed window's horizon, or None when another evaluator
+    has it or it has no news any more. The update re-checks that the window is unclaimed *and* still has
+    news, so an evaluator that listed it before another one finished it does not evaluate it again (on
+    PostgreSQL a concurrent update re-reads the row it waited for, then re-checks the condition).
+
+    The horizon is the newest partial profile id of the window read after the update, in its transaction:
+    every profile up to it is committed. Ids come from a sequence in insertion order, not commit order, so
+    on PostgreSQL a batch could hold an uncommitted lower id than one already visible; a batch takes a share
+    lock on its windows' rows before it inserts a profile (:func:`mlwarden.server.ingest.ingest_predictions`),
+    which the update waits for, and a batch locking after the update draws higher ids than the horizon. An
+    evaluation of the profiles up to the horizon can therefore never skip one for good."""
     with store.session() as session:
         result = session.execute(
             update(Window)
             .where(Window.id == window_id, _unclaimed(now), _has_news())
             .values(claimed_until=now + CLAIM, labels_arrived=False)  # labels after this re-flag it
+            .returning(Window.model_id, Window.start)
+        ).one_or_none()
+        if result is None:
+            return None
+        return _horizon(session, *result)
+
+
+def _horizon(session: Session, model_id: int, start: datetime) -> int:
+    """The newest partial profile id of a window (0 without any)."""
+    newest = session.scalar(
+        select(func.max(PartialProfile.id)).where(
+            PartialProfile.model_id == model_id, PartialProfile.window_start == start
         )
-        return result.rowcount == 1
+    )
+    return newest or 0
 
 
 def evaluate_due(
@@ -157,11 +178,13 @@ def evaluate_one(
     """Claim and evaluate one due window; False when another evaluator has it. A failure is logged and
     recorded on the window (or the window given back when the store failed), never raised."""
     extra = {"model_id": model_id, "window_id": window_id}
+    horizon = None
     try:
         started = datetime.now(UTC)
-        if not claim(store, window_id, started):
+        horizon = claim(store, window_id, started)
+        if horizon is None:
             return False
-        evaluate_window(store, model_id, window_id, stored=evaluated)
+        evaluate_window(store, model_id, window_id, stored=evaluated, upto=horizon)
         seconds = (datetime.now(UTC) - started).total_seconds()
         log.info("window evaluated", extra={**extra, "started": started.isoformat(), "seconds": seconds})
         return True
@@ -170,7 +193,7 @@ def evaluate_one(
         _give_back(store, window_id)
     except Exception as exc:  # the window's data or the model's settings: a retry would fail the same way
         log.exception("evaluating window failed; window marked failed", extra=extra)
-        _fail(store, model_id, window_id, exc, stored=evaluated)
+        _fail(store, model_id, window_id, exc, stored=evaluated, upto=horizon)
     return False
 
 
@@ -193,20 +216,23 @@ def _give_back(store: Store, window_id: int) -> None:
 
 
 def _fail(
-    store: Store, model_id: int, window_id: int, exc: Exception, stored: Callable[[], None] | None = None
+    store: Store,
+    model_id: int,
+    window_id: int,
+    exc: Exception,
+    stored: Callable[[], None] | None = None,
+    upto: int | None = None,
 ) -> None:
     """Record a window that cannot be evaluated: a critical finding naming the cause and an alert, status
-    ``failed``, every partial profile so far counted as seen (new data or labels make it due again)."""
+    ``failed``, the partial profiles up to ``upto`` (the claim's horizon; None: every one so far) counted
+    as seen (new data or labels make it due again)."""
     check = "data.corrupt" if isinstance(exc, CorruptBlob) else "evaluation.failed"
     try:
         with store.session() as session:
             model = session.get(Model, model_id)
             window = session.get(Window, window_id)
-            upto = session.scalar(
-                select(func.max(PartialProfile.id)).where(
-                    PartialProfile.model_id == model_id, PartialProfile.window_start == window.start
-                )
-            )
+            if upto is None:
+                upto = _horizon(session, model_id, window.start)
         finding = Finding(
             check=check,
             severity=Severity.CRITICAL,
@@ -220,7 +246,7 @@ def _fail(
             window,
             [finding],
             summary,
-            upto or 0,
+            upto,
             lambda _: False,
             status="failed",
             stored=stored,
@@ -230,27 +256,38 @@ def _fail(
 
 
 def evaluate_window(
-    store: Store, model_id: int, window_id: int, stored: Callable[[], None] | None = None
+    store: Store,
+    model_id: int,
+    window_id: int,
+    stored: Callable[[], None] | None = None,
+    upto: int | None = None,
 ) -> list[Finding]:
     """Run the model's checks on one window and store findings, alerts and a summary. The model's column
     mapping says what each column is; the class set and positive label come from it and the reference,
     never from the labels this window happens to hold. A mapping the data contradicts (score columns in
     another class order, labels outside the score map) is one critical ``evaluation.failed`` finding.
-    ``stored`` is called once the findings and alerts are committed, before the follow-up steps."""
+    ``stored`` is called once the findings and alerts are committed, before the follow-up steps. ``upto``:
+    the partial profiles checked are those up to this id (the horizon :func:`claim` returns; None: every
+    one stored), and later ones make the window due again."""
     with store.session() as session:
         model = session.get(Model, model_id)
         window = session.get(Window, window_id)
+        if upto is None:
+            upto = _horizon(session, model_id, window.start)
         partials = session.execute(
             select(PartialProfile.id, PartialProfile.profile, served_batch(model_id))
             .join(BatchRow, BatchRow.id == PartialProfile.batch_pk)
-            .where(PartialProfile.model_id == model_id, PartialProfile.window_start == window.start)
+            .where(
+                PartialProfile.model_id == model_id,
+                PartialProfile.window_start == window.start,
+                PartialProfile.id <= upto,
+            )
             .order_by(PartialProfile.id)
         ).all()
         reference = latest_reference_key(store, session, model_id)
         mapping = model_mapping(model)
         outputs = outputs_between(session, model, mapping, window.start, window.end)
         training = _champion_training_profile(session, model_id)
-    upto = max(pid for pid, _, _ in partials)
     # the served traffic (the champion's, or unversioned batches); shadow versions' batches score the same
     # requests and are compared with it by mlwarden.server.shadow
     served = [(pid, blob) for pid, blob, is_served in partials if is_served]
