@@ -268,7 +268,14 @@ def profile_rows(
         source=source,
     )
     if segments:
-        result.segments = profile_splits(data, result, segments, values=values, cap=segment_cap)
+        result.segments = profile_splits(
+            data,
+            result,
+            segments,
+            values=values,
+            cap=segment_cap,
+            reference=reference.segments if reference is not None else None,
+        )
     return result
 
 
