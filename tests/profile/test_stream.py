@@ -19,6 +19,7 @@ from profile_equality import assert_same_profile, mixed_frame
 import mlwarden as mw
 from mlwarden.errors import InputError
 from mlwarden.profile import profile
+from mlwarden.profile.io import read_table
 from mlwarden.profile.numeric import EDGE_SAMPLE, EdgeSampler, quantile_edges
 from mlwarden.profile.stream import profile_file
 
@@ -124,6 +125,19 @@ def test_unknown_columns_and_unreadable_files_are_input_errors(files, tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match="cannot read as parquet"):
         profile_file(bad)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_a_header_naming_a_column_twice_is_an_input_error_not_a_renamed_column(tmp_path, suffix):
+    # pandas reads "x,x" as x and x.1: compared silently with another file's real x.1
+    sep = "\t" if suffix == ".tsv" else ","
+    path = tmp_path / f"dup{suffix}"
+    path.write_text(sep.join(["x", "x", "c"]) + "\n" + sep.join(["1.5", "2.5", "a"]) + "\n")
+    for read in (profile_file, mw.profile, read_table):
+        with pytest.raises(InputError, match=f"dup{suffix}: duplicate column names in the header: x$"):
+            read(path)
+    with pytest.raises(InputError, match="duplicate column names in the header: x"):
+        mw.compare(path, path, target="c")  # the rows are read whole for performance
 
 
 LIMITED = textwrap.dedent(

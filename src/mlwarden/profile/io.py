@@ -55,4 +55,20 @@ def checked_path(path: str | Path) -> Path:
         )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    if fmt in ("csv", "tsv"):
+        _unique_header(path, fmt)
     return path
+
+
+def _unique_header(path: Path, fmt: str) -> None:
+    """Raise :class:`InputError` when a CSV/TSV header names a column twice: pandas would rename the second
+    ``x`` to ``x.1`` silently (and compare it with another file's real ``x.1``), where a DataFrame with
+    duplicate names is an error. An unreadable header is left to the reader's own error."""
+    try:
+        header = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", header=None, nrows=1, dtype=str)
+    except Exception:  # an unreadable file: the reader that follows names the problem
+        return
+    names = [name for name in header.iloc[0].tolist() if isinstance(name, str)] if len(header) else []
+    dupes = sorted({name for name in names if names.count(name) > 1})
+    if dupes:
+        raise InputError(f"{path}: duplicate column names in the header: {', '.join(dupes)}")
