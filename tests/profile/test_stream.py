@@ -140,6 +140,17 @@ def test_a_header_naming_a_column_twice_is_an_input_error_not_a_renamed_column(t
         mw.compare(path, path, target="c")  # the rows are read whole for performance
 
 
+def test_a_csv_line_with_more_fields_than_the_header_is_an_input_error(tmp_path):
+    # read with usecols, pandas dropped the extra fields: "1,2,3,4" under "x,c,y" was x=1, c=2, y=3
+    path = tmp_path / "bad.csv"
+    path.write_text("x,c,y\n0.5,a,1\n1,2,3,4\n0.7,b,0\n")
+    for read in (profile_file, mw.profile):
+        with pytest.raises(InputError, match=r"bad\.csv: cannot read as csv: .*Expected 3 fields in line 3"):
+            read(path)
+    with pytest.raises(InputError, match="Expected 3 fields in line 3, saw 4"):
+        mw.compare(path, path, mapping=mw.ColumnMapping(ignore=["y"]))
+
+
 LIMITED = textwrap.dedent(
     """
     import json, resource, sys

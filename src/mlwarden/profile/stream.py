@@ -229,10 +229,13 @@ def iter_chunks(
                         yield table.slice(start, chunk_rows).to_pandas(split_blocks=True)  # no copy
                     del table
         else:
+            # pandas checks each line's field count only without usecols (with it, a line's extra fields
+            # are dropped silently): every column is read when every column is wanted, as profiles do
+            whole = columns is None or set(columns) >= set(table_columns(path))
             with pd.read_csv(
                 path,
                 sep="\t" if fmt == "tsv" else ",",
-                usecols=columns,
+                usecols=None if whole else columns,
                 chunksize=chunk_rows,
                 low_memory=False,
                 dtype=dict.fromkeys(text, str) if text else None,
