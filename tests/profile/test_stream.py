@@ -42,6 +42,23 @@ def test_streamed_file_equals_in_memory_profile(files, fmt):
     assert_same_profile(whole, mw.profile(path))  # the public entry point streams paths
 
 
+def test_csv_timestamp_text_is_read_as_timestamps_streamed_as_whole(tmp_path):
+    # a column is timestamps only when every chunk's values are: "later" turns to text in its last chunk
+    rng = np.random.default_rng(41)
+    n = 9_000
+    stamps = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+    later = pd.Series(stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
+    later.iloc[-1] = "soon"
+    frame = pd.DataFrame({"x": rng.normal(size=n), "day": stamps.strftime("%Y-%m-%d"), "later": later})
+    frame.loc[rng.random(n) < 0.1, "day"] = None
+    path = tmp_path / "times.csv"
+    frame.to_csv(path, index=False)
+    whole = profile(read_table(path), source=str(path))
+    assert [whole[c].kind for c in ("x", "day", "later")] == ["numeric", "datetime", "categorical"]
+    assert whole["day"].missing == frame["day"].isna().sum()
+    assert_same_profile(whole, profile_file(path, chunk_rows=2_000))
+
+
 def test_streamed_current_on_reference_edges_equals_in_memory(files):
     frame, parquet, _ = files
     reference = profile(mixed_frame(20_000, seed=1))

@@ -56,10 +56,16 @@ def timestamp_text(frame: pd.DataFrame) -> dict[str, bool]:
         column = frame[name]
         if column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
             continue
-        values = pd.Series(column.dropna().unique(), dtype=object)
-        if len(values):
-            texts = values.map(lambda v: isinstance(v, str)).all()
-            out[name] = bool(texts and values.astype(str).str.fullmatch(ISO_TIMESTAMP).all())
+        present = column.dropna()
+        if present.empty:
+            continue
+        first = present.iloc[0]
+        if not (isinstance(first, str) and ISO_TIMESTAMP.fullmatch(first)):  # most text columns end here
+            out[name] = False
+            continue
+        values = pd.Series(present.unique(), dtype=object)
+        texts = values.map(lambda v: isinstance(v, str)).all()
+        out[name] = bool(texts and values.astype(str).str.fullmatch(ISO_TIMESTAMP).all())
     return out
 
 

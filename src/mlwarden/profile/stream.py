@@ -293,7 +293,7 @@ class _Scan:
                 self.kinds.setdefault(name, set()).add("numeric" if kind in NUMERIC_KINDS else "label")
             if kind in NUMERIC_KINDS:
                 self.samplers.setdefault(name, EdgeSampler()).add(values[np.isfinite(values)])
-            elif name in iso and override is None:
+            elif name in iso:  # as read_table parses it, whatever the kind override
                 self.iso[name] = self.iso.get(name, True) and iso[name]
                 if self.iso[name]:  # sampled as the timestamps the second pass will read
                     stamps = numeric_values(parsed_timestamps(chunk[name]), "datetime")
