@@ -209,3 +209,42 @@ def test_drifted_columns_are_the_drifted_features_in_python_as_in_json():
     assert [c.column for c in report.drift.target + report.drift.outputs if c.drifted] == ["target", "pred"]
     assert report.drift.drifted_columns == json.loads(report.to_json())["drift"]["drifted_columns"]
     assert report.drift.drifted_columns and not {"target", "pred"} & set(report.drift.drifted_columns)
+
+
+def test_csv_and_parquet_of_the_same_data_give_the_same_report(tmp_path):
+    # CSV has no timestamp type: read as text, each new day of a date column was an unseen category and a
+    # critical drift (exit code 1) where the Parquet file said "timestamps are not tested"
+    rng = np.random.default_rng(31)
+
+    def frame(n, start, *, offsets=False):
+        days = pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, 30, n), unit="D")
+        stamps = days + pd.to_timedelta(rng.integers(0, 86_400, n), unit="s")
+        return pd.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "plan": rng.choice(["basic", "pro"], n),
+                "day": days.strftime("%Y-%m-%d"),
+                "seen_at": stamps.tz_localize("UTC").tz_convert("Europe/Paris") if offsets else stamps,
+            }
+        )
+
+    for offsets in (False, True):
+        reference, current = frame(3_000, "2024-01-01", offsets=offsets), frame(1_000, "2024-02-01")
+        reports = []
+        for suffix in (".csv", ".parquet"):
+            paths = [tmp_path / f"{side}{suffix}" for side in ("reference", "current")]
+            for data, path in zip((reference, current), paths, strict=True):
+                data = data.assign(day=pd.to_datetime(data["day"])) if suffix == ".parquet" else data
+                data.to_csv(path, index=False) if suffix == ".csv" else data.to_parquet(path)
+            reports.append(json.loads(mw.compare(*paths).to_json()))
+        csv, parquet = reports
+        assert csv["summary"] == parquet["summary"] == {"info": 2, "warning": 0, "critical": 0}
+        assert [(f["check"], f["column"]) for f in csv["findings"]] == [
+            (f["check"], f["column"]) for f in parquet["findings"]
+        ]
+        assert {c["column"]: c["note"] for c in csv["drift"]["columns"] if c["score"] is None} == {
+            "day": "timestamps are not tested for drift (set include_datetime=True to test them)",
+            "seen_at": "timestamps are not tested for drift (set include_datetime=True to test them)",
+        }
+        assert mw.profile(tmp_path / "reference.csv").columns["day"].kind == "datetime"  # streamed too
+        assert mw.profile(pd.read_csv(tmp_path / "reference.csv")).columns["day"].kind == "categorical"

@@ -12,6 +12,8 @@ import pytest
 from cli_process import mlwarden
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+import mlwarden as mw
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
@@ -33,6 +35,17 @@ def test_check_json_on_stdout_exit_0(files):
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["drift"]["drifted_columns"] == [] and data["current"]["rows"] == 4000
+
+
+def test_a_current_too_small_for_the_domain_classifier_reads_skipped_not_auc_nan_ok(files, tmp_path):
+    # the classifier's NaN AUC reached the report as a score: "ROC AUC nan (threshold 0.55) → ok"
+    pd.read_csv(files / "same.csv").head(5).to_csv(tmp_path / "five.csv", index=False)
+    r = mlwarden("check", files / "ref.parquet", tmp_path / "five.csv")
+    assert r.returncode == 0, r.stderr
+    assert "nan" not in r.stdout and "domain-classifier" not in r.stdout
+    mv = mw.compare(files / "ref.parquet", tmp_path / "five.csv").drift.multivariate
+    assert mv.score is None and mv.p_value is None and not mv.drifted
+    assert mv.note == "needs at least 30 sampled rows per side and one column" and mv.n_current == 5
 
 
 def test_check_exits_1_on_critical_drift_and_writes_outputs(files, tmp_path):

@@ -1,5 +1,6 @@
 """detect_drift end to end: catches real shifts, stays quiet on noise at any size, never crashes."""
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -98,6 +99,24 @@ def test_edge_cases_give_notes_or_findings_not_crashes():
     assert empty.drifted_columns == [] and empty["x"].note == "no values in current data"
     one = run(ref, ref.iloc[:1])
     assert one.drifted_columns == []
+
+
+def test_infinite_values_reach_the_domain_classifier_in_order_and_without_warnings():
+    # +inf/-inf turned the classifier's quantile bins into NaN: numpy warnings on every `mlwarden check`
+    rng = np.random.default_rng(21)
+
+    def side(n, share):
+        a, b = rng.normal(size=n), rng.normal(size=n)
+        a[rng.random(n) < share] = np.inf
+        b[rng.random(n) < share] = -np.inf
+        return pd.DataFrame({"a": a, "b": b, "c": rng.normal(size=n)})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = mw.compare(side(3_000, 0.2), side(2_000, 0.2)).drift.multivariate
+        more = mw.compare(side(3_000, 0.0), side(2_000, 0.3)).drift.multivariate
+    assert not same.drifted and abs(same.score - 0.5) < 0.05
+    assert more.drifted and more.score > 0.6  # infinities where there were none: told apart
 
 
 def test_constant_column_that_moves_is_drift():

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import mlwarden as mw
 from mlwarden.drift.categorical import chi2_homogeneity
@@ -109,6 +109,24 @@ def test_ks_never_exceeds_scipy_and_is_exact_on_discrete_values(case):
     assert stat <= exact + 1e-12
     if case in ("poisson counts", "constant that moves"):
         assert stat == pytest.approx(exact)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [([0.3], [1.7]), ([0.1, 0.4, 0.2], [2.0, 2.5, 3.1]), ([1.0] * 5, [2.0] * 5)]
+)
+def test_ks_p_value_of_complete_separation_is_its_permutation_probability(a, b):
+    # the one-sample distribution gives P(D > 1) = 0: one row against one row "drifted" at p = 0
+    r, c = profiles(np.array(a), np.array(b))
+    stat, p = ks(r, c)
+    assert stat == 1.0
+    assert p == pytest.approx(stats.ks_2samp(np.arange(len(a)), np.arange(len(b)) + len(a)).pvalue)
+    assert p == pytest.approx(min(1.0, 2 / special.comb(len(a) + len(b), len(a))))
+
+
+def test_one_row_against_one_row_is_no_drift():
+    report = mw.compare(pd.DataFrame({"x": [0.3]}), pd.DataFrame({"x": [1.7]}))
+    assert report.drift.columns[0].p_value == 1.0
+    assert [f for f in report.findings if f.severity != "info"] == []
 
 
 def test_domain_classifier_p_value_holds_under_no_change_at_small_n():

@@ -146,3 +146,10 @@ def test_mapping_kind_overrides_and_ignore():
     assert amount.mean == pytest.approx(np.mean([1.5, 2, 1e3, 7]))
     with pytest.raises(InputError, match=r"column 'amount' is declared numeric, but holds 'n/a2'"):
         mw.profile(frame.assign(amount=["1", "n/a2", None, "NA", ""]), mapping=mapping)
+
+
+def test_a_complex_column_is_an_input_error_not_its_real_part():
+    # complex is a numeric dtype too: the real part was profiled, the imaginary dropped with a ComplexWarning
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "z": np.array([1 + 2j, 3 - 1j, 0.5j])})
+    with pytest.raises(InputError, match=r"^column 'z' holds complex numbers; expected numeric, categorical"):
+        mw.profile(frame)

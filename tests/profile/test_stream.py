@@ -19,6 +19,7 @@ from profile_equality import assert_same_profile, mixed_frame
 import mlwarden as mw
 from mlwarden.errors import InputError
 from mlwarden.profile import profile
+from mlwarden.profile.io import read_table
 from mlwarden.profile.numeric import EDGE_SAMPLE, EdgeSampler, quantile_edges
 from mlwarden.profile.stream import profile_file
 
@@ -39,6 +40,23 @@ def test_streamed_file_equals_in_memory_profile(files, fmt):
     whole = profile(pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path), source=str(path))
     assert_same_profile(whole, profile_file(path, chunk_rows=7_000))
     assert_same_profile(whole, mw.profile(path))  # the public entry point streams paths
+
+
+def test_csv_timestamp_text_is_read_as_timestamps_streamed_as_whole(tmp_path):
+    # a column is timestamps only when every chunk's values are: "later" turns to text in its last chunk
+    rng = np.random.default_rng(41)
+    n = 9_000
+    stamps = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+    later = pd.Series(stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
+    later.iloc[-1] = "soon"
+    frame = pd.DataFrame({"x": rng.normal(size=n), "day": stamps.strftime("%Y-%m-%d"), "later": later})
+    frame.loc[rng.random(n) < 0.1, "day"] = None
+    path = tmp_path / "times.csv"
+    frame.to_csv(path, index=False)
+    whole = profile(read_table(path), source=str(path))
+    assert [whole[c].kind for c in ("x", "day", "later")] == ["numeric", "datetime", "categorical"]
+    assert whole["day"].missing == frame["day"].isna().sum()
+    assert_same_profile(whole, profile_file(path, chunk_rows=2_000))
 
 
 def test_streamed_current_on_reference_edges_equals_in_memory(files):
@@ -124,6 +142,30 @@ def test_unknown_columns_and_unreadable_files_are_input_errors(files, tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match="cannot read as parquet"):
         profile_file(bad)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_a_header_naming_a_column_twice_is_an_input_error_not_a_renamed_column(tmp_path, suffix):
+    # pandas reads "x,x" as x and x.1: compared silently with another file's real x.1
+    sep = "\t" if suffix == ".tsv" else ","
+    path = tmp_path / f"dup{suffix}"
+    path.write_text(sep.join(["x", "x", "c"]) + "\n" + sep.join(["1.5", "2.5", "a"]) + "\n")
+    for read in (profile_file, mw.profile, read_table):
+        with pytest.raises(InputError, match=f"dup{suffix}: duplicate column names in the header: x$"):
+            read(path)
+    with pytest.raises(InputError, match="duplicate column names in the header: x"):
+        mw.compare(path, path, target="c")  # the rows are read whole for performance
+
+
+def test_a_csv_line_with_more_fields_than_the_header_is_an_input_error(tmp_path):
+    # read with usecols, pandas dropped the extra fields: "1,2,3,4" under "x,c,y" was x=1, c=2, y=3
+    path = tmp_path / "bad.csv"
+    path.write_text("x,c,y\n0.5,a,1\n1,2,3,4\n0.7,b,0\n")
+    for read in (profile_file, mw.profile):
+        with pytest.raises(InputError, match=r"bad\.csv: cannot read as csv: .*Expected 3 fields in line 3"):
+            read(path)
+    with pytest.raises(InputError, match="Expected 3 fields in line 3, saw 4"):
+        mw.compare(path, path, mapping=mw.ColumnMapping(ignore=["y"]))
 
 
 LIMITED = textwrap.dedent(

@@ -92,11 +92,30 @@ def test_slo_expressions(text, parsed):
         ("roc_auc>=high", "'high' is not a number"),
         ("roc_auc<=0.9", "roc_auc is higher-is-better: give min, not max"),
         ("gini>=0.5", "unknown metric 'gini'"),
+        # a percent for a fraction: every window breached it, critical forever
+        ("roc_auc>=78", r"roc_auc lies in \[0, 1\]: expected a limit between 0 and 1, got 78$"),
+        ("recall>=-0.1", r"recall lies in \[0, 1\]: expected a limit between 0 and 1, got -0.1$"),
+        ("mae<=-1", "mae is an error ≥ 0: expected a finite limit ≥ 0, got -1$"),
+        ("rmse<=nan", "rmse is an error ≥ 0: expected a finite limit ≥ 0, got nan$"),
     ],
 )
 def test_bad_slo_expressions(text, message):
     with pytest.raises(InputError, match=message):
         parse_slo(text)
+
+
+@pytest.mark.parametrize(
+    ("slo", "message"),
+    [
+        ({"roc_auc": {"min": 78}}, "m.yaml: slo.roc_auc.min: roc_auc lies in [0, 1]: expected a limit"),
+        ({"f1": {"min": 0.7, "segments": {"*": 1.5}}}, "m.yaml: slo.f1.segments.*: f1 lies in [0, 1]"),
+        ({"mape": {"max": -0.2}}, "m.yaml: slo.mape.max: mape is an error ≥ 0: expected a finite limit ≥ 0"),
+    ],
+)
+def test_slo_limits_outside_the_metric_s_range_name_the_path(slo, message):
+    with pytest.raises(InputError) as err:
+        ModelConfig.from_dict({"slo": slo}, source="m.yaml")
+    assert str(err.value).startswith(message)
 
 
 def test_an_unknown_drift_method_is_an_error_when_the_file_is_read(tmp_path):

@@ -64,6 +64,25 @@ def test_a_segment_unseen_in_the_reference_is_a_finding():
     assert entry.drift is None and entry.rows == {"reference": 0, "current": 300}
 
 
+def test_values_a_capped_reference_pooled_are_not_unseen_segments():
+    # 200 equally likely cities: each side keeps its own 50 most frequent ones by chance; a city the
+    # reference pooled into (other) is not a segment it lacks (before: 39 segment.unseen warnings)
+    rng = np.random.default_rng(12)
+    cities = [f"c{i:03d}" for i in range(200)]
+
+    def frame(n):
+        return pd.DataFrame({"x": rng.normal(size=n), "city": rng.choice(cities, n)})
+
+    reference, current = frame(20_000), frame(5_000)
+    report = mw.compare(reference, current, segments=["city"])
+    assert serious(report.findings) == []
+    kept = set(report.reference.segments["city"].rows())
+    assert len(kept) == 51 and "(other)" in kept
+    assert set(report.current.segments["city"].rows()) <= kept  # split as the reference was
+    other = next(s for s in report.segments if s.value == "(other)")
+    assert other.rows["current"] == (~current["city"].isin(kept)).sum()
+
+
 def test_slo_per_segment_from_the_config(tmp_path):
     config = ModelConfig.from_dict(
         {"slo": {"roc_auc": {"min": 0.6, "segments": {"country=FR": 0.75, "*": 0.55}}}}

@@ -383,17 +383,17 @@ def _skipped(note: str, config: DriftConfig) -> MultivariateDrift:
 
 
 def _verdict(result: DomainClassifierResult, config: DriftConfig) -> MultivariateDrift:
-    """Drifted when the AUC reaches the threshold and its p-value is below ``multivariate_alpha``."""
+    """Drifted when the AUC reaches the threshold and its p-value is below ``multivariate_alpha``; no score
+    (``None``, as when skipped) when the classifier could not be trained (too few sampled rows)."""
+    scored = bool(np.isfinite(result.auc))
     drifted = bool(
-        np.isfinite(result.auc)
-        and result.auc >= config.multivariate_threshold
-        and result.p_value < config.multivariate_alpha
+        scored and result.auc >= config.multivariate_threshold and result.p_value < config.multivariate_alpha
     )
     return MultivariateDrift(
-        score=result.auc,
+        score=result.auc if scored else None,
         threshold=config.multivariate_threshold,
         drifted=drifted,
-        p_value=result.p_value,
+        p_value=result.p_value if scored else None,
         alpha=config.multivariate_alpha,
         n_reference=result.n_reference,
         n_current=result.n_current,

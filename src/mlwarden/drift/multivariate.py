@@ -55,9 +55,23 @@ def encode(ref: pd.DataFrame, cur: pd.DataFrame, categorical: list[str]) -> tupl
             columns.append(np.where(codes < 0, np.nan, codes).astype(float))
             mask.append(True)
         else:
-            columns.append(both[name].to_numpy(dtype=float, na_value=np.nan))
+            columns.append(_finite(both[name].to_numpy(dtype=float, na_value=np.nan)))
             mask.append(False)
     return np.column_stack(columns), np.array(mask, dtype=bool)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """``values`` with +inf and -inf replaced by stand-ins beyond the finite values' range (NaN kept).
+
+    The classifier bins each column at its quantiles, which infinities turn into NaN ("invalid value"
+    warnings on stderr); a tree only sees the values' order, which the stand-ins keep."""
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return values
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    step = max(min(high - low, 1e300), 1.0)  # 1e300: no overflow for values near the float limits
+    return np.where(infinite, np.where(values > 0, high + step, low - step), values)
 
 
 def domain_classifier(

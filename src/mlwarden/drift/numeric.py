@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import comb
 from scipy.stats import kstwo, kstwobign
 
 from mlwarden.drift import distances
@@ -183,7 +184,9 @@ def ks(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
 
     The p-value uses the one-sample distribution at n_eff = n·m/(n+m), as scipy's ``ks_2samp`` does in
     asymptotic mode: exact up to n_eff = 10,000, Kolmogorov's limit above. A lower-bound statistic and ties
-    both make the test conservative.
+    both make the test conservative. It is never below 2 / C(n + m, n), the chance that exchangeable samples
+    separate completely (statistic 1): the one-sample distribution puts no mass there, which gave one row
+    against one other row a p-value of 0.
     """
     u = unit(ref, cur)
     r, c = bins(ref, u), bins(cur, u)
@@ -191,9 +194,10 @@ def ks(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
     n_eff = max(1, round(r.n * c.n / (r.n + c.n)))
     if stat == 0:
         return stat, 1.0
+    separated = min(1.0, 2.0 / float(comb(r.n + c.n, r.n)))  # 0 once C overflows: far below any alpha
     if n_eff > EXACT_KS_LIMIT:  # the exact distribution is slow to evaluate and no more accurate here
-        return stat, float(kstwobign.sf(stat * np.sqrt(n_eff)))
-    return stat, float(kstwo.sf(stat, n_eff))
+        return stat, max(separated, float(kstwobign.sf(stat * np.sqrt(n_eff))))
+    return stat, max(separated, float(kstwo.sf(stat, n_eff)))
 
 
 def bin_integrals(col: ColumnProfile, u: float = 1.0) -> np.ndarray:

@@ -268,7 +268,14 @@ def profile_rows(
         source=source,
     )
     if segments:
-        result.segments = profile_splits(data, result, segments, values=values, cap=segment_cap)
+        result.segments = profile_splits(
+            data,
+            result,
+            segments,
+            values=values,
+            cap=segment_cap,
+            reference=reference.segments if reference is not None else None,
+        )
     return result
 
 
@@ -400,10 +407,11 @@ def column_kind(series: pd.Series, name: str) -> Kind:
         return "boolean"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
+    if pd.api.types.is_complex_dtype(dtype):  # before numeric, which complex is too: its imaginary part
+        # was dropped with a ComplexWarning
+        raise InputError(f"column '{name}' holds complex numbers; expected numeric, categorical or datetime")
     if pd.api.types.is_timedelta64_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    if pd.api.types.is_complex_dtype(dtype):
-        raise InputError(f"column '{name}' holds complex numbers; expected numeric, categorical or datetime")
     if pd.api.types.is_object_dtype(dtype):
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred == "boolean":

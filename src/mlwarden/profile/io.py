@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +24,9 @@ def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.Data
     path = checked_path(path)
     fmt = TABLE_SUFFIXES[path.suffix.lower()]
     try:
-        if fmt == "csv":
-            df = pd.read_csv(path, usecols=columns, low_memory=False)
-        elif fmt == "tsv":
-            df = pd.read_csv(path, sep="\t", usecols=columns, low_memory=False)
+        if fmt in ("csv", "tsv"):
+            df = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=columns, low_memory=False)
+            df = with_timestamps(df, [name for name, iso in timestamp_text(df).items() if iso])
         elif fmt == "parquet":
             df = pd.read_parquet(path, columns=columns)
         else:
@@ -39,6 +39,52 @@ def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.Data
     if df.shape[1] == 0:
         raise InputError(f"{path}: no columns found")
     return df
+
+
+ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def timestamp_text(frame: pd.DataFrame) -> dict[str, bool]:
+    """For each text column of ``frame`` that holds values: whether every value is an ISO-8601 date or
+    timestamp (``2024-01-05``, ``2024-01-05 10:00:00``, ``2024-01-05T10:00:00+01:00``). CSV has no
+    timestamp type: such columns are read as the timestamps a Parquet file of the same data holds, so that
+    both give one answer (as text, each new day was an unseen category: critical drift)."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        present = column.dropna()
+        if present.empty:
+            continue
+        first = present.iloc[0]
+        if not (isinstance(first, str) and ISO_TIMESTAMP.fullmatch(first)):  # most text columns end here
+            out[name] = False
+            continue
+        values = pd.Series(present.unique(), dtype=object)
+        texts = values.map(lambda v: isinstance(v, str)).all()
+        out[name] = bool(texts and values.astype(str).str.fullmatch(ISO_TIMESTAMP).all())
+    return out
+
+
+def parsed_timestamps(column: pd.Series) -> pd.Series:
+    """ISO-8601 text as timestamps: naive when no value carries an offset, else in UTC."""
+    try:
+        return pd.to_datetime(column, format="ISO8601")
+    except (ValueError, TypeError):  # offsets that differ between values, or naive and aware mixed
+        return pd.to_datetime(column, format="ISO8601", utc=True)
+
+
+def with_timestamps(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``frame`` with the text columns ``names`` parsed by :func:`parsed_timestamps`."""
+    if not names:
+        return frame
+    frame = frame.copy(deep=False)
+    for name in names:
+        frame[name] = parsed_timestamps(frame[name])
+    return frame
 
 
 def checked_path(path: str | Path) -> Path:
@@ -55,4 +101,20 @@ def checked_path(path: str | Path) -> Path:
         )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    if fmt in ("csv", "tsv"):
+        _unique_header(path, fmt)
     return path
+
+
+def _unique_header(path: Path, fmt: str) -> None:
+    """Raise :class:`InputError` when a CSV/TSV header names a column twice: pandas would rename the second
+    ``x`` to ``x.1`` silently (and compare it with another file's real ``x.1``), where a DataFrame with
+    duplicate names is an error. An unreadable header is left to the reader's own error."""
+    try:
+        header = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", header=None, nrows=1, dtype=str)
+    except Exception:  # an unreadable file: the reader that follows names the problem
+        return
+    names = [name for name in header.iloc[0].tolist() if isinstance(name, str)] if len(header) else []
+    dupes = sorted({name for name in names if names.count(name) > 1})
+    if dupes:
+        raise InputError(f"{path}: duplicate column names in the header: {', '.join(dupes)}")

@@ -12,7 +12,7 @@ row sample (multivariate drift runs on the whole table).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -156,12 +156,21 @@ def _compact(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return remap[codes], used
 
 
-def capped(codes: np.ndarray, labels: list[str], cap: int) -> tuple[np.ndarray, list[str]]:
+def capped(
+    codes: np.ndarray, labels: list[str], cap: int, reference: Collection[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
     """Keep the ``cap`` most frequent labels (ties by label; ``(missing)`` always kept), pool the rest as
-    ``(other)``; labels come back most frequent first."""
+    ``(other)``; labels come back most frequent first.
+
+    ``reference``: the labels of the reference's split, kept first, so that current data is split as its
+    reference was — when the reference pooled values into ``(other)``, only its kept labels are kept and
+    every other value is pooled too (it may be one the reference pooled: not a segment it lacks)."""
     counts = np.bincount(codes, minlength=len(labels))
-    ranked = [i for i in sorted(range(len(labels)), key=lambda i: (-counts[i], labels[i])) if counts[i]]
-    keep = [i for i in ranked if labels[i] != MISSING][:cap] + [i for i in ranked if labels[i] == MISSING]
+    known = set(reference or ())
+    first = sorted(range(len(labels)), key=lambda i: (labels[i] not in known, -counts[i], labels[i]))
+    ranked = [i for i in first if counts[i]]
+    eligible = [i for i in ranked if labels[i] != MISSING and (OTHER not in known or labels[i] in known)]
+    keep = eligible[:cap] + [i for i in ranked if labels[i] == MISSING]
     remap = np.full(len(labels), len(keep), dtype=np.int64)
     remap[keep] = np.arange(len(keep))
     pooled = [OTHER] if len(keep) < len(ranked) else []
@@ -175,11 +184,13 @@ def profile_splits(
     *,
     values: dict[str, tuple[Kind, np.ndarray | pd.Series]],
     cap: int = DEFAULT_SEGMENT_CAP,
+    reference: dict[str, SegmentSplit] | None = None,
 ) -> dict[str, SegmentSplit]:
     """Split ``data`` by each spec and profile every group; ``aggregate`` is the whole table's profile
     (it gives each column's kind, its numeric bin edges — coarsened to :data:`SEGMENT_BINS` bins, see
     :func:`segment_edges` — and its most frequent categories), ``values`` each profiled column's kind and
-    values as :func:`mlwarden.profile.dataset.profile` computed them. Each column is prepared once (bins,
+    values as :func:`mlwarden.profile.dataset.profile` computed them; ``reference`` the reference
+    profile's splits, whose values are kept first (see :func:`capped`). Each column is prepared once (bins,
     category codes) and then counted per group for every split. Raises :class:`InputError` for a segment
     column not in the data or a cap below 1."""
     if cap < 1:
@@ -198,7 +209,9 @@ def profile_splits(
     out: dict[str, SegmentSplit] = {}
     for spec in specs:
         columns = split_columns(spec)
-        codes, labels = capped(*row_labels(data, columns, known=known), cap)
+        known_split = (reference or {}).get(",".join(columns))
+        kept = list(known_split.rows()) if known_split is not None else None
+        codes, labels = capped(*row_labels(data, columns, known=known), cap, kept)
         groups = len(labels)
         arrays: list[np.ndarray] = []
         # a stable sort of small integers is a radix sort: ~8x faster than on int64 codes

@@ -34,11 +34,19 @@ from mlwarden.profile.dataset import (
     _kind_and_values,
     _smallest,
     merge,
+    numeric_values,
     profile_rows,
     sample_seed,
     seed_of,
 )
-from mlwarden.profile.io import TABLE_SUFFIXES, checked_path, read_table
+from mlwarden.profile.io import (
+    TABLE_SUFFIXES,
+    checked_path,
+    parsed_timestamps,
+    read_table,
+    timestamp_text,
+    with_timestamps,
+)
 from mlwarden.profile.numeric import DEFAULT_BINS, EdgeSampler
 from mlwarden.schema.mapping import ColumnMapping
 
@@ -96,11 +104,12 @@ def profile_file(
     if chunk_rows is None:
         chunk_rows = max(MIN_CHUNK_ROWS, CHUNK_VALUES // max(1, len(names)))
     as_text: list[str] = []
+    timestamps: list[str] = []
     need = [name for name in kept if not _has_edges(reference, name)]
     edged = reference
     if need or fmt != "parquet":
         scan = _first_pass(path, fmt, need if fmt == "parquet" else kept, mapping, chunk_rows)
-        as_text = scan.mixed
+        as_text, timestamps = scan.mixed, scan.timestamps
         edged = _with_edges(reference, scan.edges(bins, set(need) - set(as_text)))
         del scan  # its edge subsamples (up to 1 MB a column) are not needed for the second pass
     if seed is None:
@@ -109,7 +118,7 @@ def profile_file(
     parts: list[DatasetProfile] = []
     merged: DatasetProfile | None = None
     order = SampleOrder()
-    for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows, text=as_text):
+    for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows, text=as_text, timestamps=timestamps):
         keys = rng.random(len(chunk)) if sample_rows else np.empty(0)
         part = profile_rows(
             chunk,
@@ -211,10 +220,12 @@ def iter_chunks(
     columns: list[str] | None = None,
     chunk_rows: int = 65_536,
     text: list[str] | None = None,
+    timestamps: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The rows of a CSV, TSV or Parquet file as DataFrames of at most ``chunk_rows`` rows, in file order
-    (``columns``: only these; ``text``: read these CSV columns as text). Raises :class:`InputError` when the
-    file cannot be read."""
+    (``columns``: only these; ``text``: read these CSV columns as text; ``timestamps``: parse these CSV
+    columns' ISO-8601 text, see :func:`~mlwarden.profile.io.timestamp_text`). Raises :class:`InputError`
+    when the file cannot be read."""
     path = checked_path(path)
     fmt = TABLE_SUFFIXES[path.suffix.lower()]
     try:
@@ -229,16 +240,19 @@ def iter_chunks(
                         yield table.slice(start, chunk_rows).to_pandas(split_blocks=True)  # no copy
                     del table
         else:
+            # pandas checks each line's field count only without usecols (with it, a line's extra fields
+            # are dropped silently): every column is read when every column is wanted, as profiles do
+            whole = columns is None or set(columns) >= set(table_columns(path))
             with pd.read_csv(
                 path,
                 sep="\t" if fmt == "tsv" else ",",
-                usecols=columns,
+                usecols=None if whole else columns,
                 chunksize=chunk_rows,
                 low_memory=False,
                 dtype=dict.fromkeys(text, str) if text else None,
             ) as reader:
                 for chunk in reader:
-                    yield chunk if columns is None else chunk[columns]
+                    yield with_timestamps(chunk if columns is None else chunk[columns], timestamps or [])
     except (InputError, MemoryError):  # out of memory is not a bad file
         raise
     except Exception as exc:  # pyarrow's ArrowInvalid, pandas' ParserError: not a readable table
@@ -264,11 +278,14 @@ def _group_runs(meta, rows: int) -> Iterator[list[int]]:
 class _Scan:
     """What the first pass learns: each numeric column's edge subsample, and CSV columns of mixed kinds."""
 
-    def __init__(self) -> None:
+    def __init__(self, text_files: bool) -> None:
         self.samplers: dict[str, EdgeSampler] = {}
         self.kinds: dict[str, set[str]] = {}
+        self.text_files = text_files  # CSV/TSV: text columns may hold timestamps
+        self.iso: dict[str, bool] = {}  # text column -> every value so far an ISO-8601 timestamp
 
     def add(self, chunk: pd.DataFrame, mapping: ColumnMapping | None) -> None:
+        iso = timestamp_text(chunk) if self.text_files else {}
         for name in chunk.columns:
             override = mapping.kind_override(name) if mapping is not None else None
             kind, values = _kind_and_values(chunk[name], name, override)
@@ -276,14 +293,26 @@ class _Scan:
                 self.kinds.setdefault(name, set()).add("numeric" if kind in NUMERIC_KINDS else "label")
             if kind in NUMERIC_KINDS:
                 self.samplers.setdefault(name, EdgeSampler()).add(values[np.isfinite(values)])
+            elif name in iso:  # as read_table parses it, whatever the kind override
+                self.iso[name] = self.iso.get(name, True) and iso[name]
+                if self.iso[name]:  # sampled as the timestamps the second pass will read
+                    stamps = numeric_values(parsed_timestamps(chunk[name]), "datetime")
+                    self.samplers.setdefault(name, EdgeSampler()).add(stamps[np.isfinite(stamps)])
 
     @property
     def mixed(self) -> list[str]:
         return [name for name, kinds in self.kinds.items() if len(kinds) > 1]
 
+    @property
+    def timestamps(self) -> list[str]:
+        """Text columns whose every value is an ISO-8601 timestamp: read as timestamps."""
+        return [name for name, iso in self.iso.items() if iso and len(self.kinds.get(name, ())) == 1]
+
     def edges(self, bins: int, names: set[str]) -> dict[str, np.ndarray]:
         out = {}
         for name, sampler in self.samplers.items():
+            if name in self.iso and name not in self.timestamps:
+                continue  # text after all: its timestamp subsample is not used
             if name in names and (edges := sampler.edges(bins)) is not None:
                 out[name] = edges
         return out
@@ -292,7 +321,7 @@ class _Scan:
 def _first_pass(
     path: Path, fmt: str, names: list[str], mapping: ColumnMapping | None, chunk_rows: int
 ) -> _Scan:
-    scan = _Scan()
+    scan = _Scan(text_files=fmt != "parquet")
     if names:
         for chunk in iter_chunks(path, columns=names, chunk_rows=chunk_rows):
             scan.add(chunk, mapping)

@@ -96,10 +96,14 @@ class ModelConfig(BaseModel):
     def _slo_direction(self) -> ModelConfig:
         for metric, bound in self.slo.items():
             side = "min" if bound.min is not None else "max"
-            try:
-                check_slo(metric, side)
-            except ValueError as exc:  # the path in the message: a model-level error has no location
-                raise ValueError(f"slo.{metric}.{side}: {exc}") from None
+            for path, limit in [
+                (side, bound.min if side == "min" else bound.max),
+                *((f"segments.{segment}", value) for segment, value in bound.segments.items()),
+            ]:
+                try:
+                    check_slo(metric, side, limit)  # type: ignore[arg-type]
+                except ValueError as exc:  # the path in the message: a model-level error has no location
+                    raise ValueError(f"slo.{metric}.{path}: {exc}") from None
             # against the file's own columns.segments; without a columns section, against the model's when
             # applied (mlwarden.registry)
             splits = self.columns.segments if "columns" in self.model_fields_set else None
@@ -184,14 +188,20 @@ def segment_key_problem(key: str, splits: list[str | tuple[str, ...]] | None) ->
     return None
 
 
-def check_slo(metric: str, bound: Literal["min", "max"]) -> None:
-    """Raise ``ValueError`` unless ``metric`` is known and ``bound`` is the side it is limited on."""
+def check_slo(metric: str, bound: Literal["min", "max"], limit: float) -> None:
+    """Raise ``ValueError`` unless ``metric`` is known, ``bound`` is the side it is limited on and ``limit``
+    a value it can take: a score (``min``) in [0, 1] — ``roc_auc>=78`` was breached by every window — an
+    error (``max``) a finite number ≥ 0."""
     expected = SLO_BOUND.get(metric)
     if expected is None:
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(SLO_BOUND)}")
     if bound != expected:
         better = "higher" if expected == "min" else "lower"
         raise ValueError(f"{metric} is {better}-is-better: give {expected}, not {bound}")
+    if expected == "min" and not 0 <= limit <= 1:
+        raise ValueError(f"{metric} lies in [0, 1]: expected a limit between 0 and 1, got {limit:g}")
+    if expected == "max" and not 0 <= limit < float("inf"):
+        raise ValueError(f"{metric} is an error ≥ 0: expected a finite limit ≥ 0, got {limit:g}")
 
 
 def parse_slo(expression: str) -> tuple[str, float]:
@@ -208,7 +218,7 @@ def parse_slo(expression: str) -> tuple[str, float]:
     except ValueError:
         raise InputError(f"--slo {expression!r}: {number!r} is not a number") from None
     try:
-        check_slo(metric, "min" if operator == ">=" else "max")
+        check_slo(metric, "min" if operator == ">=" else "max", limit)
     except ValueError as exc:
         raise InputError(f"--slo {expression!r}: {exc}") from None
     return metric, limit
