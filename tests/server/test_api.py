@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc
 import pytest
@@ -360,3 +361,35 @@ def test_integer_predictions_with_a_missing_value_are_stored_as_integer_labels(
     with store.engine.connect() as connection:
         stored = connection.execute(select(Prediction.prediction).order_by(Prediction.id)).scalars().all()
     assert stored == ["1", None]
+
+
+def test_a_csv_reference_reads_iso_dates_as_timestamps_as_mlwarden_check_does(
+    api: TestClient, store: Store
+) -> None:
+    from sqlalchemy import select
+
+    from mlwarden.profile import DatasetProfile
+    from mlwarden.store.schema import Reference, StoredFinding
+
+    frame = reference_frame(1_000)
+    frame["signup"] = pd.date_range("2026-01-01", periods=1_000, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+    response = api.post(
+        "/v1/models/churn/reference",
+        content=frame.to_csv(index=False).encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert response.status_code == 201, response.text
+    with store.session() as session:
+        stored = DatasetProfile.from_bytes(session.scalars(select(Reference.profile)).one())
+    assert stored.columns["signup"].kind == "datetime"
+    # batches send the same text: read as the reference's timestamps, not a type change
+    current = reference_frame(300, seed=1).assign(signup=frame["signup"][:300].to_numpy())
+    sent = records(current, past_window(), prefix="d")
+    for record, signup in zip(sent, current["signup"], strict=True):
+        record["features"]["signup"] = signup
+    body = {"batch_id": "dates", "records": sent}
+    api.post("/v1/models/churn/batches", json=body).raise_for_status()
+    assert evaluate_due(store) == 1
+    with store.session() as session:
+        checks = session.scalars(select(StoredFinding.check).where(StoredFinding.column == "signup")).all()
+    assert [c for c in checks if c.startswith(("data.", "quality.", "contract."))] == []

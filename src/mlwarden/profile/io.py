@@ -26,7 +26,7 @@ def read_table(path: str | Path, *, columns: list[str] | None = None) -> pd.Data
     try:
         if fmt in ("csv", "tsv"):
             df = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=columns, low_memory=False)
-            df = with_timestamps(df, [name for name, iso in timestamp_text(df).items() if iso])
+            df = with_timestamp_text_parsed(df)
         elif fmt == "parquet":
             df = pd.read_parquet(path, columns=columns)
         else:
@@ -85,6 +85,11 @@ def with_timestamps(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     for name in names:
         frame[name] = parsed_timestamps(frame[name])
     return frame
+
+
+def with_timestamp_text_parsed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read from CSV/TSV with its ISO-8601 text columns as timestamps (:func:`timestamp_text`)."""
+    return with_timestamps(frame, [name for name, iso in timestamp_text(frame).items() if iso])
 
 
 def checked_path(path: str | Path) -> Path:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from mlwarden.errors import InputError
 from mlwarden.profile import DatasetProfile, profile
+from mlwarden.profile.io import with_timestamp_text_parsed
 from mlwarden.profile.segments import segment_columns
 from mlwarden.profile.serialize import MAGIC
 from mlwarden.registry.columns import model_mapping
@@ -37,7 +38,8 @@ def read_reference(body: bytes, content_type: str) -> DatasetProfile | pd.DataFr
             opener = pyarrow.ipc.open_file if content_type.endswith(".file") else pyarrow.ipc.open_stream
             return opener(pa.BufferReader(body)).read_all().to_pandas()
         if content_type in ("text/csv", "application/csv"):
-            return pd.read_csv(io.BytesIO(body), low_memory=False)
+            # ISO-8601 text read as timestamps, as mlwarden check reads a CSV (batches follow the kinds)
+            return with_timestamp_text_parsed(pd.read_csv(io.BytesIO(body), low_memory=False))
     except Exception as exc:  # pyarrow/pandas raise many types; all mean "unreadable body"
         raise InputError(f"body: cannot read as {content_type}: {exc}") from None
     raise InputError(
