@@ -79,6 +79,19 @@ def test_the_section_is_parsed_with_durations_regexes_and_receiver_kinds() -> No
         (("for: 2", "for: 0"), "alerts.rules.0.for: Input should be greater than or equal to 1"),
         (("window: 30m", "window: 1 hour"), "window: expected a duration"),
         (("roc_auc: {min", "roc_auc: {max"), "slo.roc_auc.max: roc_auc is higher-is-better"),
+        # a key given twice: PyYAML would keep the second silently (the first slo: or receiver lost)
+        (("window: 30m\n", "window: 30m\nslo: {accuracy: {min: 0.5}}\n"), "slo: given twice (lines 6 and 8)"),
+        (
+            (
+                "    owner: {email: ada@example.com}\n",
+                "    owner: {email: ada@example.com}\n    owner: {slack: x}\n",
+            ),
+            "alerts.receivers.owner: given twice (lines 10 and 11)",
+        ),
+        (
+            ("{match: {check: drift}, for: 2", "{match: {check: drift}, for: 2, for: 3"),
+            "alerts.rules.0.for: given twice (line 20)",
+        ),
     ],
 )
 def test_bad_configs_name_the_path(change: tuple[str, str], message: str) -> None:

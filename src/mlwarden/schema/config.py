@@ -158,12 +158,44 @@ class ModelConfig(BaseModel):
         """Parse and validate YAML text (a request body, a file's contents)."""
         where = f"{source}: " if source else ""
         try:
-            data = yaml.safe_load(text)
+            loader = yaml.SafeLoader(text)  # reads the text: may raise already
+            try:
+                node = loader.get_single_node()
+                if node is not None:
+                    _refuse_repeated_keys(node, where)
+                data = None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise InputError(f"{where}not valid YAML{at}") from None
         return cls.from_dict(data, source=source)
+
+
+def _refuse_repeated_keys(root: yaml.Node, where: str) -> None:
+    """Raise :class:`InputError` naming the path and both lines of a key given twice in one mapping (YAML
+    forbids it; PyYAML would keep the second silently, so a second ``alerts:`` would drop the first)."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    visited: set[int] = set()  # anchors and aliases share nodes (and may be recursive)
+    while stack:
+        node, path = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}{i}.") for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line, first = key.start_mark.line + 1, first_line.get((key.tag, key.value))
+                    if first is not None:
+                        lines = f"lines {first} and {line}" if first != line else f"line {line}"
+                        raise InputError(f"{where}{path}{key.value}: given twice ({lines})")
+                    first_line[(key.tag, key.value)] = line
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, f"{path}{name}."))
 
 
 def segment_key_problem(key: str, splits: list[str | tuple[str, ...]] | None) -> str | None:
