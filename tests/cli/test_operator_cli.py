@@ -161,6 +161,7 @@ def test_owners_audit_lists_every_model_least_healthy_first(server: Server) -> N
         (["findings", "churn", "--since", "yesterday"], "error: --since: expected an ISO 8601 time"),
         (["reference", "upload", "churn", "data.txt"], "error: FILE: data.txt is not one of .parquet"),
         (["reference", "upload", "churn", "missing.csv"], "error: FILE: missing.csv is not a readable file"),
+        (["config", "diff", "churn", "--to", "99"], "error: model 'churn' has no configuration version 99"),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(server: Server, args: list[str], message: str, tmp_path) -> None:

@@ -123,10 +123,13 @@ def config_diff(
             old = new - 1
         if old < 1:
             raise InputError(f"--from: model {model} has no version before {new}")
-        texts = [remote.get(f"/v1/models/{model}/config", params={"version": v})["text"] for v in (old, new)]
+        # the newer first: a --to past the latest is named as given, not as the --from derived from it
+        new_text, old_text = (
+            remote.get(f"/v1/models/{model}/config", params={"version": v})["text"] for v in (new, old)
+        )
     lines = difflib.unified_diff(
-        texts[0].splitlines(keepends=True),
-        texts[1].splitlines(keepends=True),
+        old_text.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
         fromfile=f"{model}@{old}",
         tofile=f"{model}@{new}",
     )
