@@ -101,6 +101,18 @@ def test_bad_configs_name_the_path(change: tuple[str, str], message: str) -> Non
     assert str(error.value).startswith(message)
 
 
+def test_window_errors_name_the_files_field_and_the_file() -> None:
+    for window in ("0s", "45s", "32d", "90.5s"):
+        with pytest.raises(InputError) as error:
+            check_config(GOOD.replace("window: 30m", f"window: {window}"), source="churn.yaml")
+        assert str(error.value) == (
+            f"churn.yaml: window: expected whole seconds from 60 (1m) to 2678400 (31d), got '{window}'"
+        )
+    with pytest.raises(InputError) as error:
+        check_config(GOOD.replace("window: 30m", "window: 1 hour"), source="churn.yaml")
+    assert str(error.value).startswith("churn.yaml: window: expected a duration such as 30s")
+
+
 def test_parse_duration() -> None:
     assert [parse_duration(t) for t in ("30s", "5m", "4h", "7d", "1h30m", "250ms", 12)] == [
         30.0,
