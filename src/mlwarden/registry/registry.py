@@ -183,8 +183,10 @@ class Registry:
 
     def create_model(self, actor: Actor, spec: ModelSpec) -> dict[str, Any]:
         actor.require("admin")
-        if not spec.name or "/" in spec.name:
-            raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
+        if not spec.name or "/" in spec.name or spec.name in (".", ".."):  # no URL path addresses . or ..
+            raise InputError(
+                f"name: expected a non-empty model name without '/', not . or .., got {spec.name!r}"
+            )
         validate_settings(
             {
                 "slos": spec.slos,
