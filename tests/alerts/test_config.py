@@ -180,3 +180,29 @@ def test_applying_needs_admin_and_a_new_model_needs_a_team(store: Store) -> None
     assert (
         apply_config(registry, growth_admin, "fraud", teamless, create=True)["version"] == 1
     )  # the token's team
+
+
+def test_a_configuration_stored_with_a_key_given_twice_is_still_read_as_applied(store: Store) -> None:
+    """Files applied before repeated keys were refused keep working: the last one wins, as when applied."""
+    from mlwarden.alerts.context import model_context
+    from mlwarden.server.retrain_plan import stored_section
+    from mlwarden.store.schema import ModelConfigVersion
+
+    registry = Registry(store)
+    apply_config(registry, OPERATOR, "churn", GOOD, create=True)
+    older = GOOD + "retrain: {triggers: {min_new_labels: 10}}\nretrain: {triggers: {min_new_labels: 20}}\n"
+    with pytest.raises(InputError, match="retrain: given twice"):
+        apply_config(registry, OPERATOR, "churn", older)
+    with store.session() as session:
+        model = session.scalar(select(Model))
+        session.add(ModelConfigVersion(model_id=model.id, version=2, text=older, actor="an older release"))
+    with store.session() as session:
+        model = session.scalar(select(Model))
+        assert list(model_context(session, model).section.receivers) == [
+            "owner",
+            "team-slack",
+            "mail",
+            "oncall",
+            "am",
+        ]
+        assert stored_section(session, model).triggers.min_new_labels == 20

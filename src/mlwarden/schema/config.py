@@ -154,14 +154,16 @@ class ModelConfig(BaseModel):
         return cls.from_text(text, source=str(path))
 
     @classmethod
-    def from_text(cls, text: str, *, source: str | None = None) -> ModelConfig:
-        """Parse and validate YAML text (a request body, a file's contents)."""
+    def from_text(cls, text: str, *, source: str | None = None, stored: bool = False) -> ModelConfig:
+        """Parse and validate YAML text (a request body, a file's contents). A key given twice in one mapping
+        is an error, except in ``stored`` text (applied before that was refused): it keeps the last one,
+        as it did when applied."""
         where = f"{source}: " if source else ""
         try:
             loader = yaml.SafeLoader(text)  # reads the text: may raise already
             try:
                 node = loader.get_single_node()
-                if node is not None:
+                if node is not None and not stored:
                     _refuse_repeated_keys(node, where)
                 data = None if node is None else loader.construct_document(node)
             finally:
