@@ -78,6 +78,8 @@ def test_the_section_is_parsed_with_durations_regexes_and_receiver_kinds() -> No
         (("receiver: oncall", "receiver: pager"), "alerts.escalate.0.receiver: unknown receiver 'pager'"),
         (("for: 2", "for: 0"), "alerts.rules.0.for: Input should be greater than or equal to 1"),
         (("window: 30m", "window: 1 hour"), "window: expected a duration"),
+        (("1m30s", "9999999999d"), "alerts.route.group_wait: expected a duration of at most 36500d"),
+        (("1m30s", ".inf"), "alerts.route.group_wait: expected a duration of at most 36500d, got inf"),
         (("roc_auc: {min", "roc_auc: {max"), "slo.roc_auc.max: roc_auc is higher-is-better"),
         # a key given twice: PyYAML would keep the second silently (the first slo: or receiver lost)
         (("window: 30m\n", "window: 30m\nslo: {accuracy: {min: 0.5}}\n"), "slo: given twice (lines 6 and 8)"),
@@ -123,7 +125,21 @@ def test_parse_duration() -> None:
         0.25,
         12.0,
     ]
-    for bad in ("", "5", "m5", "5 m", "-5s", True):
+    assert parse_duration("36500d") == 36_500 * 86_400.0
+    # past a century, now + it overflows a datetime: the alert pipeline failed on a group_wait of 9999999999d
+    for bad in (
+        "",
+        "5",
+        "m5",
+        "5 m",
+        "-5s",
+        True,
+        "36501d",
+        "9999999999d",
+        1e300,
+        float("inf"),
+        float("nan"),
+    ):
         with pytest.raises(ValueError):
             parse_duration(bad)
 

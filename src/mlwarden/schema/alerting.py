@@ -24,22 +24,29 @@ ALERT_LABELS = ("alertname", "model", "check", "severity", "column", "segment", 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+MAX_DURATION_DAYS = 36_500  # a century: any later time is still a datetime (year < 10000)
 HISTORY_WINDOWS = 48  # closed windows of rows-per-window history the volume band may learn from
 
 
 def parse_duration(value: Any) -> float:
     """``"30s"`` → 30.0, ``"5m"`` → 300.0, ``"1h30m"`` → 5400.0 (seconds); a bare number is seconds.
 
-    Raises ``ValueError`` (``expected a duration such as 30s, 5m, 4h or 7d``) on anything else."""
+    Raises ``ValueError`` (``expected a duration such as 30s, 5m, 4h or 7d``) on anything else, and on a
+    duration longer than ``MAX_DURATION_DAYS`` (now plus it would overflow a datetime: a 500, or a crashed
+    alert pipeline)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
+        if not value >= 0:  # NaN too
             raise ValueError(f"expected a duration of zero or more, got {value!r}")
-        return float(value)
-    text = str(value).strip() if isinstance(value, str) else ""
-    parts = _DURATION_PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"expected a duration such as 30s, 5m, 4h or 7d, got {value!r}")
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+        seconds = float(value)
+    else:
+        text = str(value).strip() if isinstance(value, str) else ""
+        parts = _DURATION_PART.findall(text)
+        if not text or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"expected a duration such as 30s, 5m, 4h or 7d, got {value!r}")
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds > MAX_DURATION_DAYS * 86_400:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_DAYS}d, got {value!r}")
+    return seconds
 
 
 def _url(value: Any) -> Any:
