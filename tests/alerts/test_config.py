@@ -198,17 +198,24 @@ def test_applying_needs_admin_and_a_new_model_needs_a_team(store: Store) -> None
     )  # the token's team
 
 
-def test_a_configuration_stored_with_a_key_given_twice_is_still_read_as_applied(store: Store) -> None:
-    """Files applied before repeated keys were refused keep working: the last one wins, as when applied."""
+def test_a_configuration_stored_before_it_was_refused_is_still_read(store: Store) -> None:
+    """Files applied before repeated keys and durations past a century were refused keep working (the last
+    key wins; the duration is the bound): reading them serves alert routing, the sender and alerts list."""
     from mlwarden.alerts.context import model_context
     from mlwarden.server.retrain_plan import stored_section
     from mlwarden.store.schema import ModelConfigVersion
 
     registry = Registry(store)
     apply_config(registry, OPERATOR, "churn", GOOD, create=True)
-    older = GOOD + "retrain: {triggers: {min_new_labels: 10}}\nretrain: {triggers: {min_new_labels: 20}}\n"
+    older = GOOD.replace("group_wait: 1m30s", "group_wait: 9999999999d") + (
+        "retrain: {triggers: {min_new_labels: 10}}\n"
+        "retrain: {triggers: {min_new_labels: 20, cooldown: .inf}}\n"
+    )
     with pytest.raises(InputError, match="retrain: given twice"):
         apply_config(registry, OPERATOR, "churn", older)
+    once = older.replace("retrain: {triggers: {min_new_labels: 10}}\n", "")
+    with pytest.raises(InputError, match="group_wait: expected a duration of at most 36500d"):
+        apply_config(registry, OPERATOR, "churn", once)
     with store.session() as session:
         model = session.scalar(select(Model))
         session.add(ModelConfigVersion(model_id=model.id, version=2, text=older, actor="an older release"))
@@ -221,4 +228,6 @@ def test_a_configuration_stored_with_a_key_given_twice_is_still_read_as_applied(
             "oncall",
             "am",
         ]
-        assert stored_section(session, model).triggers.min_new_labels == 20
+        assert model_context(session, model).section.route.group_wait == 36_500 * 86_400
+        triggers = stored_section(session, model).triggers
+        assert (triggers.min_new_labels, triggers.cooldown.days) == (20, 36_500)

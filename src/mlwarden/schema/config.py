@@ -129,15 +129,16 @@ class ModelConfig(BaseModel):
         return out
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str | None = None) -> ModelConfig:
-        """Validate a parsed configuration; raise :class:`InputError` naming the failing path."""
+    def from_dict(cls, data: Any, *, source: str | None = None, stored: bool = False) -> ModelConfig:
+        """Validate a parsed configuration; raise :class:`InputError` naming the failing path. ``stored``:
+        a configuration applied earlier, read as it was applied (see :meth:`from_text`)."""
         where = f"{source}: " if source else ""
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise InputError(f"{where}expected a mapping of sections at the top, got {type(data).__name__}")
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={"stored": stored})
         except ValidationError as exc:
             raise InputError(where + _config_message(exc)) from None
 
@@ -156,8 +157,8 @@ class ModelConfig(BaseModel):
     @classmethod
     def from_text(cls, text: str, *, source: str | None = None, stored: bool = False) -> ModelConfig:
         """Parse and validate YAML text (a request body, a file's contents). A key given twice in one mapping
-        is an error, except in ``stored`` text (applied before that was refused): it keeps the last one,
-        as it did when applied."""
+        and a duration past ``MAX_DURATION_DAYS`` are errors, except in ``stored`` text (applied before they
+        were refused), read as it was applied: the last key wins, the duration is the bound."""
         where = f"{source}: " if source else ""
         try:
             loader = yaml.SafeLoader(text)  # reads the text: may raise already
@@ -172,7 +173,7 @@ class ModelConfig(BaseModel):
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise InputError(f"{where}not valid YAML{at}") from None
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(data, source=source, stored=stored)
 
 
 def _refuse_repeated_keys(root: yaml.Node, where: str) -> None:
