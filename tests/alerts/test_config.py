@@ -78,6 +78,12 @@ def test_the_section_is_parsed_with_durations_regexes_and_receiver_kinds() -> No
         (("receiver: oncall", "receiver: pager"), "alerts.escalate.0.receiver: unknown receiver 'pager'"),
         (("for: 2", "for: 0"), "alerts.rules.0.for: Input should be greater than or equal to 1"),
         (("window: 30m", "window: 1 hour"), "window: expected a duration"),
+        # config check said valid; apply then failed on the server (body.name: String should match ...)
+        (
+            ("model: churn", "model: churn/v2"),
+            "model: expected a model name of 1 to 200 characters without '/'",
+        ),
+        (("model: churn", "model: '..'"), "model: expected a model name of 1 to 200 characters without '/'"),
         (("1m30s", "9999999999d"), "alerts.route.group_wait: expected a duration of at most 36500d"),
         (("1m30s", ".inf"), "alerts.route.group_wait: expected a duration of at most 36500d, got inf"),
         (("roc_auc: {min", "roc_auc: {max"), "slo.roc_auc.max: roc_auc is higher-is-better"),
@@ -229,5 +235,6 @@ def test_a_configuration_stored_before_it_was_refused_is_still_read(store: Store
             "am",
         ]
         assert model_context(session, model).section.route.group_wait == 36_500 * 86_400
+        assert ModelConfig.from_text("model: '..'", stored=True).model == ".."  # registered before refused
         triggers = stored_section(session, model).triggers
         assert (triggers.min_new_labels, triggers.cooldown.days) == (20, 36_500)

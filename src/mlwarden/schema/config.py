@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mlwarden.errors import InputError
 from mlwarden.schema.alerting import AlertsSection
@@ -86,6 +94,15 @@ class ModelConfig(BaseModel):
     slo: dict[str, SloBound] = Field(default_factory=dict)
     alerts: AlertsSection | None = None
     retrain: RetrainSection | None = None  # validated whole: mlwarden.schema.retraining
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        stored = (info.context or {}).get("stored")  # a model named '..' before that was refused
+        problem = None if value is None or stored else model_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("columns", "drift", "slo", mode="before")
     @classmethod
@@ -199,6 +216,18 @@ def _refuse_repeated_keys(root: yaml.Node, where: str) -> None:
                     first_line[(key.tag, key.value)] = line
                 name = key.value if isinstance(key, yaml.ScalarNode) else "?"
                 stack.append((value, f"{path}{name}."))
+
+
+MAX_MODEL_NAME = 200  # characters (the store's column)
+
+
+def model_name_problem(name: str) -> str | None:
+    """What is wrong with a model's name, ``None`` when nothing: it is one URL path segment (no ``/``, not
+    ``.`` or ``..``, which clients resolve) of 1 to ``MAX_MODEL_NAME`` characters."""
+    if not name or len(name) > MAX_MODEL_NAME or "/" in name or name in (".", ".."):
+        limit = f"1 to {MAX_MODEL_NAME} characters"
+        return f"expected a model name of {limit} without '/', not . or .., got {name!r}"
+    return None
 
 
 def segment_key_problem(key: str, splits: list[str | tuple[str, ...]] | None) -> str | None:
