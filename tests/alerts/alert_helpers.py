@@ -19,8 +19,12 @@ OPERATOR = Actor.operator("test")
 
 
 def configure(store: Store, text: str, name: str = "churn") -> Model:
-    """Register ``name`` (team growth) with configuration ``text``; returns the model row."""
-    apply_config(Registry(store), OPERATOR, name, f"owner: {{team: growth}}\n{text}", create=True)
+    """Register ``name`` (team growth) with configuration ``text`` (its own ``owner:`` naming the team, or
+    none); returns the model row."""
+    owned = text.startswith("owner:") or "\nowner:" in text
+    apply_config(
+        Registry(store), OPERATOR, name, text if owned else f"owner: {{team: growth}}\n{text}", create=True
+    )
     with store.session() as session:
         return session.scalar(select(Model).where(Model.name == name))
 

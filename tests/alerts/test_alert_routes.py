@@ -125,3 +125,11 @@ def test_alerts_by_status_ack_and_silences(api: Api) -> None:
     bad = {"matchers": [{"name": "column", "value": "(", "regex": True}], "duration": "2h"}
     response = api.client.post("/v1/silences", json=bad, headers=api.growth)
     assert response.status_code == 422 and response.json()["detail"].startswith("matchers.0.value: regex '('")
+    for start, duration, problem in [  # a 500 past year 9999; a zero duration named ends_at, not given
+        (None, "9999999999d", "expected a duration of at most 36500d, got '9999999999d'"),
+        ("9999-06-01T00:00:00Z", "365d", "expected a duration that ends before the year 10000, got '365d'"),
+        (None, "0s", "expected a duration longer than 0s, got '0s'"),
+    ]:
+        body = {"matchers": [{"name": "model", "value": "churn"}], "duration": duration, "starts_at": start}
+        response = api.client.post("/v1/silences", json=body, headers=api.growth)
+        assert (response.status_code, response.json()) == (422, {"detail": f"duration: {problem}"})

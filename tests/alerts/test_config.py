@@ -78,7 +78,28 @@ def test_the_section_is_parsed_with_durations_regexes_and_receiver_kinds() -> No
         (("receiver: oncall", "receiver: pager"), "alerts.escalate.0.receiver: unknown receiver 'pager'"),
         (("for: 2", "for: 0"), "alerts.rules.0.for: Input should be greater than or equal to 1"),
         (("window: 30m", "window: 1 hour"), "window: expected a duration"),
+        # config check said valid; apply then failed on the server (body.name: String should match ...)
+        (
+            ("model: churn", "model: churn/v2"),
+            "model: expected a model name of 1 to 200 characters without '/'",
+        ),
+        (("model: churn", "model: '..'"), "model: expected a model name of 1 to 200 characters without '/'"),
+        (("1m30s", "9999999999d"), "alerts.route.group_wait: expected a duration of at most 36500d"),
+        (("1m30s", ".inf"), "alerts.route.group_wait: expected a duration of at most 36500d, got inf"),
         (("roc_auc: {min", "roc_auc: {max"), "slo.roc_auc.max: roc_auc is higher-is-better"),
+        # a key given twice: PyYAML would keep the second silently (the first slo: or receiver lost)
+        (("window: 30m\n", "window: 30m\nslo: {accuracy: {min: 0.5}}\n"), "slo: given twice (lines 6 and 8)"),
+        (
+            (
+                "    owner: {email: ada@example.com}\n",
+                "    owner: {email: ada@example.com}\n    owner: {slack: x}\n",
+            ),
+            "alerts.receivers.owner: given twice (lines 10 and 11)",
+        ),
+        (
+            ("{match: {check: drift}, for: 2", "{match: {check: drift}, for: 2, for: 3"),
+            "alerts.rules.0.for: given twice (line 20)",
+        ),
     ],
 )
 def test_bad_configs_name_the_path(change: tuple[str, str], message: str) -> None:
@@ -86,6 +107,18 @@ def test_bad_configs_name_the_path(change: tuple[str, str], message: str) -> Non
     with pytest.raises(InputError) as error:
         check_config(GOOD.replace(*change))
     assert str(error.value).startswith(message)
+
+
+def test_window_errors_name_the_files_field_and_the_file() -> None:
+    for window in ("0s", "45s", "32d", "90.5s"):
+        with pytest.raises(InputError) as error:
+            check_config(GOOD.replace("window: 30m", f"window: {window}"), source="churn.yaml")
+        assert str(error.value) == (
+            f"churn.yaml: window: expected whole seconds from 60 (1m) to 2678400 (31d), got '{window}'"
+        )
+    with pytest.raises(InputError) as error:
+        check_config(GOOD.replace("window: 30m", "window: 1 hour"), source="churn.yaml")
+    assert str(error.value).startswith("churn.yaml: window: expected a duration such as 30s")
 
 
 def test_parse_duration() -> None:
@@ -98,7 +131,21 @@ def test_parse_duration() -> None:
         0.25,
         12.0,
     ]
-    for bad in ("", "5", "m5", "5 m", "-5s", True):
+    assert parse_duration("36500d") == 36_500 * 86_400.0
+    # past a century, now + it overflows a datetime: the alert pipeline failed on a group_wait of 9999999999d
+    for bad in (
+        "",
+        "5",
+        "m5",
+        "5 m",
+        "-5s",
+        True,
+        "36501d",
+        "9999999999d",
+        1e300,
+        float("inf"),
+        float("nan"),
+    ):
         with pytest.raises(ValueError):
             parse_duration(bad)
 
@@ -155,3 +202,39 @@ def test_applying_needs_admin_and_a_new_model_needs_a_team(store: Store) -> None
     assert (
         apply_config(registry, growth_admin, "fraud", teamless, create=True)["version"] == 1
     )  # the token's team
+
+
+def test_a_configuration_stored_before_it_was_refused_is_still_read(store: Store) -> None:
+    """Files applied before repeated keys and durations past a century were refused keep working (the last
+    key wins; the duration is the bound): reading them serves alert routing, the sender and alerts list."""
+    from mlwarden.alerts.context import model_context
+    from mlwarden.server.retrain_plan import stored_section
+    from mlwarden.store.schema import ModelConfigVersion
+
+    registry = Registry(store)
+    apply_config(registry, OPERATOR, "churn", GOOD, create=True)
+    older = GOOD.replace("group_wait: 1m30s", "group_wait: 9999999999d") + (
+        "retrain: {triggers: {min_new_labels: 10}}\n"
+        "retrain: {triggers: {min_new_labels: 20, cooldown: .inf}}\n"
+    )
+    with pytest.raises(InputError, match="retrain: given twice"):
+        apply_config(registry, OPERATOR, "churn", older)
+    once = older.replace("retrain: {triggers: {min_new_labels: 10}}\n", "")
+    with pytest.raises(InputError, match="group_wait: expected a duration of at most 36500d"):
+        apply_config(registry, OPERATOR, "churn", once)
+    with store.session() as session:
+        model = session.scalar(select(Model))
+        session.add(ModelConfigVersion(model_id=model.id, version=2, text=older, actor="an older release"))
+    with store.session() as session:
+        model = session.scalar(select(Model))
+        assert list(model_context(session, model).section.receivers) == [
+            "owner",
+            "team-slack",
+            "mail",
+            "oncall",
+            "am",
+        ]
+        assert model_context(session, model).section.route.group_wait == 36_500 * 86_400
+        assert ModelConfig.from_text("model: '..'", stored=True).model == ".."  # registered before refused
+        triggers = stored_section(session, model).triggers
+        assert (triggers.min_new_labels, triggers.cooldown.days) == (20, 36_500)

@@ -161,6 +161,7 @@ def test_owners_audit_lists_every_model_least_healthy_first(server: Server) -> N
         (["findings", "churn", "--since", "yesterday"], "error: --since: expected an ISO 8601 time"),
         (["reference", "upload", "churn", "data.txt"], "error: FILE: data.txt is not one of .parquet"),
         (["reference", "upload", "churn", "missing.csv"], "error: FILE: missing.csv is not a readable file"),
+        (["config", "diff", "churn", "--to", "99"], "error: model 'churn' has no configuration version 99"),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(server: Server, args: list[str], message: str, tmp_path) -> None:
@@ -181,3 +182,30 @@ def test_a_missing_or_wrong_token_is_one_line(server: Server) -> None:
     assert result.returncode == 2 and result.stderr == "error: missing bearer token\n"
     result = mlwarden("windows", "churn", "--url", server.url, "--token", "mlw_wrong")
     assert result.returncode == 2 and result.stderr == "error: unknown or revoked token\n"
+
+
+def test_a_model_name_of_any_text_reaches_its_own_routes(server: Server, tmp_path) -> None:
+    """Names are percent-encoded into paths: '?', '#', '%' and spaces once cut the path (405, or a 404 after
+    `apply` had registered the model), or addressed another resource."""
+    made = mlwarden("tokens", "create", "--team", "odd", "--scope", "admin", "--db", server.db)
+    token = made.stdout.strip()
+
+    def cli(*args: object) -> subprocess.CompletedProcess:
+        return mlwarden(*args, "--url", server.url, "--token", token)
+
+    name = "ünï cødé?#%2F"
+    config = tmp_path / "odd.yaml"
+    config.write_text(f'model: "{name}"\nwindow: 1h\n', encoding="utf-8")
+    applied = cli("apply", "-f", config)
+    assert (applied.returncode, applied.stdout) == (0, f"{name}: configuration version 1 applied\n"), applied
+    history = cli("config", "history", name, "--format", "json")
+    assert [v["version"] for v in json.loads(history.stdout)] == [1], history.stderr
+    reference = tmp_path / "reference.parquet"
+    reference.write_bytes(parquet_bytes(reference_frame()))
+    uploaded = cli("reference", "upload", name, reference, "--format", "json")
+    assert uploaded.returncode == 0 and json.loads(uploaded.stdout)["rows"] == 4_000, uploaded.stderr
+    for command in ("windows", "findings"):
+        shown = cli(command, name, "--format", "json")
+        assert (shown.returncode, json.loads(shown.stdout or "null")) == (0, []), shown.stderr
+    models = httpx.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["name"] for m in models] == [name]  # registered once, under its own name

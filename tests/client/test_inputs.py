@@ -317,14 +317,42 @@ REJECTIONS: list[tuple[str, Callable[[Warden], None], str, int, str]] = [
         lambda w: w.log("m", FRAME2, timestamp=np.array([1.7e12, 1.7e9])),
         "bad_timestamp",
         1,
-        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds",
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
     ),
     (
         "epoch milliseconds for one row",
         lambda w: w.log("m", {"x": 1}, timestamp=1.7e12),
         "bad_timestamp",
         1,
-        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds",
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
+    ),
+    (
+        "text that is not an ISO-8601 time",  # the server would refuse the whole batch for it
+        lambda w: w.log("m", FRAME2, timestamp=["yesterday", "2026-11-30T08:00:00Z"]),
+        "bad_timestamp",
+        1,
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
+    ),
+    (
+        "times the server does not accept",
+        lambda w: w.log("m", FRAME2, timestamp=["9999-12-31T00:00:00Z", datetime(1850, 1, 1, tzinfo=UTC)]),
+        "bad_timestamp",
+        2,
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
+    ),
+    (
+        "epoch seconds past 2200",
+        lambda w: w.log("m", {"x": 1}, timestamp=8e9),
+        "bad_timestamp",
+        1,
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
+    ),
+    (
+        "a label time that is not ISO-8601",
+        lambda w: w.log_labels("m", ["a", "b"], [1, 0], timestamp=["2026-11-30T08:00:00Z", "2026-02-30"]),
+        "bad_timestamp",
+        1,
+        "timestamp: expected a datetime, an ISO-8601 string or epoch seconds, from 1900 to 2200 (UTC)",
     ),
     (
         "per-class scores that are text",
@@ -430,3 +458,11 @@ def test_strict_raises_input_error_and_queues_nothing(
     assert [r["prediction"] for r in received(server)] == [1, 0]
     assert warden.stats.rejected == {"length_mismatch": 1, "missing_id": 1}
     assert warden.stats.rejected_rows == {"length_mismatch": 2, "missing_id": 2}
+
+
+def test_the_client_accepts_the_times_the_server_accepts() -> None:
+    """One row the server refuses would cost its whole batch: the client's bounds are the server's."""
+    from mlwarden.client import records
+    from mlwarden.server import limits
+
+    assert (records.EARLIEST, records.LATEST) == (limits.EARLIEST, limits.LATEST)

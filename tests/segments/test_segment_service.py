@@ -80,6 +80,12 @@ def test_windows_are_checked_per_segment_and_routes_filter_by_segment(api: TestC
     missing = api.get("/v1/models/churn/profile", params={"segment": "plan=gold"})
     assert missing.status_code == 404 and "plan=gold" in missing.json()["detail"]
     assert api.get("/v1/models/churn/findings", params={"segment": "plan"}).status_code == 422
+    for route in ("windows", "findings", "profile"):  # a misspelt column: 422, not windows without data
+        typo = api.get(f"/v1/models/churn/{route}", params={"segment": "plna=pro"})
+        assert (typo.status_code, typo.json()["detail"]) == (
+            422,
+            "segment: 'plna' is not one of the model's segments (columns.segments: plan)",
+        )
 
 
 def test_per_segment_slos_are_validated_and_applied_by_window_evaluation(api: TestClient) -> None:

@@ -84,9 +84,16 @@ def test_table_timestamps_in_any_zone_are_utc_instants() -> None:
         batch = batches.from_frame(frame, ROLES, "b")
         assert batch.timestamps.type == batches.STAMP
         assert batch.timestamps.to_pylist() == [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)]
-    garbage = pd.DataFrame({"id": ["a"], "timestamp": ["yesterday-ish"], "x": [1.0]})
-    with pytest.raises(InputError, match="timestamp: expected ISO-8601"):
-        batches.from_frame(garbage, ROLES, "b")
+    garbage = pd.DataFrame(
+        {"id": ["a", "b"], "timestamp": ["2026-03-01T09:00:00Z", "yesterday-ish"], "x": [1.0, 2.0]}
+    )
+    for batch in (lambda: batches.from_frame(garbage, ROLES, "b"), lambda: both(garbage)[1]):
+        with pytest.raises(InputError) as raised:
+            batch()
+        # the row and the value, not pandas' advice on its own arguments
+        assert str(raised.value) == (
+            "timestamp: row 1 is 'yesterday-ish', expected an ISO-8601 time such as 2026-11-30T08:00:00Z"
+        )
 
 
 def test_the_sdks_arrow_records_layout_reads_as_its_json() -> None:

@@ -88,6 +88,11 @@ def test_registry_rejects_bad_input(store: Store) -> None:
     registry.create_model(OPERATOR, ModelSpec(name="m", team="t"))
     with pytest.raises(ConflictError):
         registry.create_model(OPERATOR, ModelSpec(name="m", team="t"))
+    for name in ("", "a/b", ".", "..", "n" * 201):  # a URL path cannot address them ('..' is its parent)
+        with pytest.raises(InputError) as refused:
+            registry.create_model(OPERATOR, ModelSpec(name=name, team="t"))
+        expected = "expected a model name of 1 to 200 characters without '/', not . or .."
+        assert str(refused.value) == f"name: {expected}, got {name!r}"
     with pytest.raises(InputError, match="slos: unknown metric 'auc'"):
         registry.create_model(OPERATOR, ModelSpec(name="m2", team="t", slos={"auc": 0.8}))
     with pytest.raises(InputError, match="stage"):

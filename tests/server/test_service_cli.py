@@ -193,3 +193,12 @@ def sa_select(entity):
     import sqlalchemy as sa
 
     return sa.select(entity)
+
+
+def test_register_help_says_names_are_unique_per_team_as_they_are(tmp_path) -> None:
+    db = tmp_path / "m.db"
+    run(db, "models", "register", "churn", "--team", "growth")
+    run(db, "models", "register", "churn", "--team", "risk")  # another team may use the name
+    assert run(db, "models", "register", "churn", "--team", "growth", check=False).returncode == 2
+    shown = subprocess.run([MLWARDEN, "models", "register", "--help"], capture_output=True, text=True)
+    assert "unique within its team" in " ".join(shown.stdout.split())  # the help said "(unique)"

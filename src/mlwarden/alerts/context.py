@@ -94,4 +94,4 @@ def model_context(session: Session, model: Model) -> ModelContext:
 @lru_cache(maxsize=256)
 def _section(config_id: int, text: str) -> AlertsSection | None:
     """The ``alerts:`` section of a stored configuration (validated when applied; parsed once per row)."""
-    return ModelConfig.from_text(text).alerts
+    return ModelConfig.from_text(text, stored=True).alerts

@@ -114,9 +114,17 @@ def create(
         raise InputError("ends_at: give ends_at or duration (e.g. 2h), exactly one")
     if duration is not None:
         try:
-            ends_at = start + timedelta(seconds=parse_duration(duration))
+            seconds = parse_duration(duration)
         except ValueError as exc:
             raise InputError(f"duration: {exc}") from None
+        if seconds <= 0:
+            raise InputError(f"duration: expected a duration longer than 0s, got {duration!r}")
+        try:
+            ends_at = start + timedelta(seconds=seconds)
+        except OverflowError:  # past datetime's year 9999
+            raise InputError(
+                f"duration: expected a duration that ends before the year 10000, got {duration!r}"
+            ) from None
     if ends_at <= start:
         raise InputError(f"ends_at: {ends_at.isoformat()} is not after starts_at {start.isoformat()}")
     silence = Silence(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,16 @@ import pyarrow.compute as pc
 from mlwarden.errors import InputError
 
 MAX_ID_LENGTH = 200  # the server rejects longer record ids
-MAX_EPOCH_SECONDS = 1e11  # epoch seconds beyond about the year 5138 are a unit mistake (ms, ns), not a time
+# The times the server accepts (mlwarden.server.limits.EARLIEST/LATEST; a test holds them equal): it refuses
+# a whole batch for one row outside them, so such a row is rejected here, alone. Epoch milliseconds or
+# nanoseconds fall outside too.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
+_EARLIEST_S, _LATEST_S = EARLIEST.timestamp(), LATEST.timestamp()
+# the common ISO-8601 forms, which datetime.fromisoformat reads as pandas does (others go to pandas)
+_PLAIN_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:\d{2})?"
+)
 
 # why input was rejected (the keys of Stats.rejected)
 LENGTH_MISMATCH = "length_mismatch"  # a field holds a different number of values than there are rows
@@ -98,7 +108,9 @@ _MISSING_ID, _BAD_ID = _Bad(MISSING_ID), _Bad(BAD_ID)
 _EXPECTED = {  # what the warning says a field's bad cells should have been
     BAD_VALUE: "a value with a JSON form (number, string, bool, datetime, list, mapping)",
     BAD_SCORE: "a number, or a list of numbers (one per class)",
-    BAD_TIMESTAMP: "a datetime, an ISO-8601 string or epoch seconds",
+    BAD_TIMESTAMP: (
+        f"a datetime, an ISO-8601 string or epoch seconds, from {EARLIEST.year} to {LATEST.year} (UTC)"
+    ),
     MISSING_ID: "an id, not None/NaN/NA",
     BAD_ID: f"an id of 1 to {MAX_ID_LENGTH} characters",
 }
@@ -325,24 +337,66 @@ def _checked_score(value: Any) -> Any:
 
 
 def timestamp_value(value: Any) -> Any:
-    """ISO-8601 text (or null) for one timestamp: datetime, numpy/pandas stamp, string or epoch seconds."""
-    if value is None or isinstance(value, str):
+    """ISO-8601 text (or null) for one timestamp: datetime, numpy/pandas stamp, string or epoch seconds.
+    Raises :class:`BadValue` for anything else, and for a time the server refuses (text that is not ISO-8601,
+    a time outside [``EARLIEST``, ``LATEST``): naive ones are UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if _accepted_texts([value])[0] is _BAD_TIMESTAMP:
+            raise BadValue(f"timestamp: {value!r} is not an ISO-8601 time the server accepts")
         return value
     if isinstance(value, pa.Scalar):
         value = value.as_py()
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
         if not math.isfinite(value):
             return None
-        if abs(value) >= MAX_EPOCH_SECONDS:
-            raise BadValue(f"timestamp: {value} is not epoch seconds (milliseconds?)")
+        if not _EARLIEST_S <= value < _LATEST_S:
+            raise BadValue(f"timestamp: {value} is not epoch seconds from {EARLIEST.year} to {LATEST.year}")
         return datetime.fromtimestamp(float(value), UTC).isoformat()
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, datetime | date):
+        instant = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        if not EARLIEST <= (instant if instant.tzinfo else instant.replace(tzinfo=UTC)) < LATEST:
+            raise BadValue(f"timestamp: {value} is outside {EARLIEST.year} to {LATEST.year}")
         return value.isoformat()
     raise BadValue(f"timestamp: expected a datetime, ISO string or epoch seconds, got {type(value).__name__}")
+
+
+def _accepted_texts(values: list[Any]) -> list[Any]:
+    """``values`` (text, None or markers) with the text the server would refuse — not ISO-8601 as pandas
+    reads it there, or outside [``EARLIEST``, ``LATEST``) — replaced by ``bad_timestamp`` (in place). The
+    common forms are read by ``datetime.fromisoformat`` (~1 µs each), the rest by pandas as on the server."""
+    unusual: list[int] = []
+    for i, value in enumerate(values):
+        if isinstance(value, str):
+            accepted = _plain_time_accepted(value)
+            if accepted is None:
+                unusual.append(i)
+            elif not accepted:
+                values[i] = _BAD_TIMESTAMP
+    if unusual:
+        texts = pd.Series([values[i] for i in unusual], dtype=object)
+        stamps = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+        in_range = ((stamps >= EARLIEST) & (stamps < LATEST)).to_numpy(bool)  # NaT compares False
+        for i in np.asarray(unusual)[~in_range]:  # only rows that are bad: few by nature
+            values[i] = _BAD_TIMESTAMP
+    return values
+
+
+def _plain_time_accepted(text: str) -> bool | None:
+    """Whether the server accepts ``text`` as a time; ``None`` when it is not of a common form, or one
+    ``datetime.fromisoformat`` cannot read (pandas decides)."""
+    if not _PLAIN_ISO.fullmatch(text):
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return EARLIEST <= (instant if instant.tzinfo else instant.replace(tzinfo=UTC)) < LATEST
 
 
 def _timestamp_or_bad(value: Any) -> Any:
@@ -363,7 +417,7 @@ def _timestamps(value: Any, n: int, single: bool) -> list[Any]:
     kind = column.dtype.kind
     if kind in "iuf":  # epoch seconds, as a column
         seconds = column.to_numpy(dtype=float, na_value=np.nan)
-        usable = np.abs(seconds) < MAX_EPOCH_SECONDS  # False for NaN and ±inf (null timestamps) too
+        usable = (seconds >= _EARLIEST_S) & (seconds < _LATEST_S)  # False for NaN and ±inf (null stamps) too
         stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         stamps[usable] = (seconds[usable] * 1e6).astype("int64").astype("datetime64[us]")
         values = _iso(stamps, aware=True)
@@ -371,9 +425,12 @@ def _timestamps(value: Any, n: int, single: bool) -> list[Any]:
             values[i] = _BAD_TIMESTAMP
         return values
     values = column_values(column, _BAD_TIMESTAMP)
-    if kind == "M" or set(map(type, values)) <= {str, type(None)}:
-        return values  # ISO text already (strings are sent as given)
-    return [v if isinstance(v, str | _Bad) else _timestamp_or_bad(v) for v in values]
+    if kind == "M":  # numpy's ISO text: four-digit years compare as text, other years sort outside
+        low, high = str(EARLIEST.year), str(LATEST.year)
+        return [v if v is None or low <= v < high else _BAD_TIMESTAMP for v in values]
+    if set(map(type, values)) <= {str, type(None)}:
+        return _accepted_texts(values)  # strings are sent as given once the server's parser accepts them
+    return _accepted_texts([v if isinstance(v, str | _Bad) else _timestamp_or_bad(v) for v in values])
 
 
 def _ids(value: Any, n: int, single: bool, name: str, *, default_fresh: bool) -> list[Any]:

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, console, show
+from mlwarden.commands.remote import (
+    DEFAULT_URL,
+    FormatOption,
+    Remote,
+    TokenOption,
+    UrlOption,
+    console,
+    model_path,
+    show,
+)
 from mlwarden.errors import InputError, NotFoundError
 
 config_app = typer.Typer(
@@ -52,11 +61,11 @@ def apply(
     put = {"content": text.encode(), "headers": {"Content-Type": "application/yaml"}}
     with Remote(url, token) as remote:
         try:
-            result = remote.put(f"/v1/models/{name}/config", **put)
+            result = remote.put(model_path(name, "config"), **put)
         except NotFoundError:  # a new model: registered (in the token's team, or the file's owner.team)
             team = (checked.config.owner or {}).get("team")
             remote.post("/v1/models", json={"name": name, **({"team": team} if team else {})})
-            result = remote.put(f"/v1/models/{name}/config", **put)
+            result = remote.put(model_path(name, "config"), **put)
     if result["changed"]:
         console.print(f"{result['model']}: configuration version {result['version']} applied")
     else:
@@ -101,7 +110,7 @@ def config_history(
 ) -> None:
     """Every applied version of a model's configuration: who applied it and when."""
     with Remote(url, token) as remote:
-        rows = remote.get(f"/v1/models/{model}/config/history")
+        rows = remote.get(model_path(model, "config", "history"))
     show(rows, ["version", "actor", "applied_at"], fmt)
 
 
@@ -118,15 +127,18 @@ def config_diff(
     """A unified diff between two versions of a model's configuration."""
     with Remote(url, token) as remote:
         if new is None:
-            new = remote.get(f"/v1/models/{model}/config")["version"]
+            new = remote.get(model_path(model, "config"))["version"]
         if old is None:
             old = new - 1
         if old < 1:
             raise InputError(f"--from: model {model} has no version before {new}")
-        texts = [remote.get(f"/v1/models/{model}/config", params={"version": v})["text"] for v in (old, new)]
+        # the newer first: a --to past the latest is named as given, not as the --from derived from it
+        new_text, old_text = (
+            remote.get(model_path(model, "config"), params={"version": v})["text"] for v in (new, old)
+        )
     lines = difflib.unified_diff(
-        texts[0].splitlines(keepends=True),
-        texts[1].splitlines(keepends=True),
+        old_text.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
         fromfile=f"{model}@{old}",
         tofile=f"{model}@{new}",
     )

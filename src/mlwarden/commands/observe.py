@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, show
+from mlwarden.commands.remote import (
+    DEFAULT_URL,
+    FormatOption,
+    Remote,
+    TokenOption,
+    UrlOption,
+    model_path,
+    show,
+)
 from mlwarden.errors import InputError
 from mlwarden.schema.alerting import parse_duration
 
@@ -28,7 +36,7 @@ def windows(
 ) -> None:
     """MODEL's windows, newest first: status, rows, drifted columns."""
     with Remote(url, token) as remote:
-        rows = remote.get(f"/v1/models/{model}/windows", params={"limit": limit})
+        rows = remote.get(model_path(model, "windows"), params={"limit": limit})
     if fmt == "table":
         rows = [
             {
@@ -70,7 +78,7 @@ def findings(
     if check is not None:
         params["check"] = check
     with Remote(url, token) as remote:
-        rows = remote.get(f"/v1/models/{model}/findings", params=params)
+        rows = remote.get(model_path(model, "findings"), params=params)
     show(rows, ["window_start", "severity", "check", "column", "value", "threshold", "message"], fmt)
 
 

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, show
+from mlwarden.commands.remote import (
+    DEFAULT_URL,
+    FormatOption,
+    Remote,
+    TokenOption,
+    UrlOption,
+    model_path,
+    show,
+)
 from mlwarden.errors import InputError
 
 reference_app = typer.Typer(help="A model's reference data on the server.", no_args_is_help=True)
@@ -43,7 +51,7 @@ def upload(
         raise InputError(f"FILE: {file} is not a readable file")
     with Remote(url, token) as remote:
         stored = remote.post(
-            f"/v1/models/{model}/reference", content=file.read_bytes(), headers={"Content-Type": content_type}
+            model_path(model, "reference"), content=file.read_bytes(), headers={"Content-Type": content_type}
         )
     if fmt == "table":
         stored = {**stored, "columns": len(stored["columns"])}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -95,6 +96,13 @@ class Remote:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def model_path(model: str, *parts: str) -> str:
+    """``/v1/models/MODEL/PART/...`` with the model's name and each part percent-encoded as one path segment:
+    a name holding ``?``, ``#``, ``%`` or a space reaches its own routes (``model_path("a?b", "windows")``
+    is ``/v1/models/a%3Fb/windows``)."""
+    return "/".join(["/v1/models", *(quote(part, safe="") for part in (model, *parts))])
 
 
 def _detail(response: httpx.Response) -> str:

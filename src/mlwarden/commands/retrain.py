@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlwarden.commands.remote import DEFAULT_URL, FormatOption, Remote, TokenOption, UrlOption, console
+from mlwarden.commands.remote import (
+    DEFAULT_URL,
+    FormatOption,
+    Remote,
+    TokenOption,
+    UrlOption,
+    console,
+    model_path,
+)
 from mlwarden.errors import InputError
 
 if TYPE_CHECKING:
@@ -161,7 +169,7 @@ def evaluate(
             "evidence": {"data": data.name},
         }
         with Remote(url, token) as remote:
-            stored = remote.post(f"/v1/models/{record}/retrains", json=body)
+            stored = remote.post(model_path(record, "retrains"), json=body)
         typer.echo(f"recorded in the ledger of {record} as retrain {stored['id']}", err=True)
     raise typer.Exit(0 if result.promoted else 1)
 
@@ -240,7 +248,7 @@ def plan(
             raise InputError(f"{config}: no retrain: section")
         body = {"retrain": section.model_dump(mode="json")}
     with Remote(url, token) as remote:
-        path = f"/v1/models/{model}/retrain/plan"
+        path = model_path(model, "retrain", "plan")
         result = remote.get(path) if body is None else remote.post(path, json=body)
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))
@@ -263,7 +271,7 @@ def history(
 ) -> None:
     """The retrain ledger, newest first, and how many retrains helped, hurt or made no difference."""
     with Remote(url, token) as remote:
-        result = remote.get(f"/v1/models/{model}/retrains")
+        result = remote.get(model_path(model, "retrains"))
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))
         return
@@ -307,7 +315,7 @@ def record_shadow(
     and record the decision in the ledger. Exit codes: 0 promote, 1 hold or reject, 2 bad input."""
     body = {"candidate": version, "trigger": trigger, "code_commit": code_commit}
     with Remote(url, token) as remote:
-        stored = remote.post(f"/v1/models/{model}/retrains", json=body)
+        stored = remote.post(model_path(model, "retrains"), json=body)
     _show_record(stored, fmt)
     raise typer.Exit(0 if stored["decision"] == "promote" else 1)
 
@@ -322,7 +330,7 @@ def promote(
 ) -> None:
     """Make VERSION the champion; the champion it replaces keeps scoring in shadow for the outcome."""
     with Remote(url, token) as remote:
-        stored = remote.post(f"/v1/models/{model}/versions/{version}/promote")
+        stored = remote.post(model_path(model, "versions", version, "promote"))
     _show_record(stored, fmt, f"{version} is the champion of {model} (was {stored['parent_version']})")
 
 
@@ -336,7 +344,7 @@ def rollback(
 ) -> None:
     """Undo the promotion of VERSION: the champion it replaced is champion again, in one step."""
     with Remote(url, token) as remote:
-        stored = remote.post(f"/v1/models/{model}/versions/{version}/rollback")
+        stored = remote.post(model_path(model, "versions", version, "rollback"))
     _show_record(
         stored, fmt, f"{stored['parent_version']} is the champion of {model} again; {version} retired"
     )

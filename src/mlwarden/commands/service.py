@@ -228,7 +228,7 @@ def _print(data: Any) -> None:
 
 @models_app.command("register")
 def models_register(
-    name: Annotated[str, typer.Argument(help="Model name (unique).")],
+    name: Annotated[str, typer.Argument(help="Model name (unique within its team; no '/').")],
     team: Annotated[str, typer.Option(help="Owning team.")],
     owner_name: Annotated[str | None, typer.Option(help="Owner's name.")] = None,
     owner_email: Annotated[str | None, typer.Option(help="Owner's email.")] = None,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mlwarden.errors import InputError, NotFoundError
 from mlwarden.registry.actor import Actor
 from mlwarden.registry.columns import service_mapping
-from mlwarden.registry.registry import ModelSpec, Registry, checked_changes, find_model
+from mlwarden.registry.registry import BOUNDS, ModelSpec, Registry, checked_changes, find_model
 from mlwarden.schema.alerting import parse_duration
 from mlwarden.schema.config import ModelConfig, segment_key_problem
 from mlwarden.store import Store
@@ -43,7 +43,10 @@ def check_config(text: str, *, name: str | None = None, source: str | None = Non
     config = ModelConfig.from_text(text, source=source)
     if name is not None and config.model is not None and config.model != name.rpartition("/")[2]:
         raise InputError(f"model: the file configures {config.model!r}, not {name!r}")
-    return CheckedConfig(config, checked_changes(_changes(config)))
+    try:
+        return CheckedConfig(config, checked_changes(_changes(config)))
+    except InputError as exc:  # named like the file's other errors: "churn.yaml: window: ..."
+        raise InputError(f"{source}: {exc}" if source else str(exc)) from None
 
 
 def _changes(config: ModelConfig) -> dict[str, Any]:
@@ -63,8 +66,10 @@ def _changes(config: ModelConfig) -> dict[str, Any]:
             seconds = parse_duration(config.window)
         except ValueError as exc:
             raise InputError(f"window: {exc}") from None
-        if seconds != int(seconds):
-            raise InputError(f"window: expected whole seconds, got {config.window!r}")
+        low, high = BOUNDS["window_seconds"]
+        if seconds != int(seconds) or not low <= seconds <= high:  # named as in the file, not window_seconds
+            expected = f"whole seconds from {low} ({low // 60}m) to {high} ({high // 86_400}d)"
+            raise InputError(f"window: expected {expected}, got {config.window!r}")
         changes["window_seconds"] = int(seconds)
     for key in ("name", "email", "oncall"):
         if owner.get(key) is not None and not isinstance(owner[key], str):

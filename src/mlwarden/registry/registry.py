@@ -13,7 +13,7 @@ from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundErr
 from mlwarden.registry.actor import Actor
 from mlwarden.registry.columns import service_mapping, stored_columns
 from mlwarden.registry.tokens import get_or_create_team
-from mlwarden.schema.config import segment_key_problem
+from mlwarden.schema.config import model_name_problem, segment_key_problem
 from mlwarden.store import Store
 from mlwarden.store.audit import record
 from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
@@ -183,8 +183,9 @@ class Registry:
 
     def create_model(self, actor: Actor, spec: ModelSpec) -> dict[str, Any]:
         actor.require("admin")
-        if not spec.name or "/" in spec.name:
-            raise InputError(f"name: expected a non-empty model name without '/', got {spec.name!r}")
+        problem = model_name_problem(spec.name)
+        if problem:
+            raise InputError(f"name: {problem}")
         validate_settings(
             {
                 "slos": spec.slos,

@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mlwarden.schema.secrets import is_reference
 
@@ -24,15 +32,26 @@ ALERT_LABELS = ("alertname", "model", "check", "severity", "column", "segment", 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+MAX_DURATION_DAYS = 36_500  # a century: any later time is still a datetime (year < 10000)
 HISTORY_WINDOWS = 48  # closed windows of rows-per-window history the volume band may learn from
 
 
 def parse_duration(value: Any) -> float:
     """``"30s"`` → 30.0, ``"5m"`` → 300.0, ``"1h30m"`` → 5400.0 (seconds); a bare number is seconds.
 
-    Raises ``ValueError`` (``expected a duration such as 30s, 5m, 4h or 7d``) on anything else."""
+    Raises ``ValueError`` (``expected a duration such as 30s, 5m, 4h or 7d``) on anything else, and on a
+    duration longer than ``MAX_DURATION_DAYS`` (now plus it would overflow a datetime: a 500, or a crashed
+    alert pipeline)."""
+    seconds = _seconds(value)
+    if seconds > MAX_DURATION_DAYS * 86_400:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_DAYS}d, got {value!r}")
+    return seconds
+
+
+def _seconds(value: Any) -> float:
+    """The seconds of a duration, unbounded above; ``ValueError`` when it is not one (or negative, or NaN)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
+        if not value >= 0:  # NaN too
             raise ValueError(f"expected a duration of zero or more, got {value!r}")
         return float(value)
     text = str(value).strip() if isinstance(value, str) else ""
@@ -40,6 +59,15 @@ def parse_duration(value: Any) -> float:
     if not text or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"expected a duration such as 30s, 5m, 4h or 7d, got {value!r}")
     return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def config_duration(value: Any, info: ValidationInfo) -> float:
+    """A duration of a configuration file, as :func:`parse_duration`; but in a configuration stored before
+    durations were bounded (validation context ``{"stored": True}``), a longer one is read as the bound, so
+    that reading it (alert routing, the sender, ``alerts list``) fails nothing."""
+    if (info.context or {}).get("stored"):
+        return min(_seconds(value), MAX_DURATION_DAYS * 86_400.0)
+    return parse_duration(value)
 
 
 def _url(value: Any) -> Any:
@@ -61,7 +89,7 @@ def _compile(value: Any) -> re.Pattern[str]:
         raise ValueError(f"regex {value!r} does not compile: {exc}") from None
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(config_duration)]
 Url = Annotated[str, BeforeValidator(_url)]
 Regex = Annotated[re.Pattern[str], BeforeValidator(_compile)]
 Matchers = dict[str, str]

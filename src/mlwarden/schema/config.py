@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mlwarden.errors import InputError
 from mlwarden.schema.alerting import AlertsSection
@@ -87,6 +95,15 @@ class ModelConfig(BaseModel):
     alerts: AlertsSection | None = None
     retrain: RetrainSection | None = None  # validated whole: mlwarden.schema.retraining
 
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        stored = (info.context or {}).get("stored")  # a model named '..' before that was refused
+        problem = None if value is None or stored else model_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("columns", "drift", "slo", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
@@ -133,15 +150,16 @@ class ModelConfig(BaseModel):
         return out
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str | None = None) -> ModelConfig:
-        """Validate a parsed configuration; raise :class:`InputError` naming the failing path."""
+    def from_dict(cls, data: Any, *, source: str | None = None, stored: bool = False) -> ModelConfig:
+        """Validate a parsed configuration; raise :class:`InputError` naming the failing path. ``stored``:
+        a configuration applied earlier, read as it was applied (see :meth:`from_text`)."""
         where = f"{source}: " if source else ""
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise InputError(f"{where}expected a mapping of sections at the top, got {type(data).__name__}")
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={"stored": stored})
         except ValidationError as exc:
             raise InputError(where + _config_message(exc)) from None
 
@@ -158,16 +176,62 @@ class ModelConfig(BaseModel):
         return cls.from_text(text, source=str(path))
 
     @classmethod
-    def from_text(cls, text: str, *, source: str | None = None) -> ModelConfig:
-        """Parse and validate YAML text (a request body, a file's contents)."""
+    def from_text(cls, text: str, *, source: str | None = None, stored: bool = False) -> ModelConfig:
+        """Parse and validate YAML text (a request body, a file's contents). A key given twice in one mapping
+        and a duration past ``MAX_DURATION_DAYS`` are errors, except in ``stored`` text (applied before they
+        were refused), read as it was applied: the last key wins, the duration is the bound."""
         where = f"{source}: " if source else ""
         try:
-            data = yaml.safe_load(text)
+            loader = yaml.SafeLoader(text)  # reads the text: may raise already
+            try:
+                node = loader.get_single_node()
+                if node is not None and not stored:
+                    _refuse_repeated_keys(node, where)
+                data = None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise InputError(f"{where}not valid YAML{at}") from None
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(data, source=source, stored=stored)
+
+
+def _refuse_repeated_keys(root: yaml.Node, where: str) -> None:
+    """Raise :class:`InputError` naming the path and both lines of a key given twice in one mapping (YAML
+    forbids it; PyYAML would keep the second silently, so a second ``alerts:`` would drop the first)."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    visited: set[int] = set()  # anchors and aliases share nodes (and may be recursive)
+    while stack:
+        node, path = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}{i}.") for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line, first = key.start_mark.line + 1, first_line.get((key.tag, key.value))
+                    if first is not None:
+                        lines = f"lines {first} and {line}" if first != line else f"line {line}"
+                        raise InputError(f"{where}{path}{key.value}: given twice ({lines})")
+                    first_line[(key.tag, key.value)] = line
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, f"{path}{name}."))
+
+
+MAX_MODEL_NAME = 200  # characters (the store's column)
+
+
+def model_name_problem(name: str) -> str | None:
+    """What is wrong with a model's name, ``None`` when nothing: it is one URL path segment (no ``/``, not
+    ``.`` or ``..``, which clients resolve) of 1 to ``MAX_MODEL_NAME`` characters."""
+    if not name or len(name) > MAX_MODEL_NAME or "/" in name or name in (".", ".."):
+        limit = f"1 to {MAX_MODEL_NAME} characters"
+        return f"expected a model name of {limit} without '/', not . or .., got {name!r}"
+    return None
 
 
 def segment_key_problem(key: str, splits: list[str | tuple[str, ...]] | None) -> str | None:

@@ -25,10 +25,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from mlwarden.errors import InputError
-from mlwarden.schema.alerting import parse_duration
+from mlwarden.schema.alerting import config_duration
 from mlwarden.schema.mapping import validation_message
 
 
@@ -47,10 +55,10 @@ class Triggers(BaseModel):
 
     @field_validator("cooldown", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> timedelta:
+    def _duration(cls, value: Any, info: ValidationInfo) -> timedelta:
         if isinstance(value, timedelta):
             return value
-        return timedelta(seconds=parse_duration(0 if value is None else value))
+        return timedelta(seconds=config_duration(0 if value is None else value, info))
 
     @field_serializer("cooldown")
     def _seconds(self, value: timedelta) -> float:

@@ -485,10 +485,23 @@ def parsed_times(values: pd.Series, column: str) -> pa.Array:
     try:
         stamps = pd.to_datetime(values, utc=True, format="ISO8601")
     except (ValueError, TypeError, OverflowError) as exc:
-        raise InputError(f"{column}: expected ISO-8601 timestamps: {_first_line(exc)}") from None
+        message = _bad_time(values, column) or f"{column}: expected ISO-8601 timestamps: {_first_line(exc)}"
+        raise InputError(message) from None
     # all-missing parses as seconds; naive UTC, since pyarrow reading a tz-aware Series goes through its
     # deprecated tz-dropping .values
     return pa.array(stamps.dt.floor("us").dt.tz_convert(None).dt.as_unit("us"), STAMP)
+
+
+def _bad_time(values: pd.Series, column: str) -> str | None:
+    """The message naming the first value of ``values`` that is not an ISO-8601 time (``None`` if none is
+    found: pandas' own message then stands)."""
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    bad = np.flatnonzero(values.notna().to_numpy(bool) & parsed.isna().to_numpy(bool))
+    if not len(bad):
+        return None
+    row = int(bad[0])
+    value = values.iloc[row]
+    return f"{column}: row {row} is {value!r}, expected an ISO-8601 time such as 2026-11-30T08:00:00Z"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -52,7 +52,7 @@ def _section(config_id: int, text: str) -> RetrainSection | None:
     """The ``retrain:`` section of a stored configuration (validated when applied; parsed once per row)."""
     from mlwarden.schema.config import ModelConfig
 
-    return ModelConfig.from_text(text).retrain
+    return ModelConfig.from_text(text, stored=True).retrain
 
 
 def section_of(store: Store, model: Model) -> RetrainSection | None:

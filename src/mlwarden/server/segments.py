@@ -6,6 +6,8 @@ from typing import Any
 
 from mlwarden.errors import InputError, NotFoundError
 from mlwarden.profile import DatasetProfile
+from mlwarden.registry.columns import service_mapping
+from mlwarden.schema.config import segment_key_problem
 
 SEGMENT_HELP = "a segment, 'column=value' (crossed columns: 'country,plan=FR,pro'); see docs/segments.md"
 
@@ -16,6 +18,16 @@ def parse_segment(text: str) -> tuple[str, str]:
     if not sep or not split or not value:
         raise InputError(f"segment: expected COLUMN=VALUE (e.g. country=FR), got {text!r}")
     return split, value
+
+
+def check_segment(segment: str, columns: dict[str, Any]) -> None:
+    """Raise :class:`InputError` (422) naming the field unless ``segment`` is ``COLUMN=VALUE`` of one of the
+    model's ``columns.segments`` (stored form): a misspelt column would answer no data, silently. A value
+    not seen yet is not an error (it may come)."""
+    parse_segment(segment)
+    problem = segment_key_problem(segment, service_mapping(columns).segments)
+    if problem:
+        raise InputError(f"segment: {problem}")
 
 
 def segment_profile(profile: DatasetProfile, segment: str) -> DatasetProfile:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from mlwarden.errors import InputError
 from mlwarden.server.deps import Caller, Svc
-from mlwarden.server.segments import SEGMENT_HELP, parse_segment
+from mlwarden.server.segments import SEGMENT_HELP, check_segment
 from mlwarden.store.schema import StoredFinding
 
 router = APIRouter(tags=["findings"])
@@ -32,7 +32,7 @@ def get_findings(
     model = svc.model_row(caller, name, "read")
     query = select(StoredFinding).where(StoredFinding.model_id == model.id)
     if segment is not None:
-        parse_segment(segment)
+        check_segment(segment, model.columns)
         query = query.where(StoredFinding.segment == segment)
     if since is not None:
         query = query.where(StoredFinding.window_start >= since)

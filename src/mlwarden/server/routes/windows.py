@@ -9,7 +9,7 @@ from sqlalchemy import select
 from mlwarden.errors import NotFoundError
 from mlwarden.profile import DatasetProfile, merge
 from mlwarden.server.deps import Caller, Svc
-from mlwarden.server.segments import SEGMENT_HELP, parse_segment, segment_profile, window_for_segment
+from mlwarden.server.segments import SEGMENT_HELP, check_segment, segment_profile, window_for_segment
 from mlwarden.server.windows import evaluate_due
 from mlwarden.store.schema import PartialProfile, Window
 
@@ -26,7 +26,7 @@ def get_windows(
 ) -> list[dict]:
     model = svc.model_row(caller, name, "read")
     if segment is not None:
-        parse_segment(segment)
+        check_segment(segment, model.columns)
     with svc.store.session() as session:
         rows = session.scalars(
             select(Window).where(Window.model_id == model.id).order_by(Window.start.desc()).limit(limit)
@@ -62,7 +62,7 @@ def get_profile(
     ``segment``, the partial profile of that segment only (404 when the range holds none of it)."""
     model = svc.model_row(caller, name, "read")
     if segment is not None:
-        parse_segment(segment)
+        check_segment(segment, model.columns)
     query = select(PartialProfile.profile).where(PartialProfile.model_id == model.id)
     if since is not None:
         query = query.where(PartialProfile.window_start >= since)
