@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mlwarden.performance import ReferenceFit
     from mlwarden.profile.segments import SegmentSpec
     from mlwarden.report import Report
-    from mlwarden.segments import SegmentResult
+    from mlwarden.segments import SegmentDrift, SegmentResult
 
 Data = pd.DataFrame | DatasetProfile | str | Path
 Progress = Callable[[str], None]
@@ -157,6 +157,7 @@ def evaluate(
     segment_slo: dict[str, dict[str, float]] | None = None,
     segments: list[SegmentResult] | None = None,
     segment_fits: Mapping[str, ReferenceFit] | None = None,
+    decided: SegmentDrift | None = None,
 ) -> Report:
     """Run every check on two profiles; performance also needs rows with the output columns.
 
@@ -174,9 +175,11 @@ def evaluate(
     segment results decided already together with ``drift``
     (:func:`mlwarden.segments.check_segments_jointly`, for chunks); a ``drift`` without them for a mapping
     with segments raises :class:`InputError` (segment drift must be decided together with the whole
-    data's).
+    data's). ``decided``: this pair's drift, the whole data's and each segment's, decided already by
+    :func:`decide_drift` for the same two profiles, ``mapping`` and ``drift_config`` — a re-evaluation
+    whose rows alone changed (labels arrived) — reused rather than tested again: every other check runs.
     """
-    from mlwarden.drift import DriftConfig, DriftResult, detect_drift
+    from mlwarden.drift import DriftConfig, DriftResult
     from mlwarden.performance import assess_performance
     from mlwarden.quality import check_data_quality, check_output
     from mlwarden.report import Report
@@ -205,10 +208,11 @@ def evaluate(
             cur_rows=cur_rows,
             slo=segment_slo,
             fits=segment_fits,
+            decided=decided,
         )
     elif drift is None:
-        config = DriftConfig.from_mapping(mapping, base=drift_config)
-        drift = detect_drift(reference, current, columns=list(roles), config=config, roles=roles)
+        decided = decided or decide_drift(reference, current, mapping=mapping, drift_config=drift_config)
+        drift = decided.whole
     findings: list[Finding] = drift.findings() + _identifier_findings(mapping, reference)
     segments = segments or []
     findings += [f for segment in segments for f in segment.findings]
@@ -226,6 +230,28 @@ def evaluate(
         mapping=mapping,
         segments=segments,
     )
+
+
+def decide_drift(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    mapping: ColumnMapping,
+    drift_config: DriftConfig | None = None,
+) -> SegmentDrift:
+    """The drift part of :func:`evaluate` — the two profiles' alone, whatever rows and labels come with
+    them: the whole data's drift (univariate tests and the domain classifier) and, with
+    ``mapping.segments``, each segment's, decided together; for :func:`evaluate`'s ``decided``. Both
+    profiles must hold rows. Raises :class:`InputError` when a profile lacks a requested split."""
+    from mlwarden.drift import DriftConfig, detect_drift
+    from mlwarden.segments import SegmentDrift, decide_segment_drift
+
+    roles, _ = drift_roles(mapping, reference, current)
+    config = DriftConfig.from_mapping(mapping, base=drift_config)
+    if mapping.segments:
+        (decided,) = decide_segment_drift(reference, [(current, roles)], mapping=mapping, config=config)
+        return decided
+    return SegmentDrift(detect_drift(reference, current, columns=list(roles), config=config, roles=roles), {})
 
 
 def drift_roles(

@@ -4,18 +4,22 @@ profiles themselves live in :mod:`mlwarden.profile.segments`. See docs/segments.
 
 from mlwarden.segments.checks import (
     ALL_SEGMENTS,
+    SegmentDrift,
     SegmentResult,
     check_segments,
     check_segments_jointly,
+    decide_segment_drift,
     fit_segments,
     segment_slo,
 )
 
 __all__ = [
     "ALL_SEGMENTS",
+    "SegmentDrift",
     "SegmentResult",
     "check_segments",
     "check_segments_jointly",
+    "decide_segment_drift",
     "fit_segments",
     "segment_slo",
 ]

@@ -67,6 +67,15 @@ class SegmentResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentDrift:
+    """One current's drift, decided together with its segments' (:func:`decide_segment_drift`): the whole
+    data's, and each segment's that the reference has (segment name → result; empty without segments)."""
+
+    whole: DriftResult
+    segments: dict[str, DriftResult]
+
+
 def segment_slo(slo: dict[str, dict[str, float]] | None, segment: str) -> dict[str, float]:
     """The SLO limits of one segment: the ``"*"`` entry, overridden by the segment's own."""
     slo = slo or {}
@@ -99,6 +108,7 @@ def check_segments(
     cur_rows: pd.DataFrame | None = None,
     slo: dict[str, dict[str, float]] | None = None,
     fits: Mapping[str, ReferenceFit] | None = None,
+    decided: SegmentDrift | None = None,
 ) -> tuple[DriftResult, list[SegmentResult]]:
     """Drift of the whole data and of every segment in ``mapping.segments``, decided together (one
     Benjamini–Hochberg correction over all their tests, each verdict also needing its effect size), then
@@ -109,6 +119,9 @@ def check_segments(
     are not drift-tested inside their own segments. ``slo`` maps segment names (``"*"``: every segment) to
     SLO limits. ``fits``: the reference's per-segment performance fits made once by :func:`fit_segments`
     (with ``ref_rows`` and ``mapping``) for any number of currents; fitted here when not given.
+    ``decided``: the drift :func:`decide_segment_drift` decided already for these two profiles, roles,
+    ``mapping`` and ``config`` (a re-evaluation whose rows alone changed: labels arrived), reused rather
+    than tested again.
 
     Returns the whole data's drift and the segment results, worst first. Raises :class:`InputError` when a
     profile lacks a requested split.
@@ -121,6 +134,7 @@ def check_segments(
         ref_rows=ref_rows,
         slo=slo,
         fits=fits,
+        decided=None if decided is None else [decided],
     )
     return found
 
@@ -134,30 +148,32 @@ def check_segments_jointly(
     ref_rows: pd.DataFrame | None = None,
     slo: dict[str, dict[str, float]] | None = None,
     fits: Mapping[str, ReferenceFit] | None = None,
+    decided: Sequence[SegmentDrift] | None = None,
 ) -> list[tuple[DriftResult, list[SegmentResult]]]:
     """:func:`check_segments` for several currents against one reference — the chunks of a time series
     (docs/chunks.md) — each given as ``(profile, roles, rows)``: one Benjamini–Hochberg correction over the
     drift tests of every current × (whole data and segment) × column, one Holm correction over the
     performance comparisons of every current × segment × metric. The reference's per-segment CBPE/DLE
-    fits are ``fits`` (:func:`fit_segments`), or made here once for every current. Returns ``(whole data's
-    drift, segment results worst first)`` per current, in order."""
+    fits are ``fits`` (:func:`fit_segments`), or made here once for every current. ``decided``: each
+    current's drift decided already (:func:`decide_segment_drift` of the same profiles, roles, ``mapping``
+    and ``config``), reused rather than tested again. Returns ``(whole data's drift, segment results worst
+    first)`` per current, in order."""
     from mlwarden.performance import decide_jointly, measure_performance
     from mlwarden.quality import check_data_quality, check_output
 
+    if decided is None:
+        decided = decide_segment_drift(
+            reference, [(current, roles) for current, roles, _ in currents], mapping=mapping, config=config
+        )
     ref_splits = splits_of(reference, mapping, side="reference")
     segment_columns = {c for spec in mapping.segments for c in split_columns(spec)}
     rated = _rated(mapping)  # rows per segment: for performance only
     fits = fit_segments(reference, ref_rows, mapping) if fits is None else fits
     pairs: list[tuple[int, SegmentSplit, str, DatasetProfile, DatasetProfile]] = []
     unseen: list[list[SegmentResult]] = []
-    triples = []
-    multivariate = []
     measured = []
-    for i, (current, roles, cur_rows) in enumerate(currents):
+    for i, (current, _, cur_rows) in enumerate(currents):
         cur_splits = splits_of(current, mapping, side="current")
-        triples.append((reference, current, roles))
-        multivariate.append(True)
-        inner_roles = {c: r for c, r in roles.items() if c not in segment_columns}
         unseen.append([])
         for ref_split, cur_split in zip(ref_splits, cur_splits, strict=True):
             cur_groups = _row_groups(cur_rows if rated else None, cur_split)
@@ -168,24 +184,19 @@ def check_segments_jointly(
                     continue
                 name = ref_split.segment(label)
                 pairs.append((i, ref_split, label, ref_part, cur_part))
-                # segment columns are constant inside their segments: not tested there
-                triples.append((ref_part, cur_part, inner_roles))
-                multivariate.append(False)
                 measured.append(
                     measure_performance(
                         None, cur_groups.get(label), mapping, segment_slo(slo, name) or None, fit=fits[name]
                     )
                 )
-    drifts = detect_drift_jointly(triples, config, multivariate=multivariate)
-    whole = [d for d, flag in zip(drifts, multivariate, strict=True) if flag]
-    inner = [d for d, flag in zip(drifts, multivariate, strict=True) if not flag]
-    decided, perf_notes = decide_jointly([m.tests for m in measured])
+    judged, perf_notes = decide_jointly([m.tests for m in measured])
     exclude = tuple(mapping.roles | set(mapping.ignore) | segment_columns)
     results: list[list[SegmentResult]] = [list(u) for u in unseen]
-    for (i, split, label, ref_part, cur_part), drift, perf, perf_found, more_notes in zip(
-        pairs, inner, measured, decided, perf_notes, strict=True
+    for (i, split, label, ref_part, cur_part), perf, perf_found, more_notes in zip(
+        pairs, measured, judged, perf_notes, strict=True
     ):
         name = split.segment(label)
+        drift = decided[i].segments[name]
         found = drift.findings()
         found += check_data_quality(ref_part, cur_part, exclude=exclude)
         found += check_output(ref_part, cur_part, prediction=mapping.prediction, scores=mapping.score_columns)
@@ -203,9 +214,46 @@ def check_segments_jointly(
             )
         )
     return [
-        (drift, sorted(found, key=lambda r: (r.rank, r.segment)))
-        for drift, found in zip(whole, results, strict=True)
+        (drift.whole, sorted(found, key=lambda r: (r.rank, r.segment)))
+        for drift, found in zip(decided, results, strict=True)
     ]
+
+
+def decide_segment_drift(
+    reference: DatasetProfile,
+    currents: Sequence[tuple[DatasetProfile, dict[str, str]]],
+    *,
+    mapping: ColumnMapping,
+    config: DriftConfig,
+) -> list[SegmentDrift]:
+    """The drift part of :func:`check_segments_jointly`, which depends on the profiles alone (never on
+    rows or labels): the whole data's and every segment's drift of each current (given as ``(profile,
+    roles)``), decided together (one Benjamini–Hochberg correction; the domain classifier on each whole
+    current). Raises :class:`InputError` when a profile lacks a requested split."""
+    ref_splits = splits_of(reference, mapping, side="reference")
+    segment_columns = {c for spec in mapping.segments for c in split_columns(spec)}
+    triples = []
+    names: list[str | None] = []  # None: a current's whole data
+    for current, roles in currents:
+        cur_splits = splits_of(current, mapping, side="current")
+        triples.append((reference, current, roles))
+        names.append(None)
+        # segment columns are constant inside their segments: not tested there
+        inner_roles = {c: r for c, r in roles.items() if c not in segment_columns}
+        for ref_split, cur_split in zip(ref_splits, cur_splits, strict=True):
+            for label, cur_part in cur_split.parts.items():
+                ref_part = ref_split.parts.get(label)
+                if ref_part is not None:  # a segment the reference lacks is unseen, not tested
+                    triples.append((ref_part, cur_part, inner_roles))
+                    names.append(ref_split.segment(label))
+    drifts = detect_drift_jointly(triples, config, multivariate=[name is None for name in names])
+    out: list[SegmentDrift] = []
+    for drift, name in zip(drifts, names, strict=True):
+        if name is None:
+            out.append(SegmentDrift(drift, {}))
+        else:
+            out[-1].segments[name] = drift
+    return out
 
 
 def fit_segments(
