@@ -67,6 +67,11 @@ MERGED_ITEMS = 64  # windows' merged profiles kept per process (each ~0.2 MB wit
 # the merged profile of each window evaluated in this process, for the dashboard's window page: merging the
 # hundreds of partial profiles of a window fed by small batches takes seconds under ingestion
 merged_profiles = TTLCache(float("inf"), MERGED_ITEMS)
+DRIFT_ITEMS = 64  # windows' drift results kept per process (a few kB each: scores and verdicts per column)
+# the drift of each window evaluated in this process (SegmentDrift), for its re-evaluations when labels alone
+# arrived: the univariate tests and the domain classifier depend on the profiles only, and cost about half
+# of a window's evaluation (see _checked for the key)
+drift_results = TTLCache(float("inf"), DRIFT_ITEMS)
 
 
 def _grace(seconds: int) -> timedelta:
@@ -312,7 +317,8 @@ def evaluate_window(
         ]
     else:
         try:
-            findings, summary = _checked(store, model, mapping, reference, current, outputs)
+            served_ids = [pid for pid, _ in served]
+            findings, summary = _checked(store, model, mapping, reference, current, served_ids, outputs)
         except InputError as exc:  # the mapping contradicts the data: retrying cannot help, the owner can
             findings = [_not_evaluated(model, exc)]
     if training is not None:
@@ -337,12 +343,22 @@ def _checked(
     mapping: ColumnMapping,
     reference: ReferenceKey,
     current: DatasetProfile,
+    served_ids: list[int],
     outputs: pd.DataFrame,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """Every check of a window against the reference (its profile and estimators, the whole data's and each
     segment's, prepared once for every window, :mod:`mlwarden.server.prepared`): its findings and the
-    window's summary."""
-    from mlwarden.comparison import evaluate
+    window's summary. ``current`` is the merge of the partial profiles ``served_ids`` (ascending), and
+    ``outputs`` the window's predictions with their labels so far.
+
+    The drift — the whole data's and each segment's, univariate tests and domain classifier — depends on
+    the two profiles and the mapping alone, so it is kept in :data:`drift_results` and reused when the
+    window is evaluated again with the same partial profiles (labels arrived): keyed by the reference
+    (a new one is checked anew), the model, the ids of the served partial profiles (never updated, each of
+    one window: they name the window and its data, whichever versions are served; a new batch adds one)
+    and the mapping checked, which sets the drift config. Realized performance, the estimate (on the
+    outputs' rows), the id checks and every other check run again."""
+    from mlwarden.comparison import decide_drift, evaluate
     from mlwarden.quality import check_ids
 
     ref_profile = reference_profile(store, reference)
@@ -352,6 +368,10 @@ def _checked(
     # other threads, and OpenMP's spin-waiting under contention stalls a fit a hundredfold
     with single_threaded():
         ref = prepared_fit(store, reference, ref_profile, mapping, checked)
+        decided = None
+        if ref_profile.rows and current.rows:  # evaluate reports an empty side itself
+            key = (reference, model.id, tuple(served_ids), repr(checked))
+            decided = drift_results.get(key, lambda: decide_drift(ref_profile, current, mapping=checked))
         report = evaluate(
             ref_profile,
             current,
@@ -362,6 +382,7 @@ def _checked(
             fit=ref.fit,
             segment_slo=model.segment_slos,
             segment_fits=ref.segments,
+            decided=decided,
         )
     findings = [*report.findings, *check_ids(outputs[mapping.id], column=mapping.id), *unsplit]
     summary = {
