@@ -332,9 +332,10 @@ def evaluate_window(
 
 def merged_key(reference: ReferenceKey, model_id: int, start: datetime, ids: list[int]) -> tuple:
     """The :data:`merged_profiles` key of the merge of a window's partial profiles ``ids`` (ascending):
-    partial profiles are never updated or deleted, so their number and newest id name the set; the
-    reference (its creation time) tells a store emptied and filled again apart."""
-    return (reference, model_id, start, len(ids), ids[-1])
+    partial profiles are never updated or deleted, so their ids name the merge (all of them: which batches
+    count as served changes with the champion, so a set of the same size and newest id may be another
+    one); the reference (its creation time) tells a store emptied and filled again apart."""
+    return (reference, model_id, start, tuple(ids))
 
 
 def _checked(
