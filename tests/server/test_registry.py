@@ -93,7 +93,7 @@ def test_registry_rejects_bad_input(store: Store) -> None:
             registry.create_model(OPERATOR, ModelSpec(name=name, team="t"))
         expected = "expected a model name of 1 to 200 characters without '/', not . or .."
         assert str(refused.value) == f"name: {expected}, got {name!r}"
-    with pytest.raises(InputError, match="^slos.auc: unknown metric 'auc'; expected one of roc_auc, "):
+    with pytest.raises(InputError, match=r"^slos\.auc: unknown metric 'auc'; expected one of roc_auc, "):
         registry.create_model(OPERATOR, ModelSpec(name="m2", team="t", slos={"auc": 0.8}))
     with pytest.raises(InputError, match="stage"):
         registry.register_version(OPERATOR, "m", "v1", stage="production")

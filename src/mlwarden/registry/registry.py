@@ -100,10 +100,10 @@ def _editable(model: Model) -> dict[str, Any]:
 
 def validate_settings(values: dict[str, Any]) -> None:
     """Reject SLOs on unknown metrics, non-numeric limits or limits out of the metric's range (the one
-    :func:`~mlwarden.schema.config.check_slo` of the config file and ``--slo``), per-segment SLOs not keyed by segment names, and
-    window or grace seconds outside :data:`BOUNDS` (``window_seconds: expected a whole number of seconds
-    from 60 to 2678400, got 1``). Segment keys are checked against the model's segments by
-    :func:`check_segment_slos`."""
+    :func:`~mlwarden.schema.config.check_slo` of the config file and ``--slo``), per-segment SLOs not keyed
+    by segment names, and window or grace seconds outside :data:`BOUNDS` (``window_seconds: expected a
+    whole number of seconds from 60 to 2678400, got 1``). Segment keys are checked against the model's
+    segments by :func:`check_segment_slos`."""
     _check_limits(values.get("slos") or {}, "slos")
     segment_slos = values.get("segment_slos") or {}
     if not isinstance(segment_slos, dict):
