@@ -1,5 +1,6 @@
 """``Monitor``: the reference profiled and its estimator fitted once; chunks judged with one correction."""
 
+import itertools
 import json
 
 import numpy as np
@@ -175,3 +176,32 @@ def test_json_is_a_list_headed_by_each_chunk_and_html_draws_the_series(tmp_path)
     assert "&lt;b&gt;a" in html and "<b>a" not in html
     assert html.count("<svg") >= 6 and "SLO 0.7" in html and "reference 0." in html
     assert "drifted in 2 of 5 chunks" in html  # days 4 (two thirds shifted) and 5
+
+
+def test_a_run_of_empty_periods_is_one_warning_not_one_per_period():
+    """50 sparse rows in 1-minute periods: each run of empty periods is one finding, not 490."""
+    rng = np.random.default_rng(11)
+    reference = classified(rng, 2000)
+    current = classified(rng, 50)
+    rest = rng.choice(np.arange(201, 539), size=47, replace=False)
+    minutes = np.sort([0, 200, *rest, 539])  # 540 periods, 490 of them empty; the longest gap 1 to 199
+    current["ts"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(minutes, unit="min")
+    chunked = mw.Monitor(reference, CLASSIFIER).check_chunks(current, chunk_by="ts", period="1min")
+    assert len(chunked.chunks) == 540 and len(chunked.to_dict()) == 540  # every period kept in the JSON
+    gaps = [c for c in chunked.chunks if c.rows == 0]
+    assert len(gaps) == 490
+    runs = [(a, b) for a, b in itertools.pairwise(minutes.tolist()) if b - a > 1]  # empty: a+1 to b-1
+    empties = [f for c in chunked.chunks for f in c.report.findings if f.check == "chunk.empty"]
+    assert len(empties) == len(runs) < 50
+    assert [f.value for f in empties] == [float(b - a - 1) for a, b in runs]
+    assert sum(f.value for f in empties) == 490
+    assert empties[0].message == (
+        "no rows in 199 consecutive periods, from 2024-03-01 00:01:00 to 2024-03-01 03:20:00: "
+        "a gap in the data"
+    )
+    quiet = [c for c in gaps if not c.report.findings]  # the rest of each run: a note naming its first chunk
+    assert len(quiet) == 490 - len(runs)
+    assert [c.report.notes for c in quiet[:2]] == [
+        ["no rows: part of the gap reported on chunk 2024-03-01T00:01:00"]
+    ] * 2
+    assert chunked.counts()["warning"] == len(runs)

@@ -158,6 +158,7 @@ def test_owners_audit_lists_every_model_least_healthy_first(server: Server) -> N
     ("args", "message"),
     [
         (["windows", "nosuch"], "error: no model named 'nosuch'"),
+        (["windows", "growth/churn"], "error: MODEL: 'growth/churn' holds a '/': the server finds a model"),
         (["findings", "churn", "--since", "yesterday"], "error: --since: expected an ISO 8601 time"),
         (["reference", "upload", "churn", "data.txt"], "error: FILE: data.txt is not one of .parquet"),
         (["reference", "upload", "churn", "missing.csv"], "error: FILE: missing.csv is not a readable file"),
@@ -209,3 +210,21 @@ def test_a_model_name_of_any_text_reaches_its_own_routes(server: Server, tmp_pat
         assert (shown.returncode, json.loads(shown.stdout or "null")) == (0, []), shown.stderr
     models = httpx.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {token}"}).json()
     assert [m["name"] for m in models] == [name]  # registered once, under its own name
+
+
+def test_remote_commands_do_not_offer_team_slash_name() -> None:
+    """A route addresses a model by its name in the token's team: TEAM/NAME cannot reach one over HTTP."""
+    import typer
+
+    from mlwarden.cli import app
+
+    root = typer.main.get_command(app)
+    commands = [["windows"], ["findings"], ["reference", "upload"], ["config", "history"]]
+    commands.append(["retrain", "plan"])
+    for path in commands:
+        command = root
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        (model,) = [p for p in command.params if p.name == "model"]
+        assert model.help.startswith("The model's name, one of the token's team's models (a token reaches no")
+        assert "TEAM/NAME is for the commands that open the store" in model.help

@@ -362,6 +362,69 @@ REJECTIONS: list[tuple[str, Callable[[Warden], None], str, int, str]] = [
         "score: expected numeric columns (one per class), got ['float64', 'str']",
     ),
     (
+        "a NUL in a text feature",  # the server would refuse the whole batch for it
+        lambda w: w.log("m", pd.DataFrame({"plan": ["free", "pro\x00"], "x": [1.0, 2.0]})),
+        "bad_text",
+        1,
+        "features: expected feature names without control characters, and text values without a NUL",
+    ),
+    (
+        "a NUL in an Arrow-backed text feature",
+        lambda w: w.log("m", {"plan": pd.array(["a\x00", None], dtype="string[pyarrow]")}),
+        "bad_text",
+        1,
+        "features: expected feature names without control characters",
+    ),
+    (
+        "a NUL in one row's feature",
+        lambda w: w.log("m", {"plan": "\x00"}),
+        "bad_text",
+        1,
+        "features: expected feature names without control characters",
+    ),
+    (
+        "a feature name with a control character",
+        lambda w: w.log("m", [{"x": 1}, {"x": 2, "bad\tname": 3}]),
+        "bad_text",
+        1,
+        "features: expected feature names without control characters",
+    ),
+    (
+        "a frame column name with a control character",
+        lambda w: w.log("m", pd.DataFrame({"x": [1, 2], "a\nb": [3, 4]})),
+        "bad_text",
+        2,
+        "features: expected feature names without control characters",
+    ),
+    (
+        "a NUL in a prediction",
+        lambda w: w.log("m", FRAME2, prediction=np.array(["yes", "n\x00o"])),
+        "bad_text",
+        1,
+        "prediction: expected text without a NUL character (\\u0000)",
+    ),
+    (
+        "a NUL in an id",
+        lambda w: w.log("m", FRAME2, id=["a", "b\x00"]),
+        "bad_text",
+        1,
+        "id: expected text without a NUL character (\\u0000)",
+    ),
+    (
+        "a NUL in one row's id",
+        lambda w: w.log("m", {"x": 1}, id="b\x00"),
+        "bad_text",
+        1,
+        "id: expected text without a NUL character (\\u0000)",
+    ),
+    (
+        "a NUL in a label",
+        lambda w: w.log_labels("m", ["a", "b"], pd.Series(["yes", "\x00"], dtype=object)),
+        "bad_text",
+        1,
+        "label: expected text without a NUL character (\\u0000)",
+    ),
+    (
         "a NaN id",
         lambda w: w.log("m", FRAME2, id=np.array([np.nan, 7.0])),
         "missing_id",
@@ -466,3 +529,4 @@ def test_the_client_accepts_the_times_the_server_accepts() -> None:
     from mlwarden.server import limits
 
     assert (records.EARLIEST, records.LATEST) == (limits.EARLIEST, limits.LATEST)
+    assert records.CONTROL.pattern == limits.CONTROL.pattern

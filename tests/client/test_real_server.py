@@ -66,3 +66,35 @@ def test_arrow_backed_input_is_stored_with_its_values(store: Store, tmp_path) ->
     stored = [p.ts if p.ts.tzinfo else p.ts.replace(tzinfo=UTC) for p in predictions]
     assert stored == [start + timedelta(seconds=i) for i in range(4)]
     assert [(label.prediction_id, label.label) for label in labels] == [("p1", "0"), ("p3", "1")]
+
+
+def test_rows_the_server_would_refuse_are_rejected_alone(store: Store, tmp_path) -> None:
+    """A NUL in a value or a control character in a feature name would cost the whole batch (the rows of
+    other calls included): the client rejects those rows alone, and the rest is stored."""
+    token = create_token(store, team="growth", name="svc", scopes=["admin"])
+    stamp = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    with (
+        BackgroundServer(store, evaluate_every=None) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api,
+    ):
+        api.post("/v1/models", json={"name": "churn", "owner_email": "ada@example.com"}).raise_for_status()
+        options = {"token": token, "spool_dir": tmp_path / "spool", "flush_interval": 60.0}
+        with Warden(server.url, **options) as warden:  # one flush: every call's rows in one batch
+            warden.log("churn", {"plan": "free"}, prediction="yes", id="p0", timestamp=stamp)
+            warden.log(
+                "churn",
+                pd.DataFrame({"plan": ["pro", "te\x00am", "free"]}),
+                prediction=["no", "yes", "n\x00o"],
+                id=["p1", "p2", "p3"],
+                timestamp=[stamp] * 3,
+            )
+            warden.log("churn", {"plan": "pro", "bad\tname": 1}, prediction="no", id="p4", timestamp=stamp)
+            warden.log("churn", {"plan": "pro"}, prediction="yes", id="p\x005", timestamp=stamp)
+            assert warden.flush(timeout=20)
+            stats = warden.stats
+        assert (stats.sent, stats.dropped, stats.rejected_rows) == (2, 0, {"bad_text": 4})
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(Prediction.prediction_id, Prediction.prediction).order_by(Prediction.prediction_id)
+        ).all()
+    assert [(p.prediction_id, p.prediction) for p in stored] == [("p0", "yes"), ("p1", "no")]

@@ -96,7 +96,7 @@ def test_per_segment_slos_are_validated_and_applied_by_window_evaluation(api: Te
             "segment_slos.region=EU: 'region' is not one of the model's segments (columns.segments: plan)",
         ),
         ({"pro": {"roc_auc": 0.7}}, "segment_slos.pro: expected a segment COLUMN=VALUE"),
-        ({"plan=pro": {"auc": 0.7}}, "segment_slos.plan=pro: unknown metric 'auc'"),
+        ({"plan=pro": {"auc": 0.7}}, "segment_slos.plan=pro.auc: unknown metric 'auc'"),
     ):
         refused = api.post("/v1/models", json={**model, "segment_slos": segment_slos})
         assert refused.status_code == 422 and refused.json()["detail"].startswith(problem), refused.text

@@ -93,7 +93,7 @@ def test_registry_rejects_bad_input(store: Store) -> None:
             registry.create_model(OPERATOR, ModelSpec(name=name, team="t"))
         expected = "expected a model name of 1 to 200 characters without '/', not . or .."
         assert str(refused.value) == f"name: {expected}, got {name!r}"
-    with pytest.raises(InputError, match="slos: unknown metric 'auc'"):
+    with pytest.raises(InputError, match=r"^slos\.auc: unknown metric 'auc'; expected one of roc_auc, "):
         registry.create_model(OPERATOR, ModelSpec(name="m2", team="t", slos={"auc": 0.8}))
     with pytest.raises(InputError, match="stage"):
         registry.register_version(OPERATOR, "m", "v1", stage="production")
@@ -143,3 +143,56 @@ def test_migrations_match_the_tables(store: Store) -> None:
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+@pytest.mark.parametrize(
+    ("slos", "segment_slos", "message"),
+    [
+        (
+            {"roc_auc": 78},  # meant 0.78: breached by every window
+            {},
+            "slos.roc_auc: roc_auc lies in [0, 1]: expected a limit between 0 and 1, got 78",
+        ),
+        ({"mae": -1}, {}, "slos.mae: mae is an error ≥ 0: expected a finite limit ≥ 0, got -1"),
+        ({"rmse": float("nan")}, {}, "slos.rmse: rmse is an error ≥ 0: expected a finite limit ≥ 0, got nan"),
+        ({"mape": float("inf")}, {}, "slos.mape: mape is an error ≥ 0: expected a finite limit ≥ 0, got inf"),
+        ({"f1": 10**400}, {}, f"slos.f1: expected a finite limit, got {10**400}"),
+        (
+            {},
+            {"*": {"accuracy": 1.5}},
+            "segment_slos.*.accuracy: accuracy lies in [0, 1]: expected a limit between 0 and 1, got 1.5",
+        ),
+    ],
+    ids=["roc_auc 78", "mae -1", "rmse nan", "mape inf", "huge integer", "segment accuracy 1.5"],
+)
+def test_slo_limits_out_of_range_are_refused_by_the_config_files_check(
+    store: Store, slos: dict, segment_slos: dict, message: str
+) -> None:
+    registry = Registry(store)
+    with pytest.raises(InputError) as refused:
+        registry.create_model(OPERATOR, ModelSpec(name="m", team="t", slos=slos, segment_slos=segment_slos))
+    assert str(refused.value) == message
+    registry.create_model(OPERATOR, ModelSpec(name="m", team="t", slos={"roc_auc": 0.78, "mae": 0.0}))
+    with pytest.raises(InputError) as refused:
+        registry.update_model(OPERATOR, "m", slos=slos, segment_slos=segment_slos)
+    assert str(refused.value) == message
+
+
+def test_an_out_of_range_slo_is_a_422_naming_the_field(store: Store) -> None:
+    from fastapi.testclient import TestClient
+
+    from mlwarden.server import create_app
+
+    token = create_token(store, team="growth", name="ops", scopes=["admin"])
+    with TestClient(create_app(store, evaluate_every=None)) as api:
+        api.headers["Authorization"] = f"Bearer {token}"
+        for body in ('{"name": "m", "slos": {"roc_auc": 78}}', '{"name": "m", "slos": {"mae": NaN}}'):
+            answer = api.post("/v1/models", content=body, headers={"Content-Type": "application/json"})
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["detail"].startswith("slos.")
+        assert api.post("/v1/models", json={"name": "m", "slos": {"roc_auc": 0.78}}).status_code == 201
+        answer = api.patch("/v1/models/m", json={"slos": {"mae": -1}})
+        assert (answer.status_code, answer.json()["detail"]) == (
+            422,
+            "slos.mae: mae is an error ≥ 0: expected a finite limit ≥ 0, got -1",
+        )

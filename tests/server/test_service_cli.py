@@ -131,7 +131,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path) -> None:
             ("models", "register", "m", "--team", "t", "--slo", "roc_auc=high"),
             "--slo roc_auc: expected a number",
         ),
-        (("models", "register", "m", "--team", "t", "--slo", "auc=0.8"), "slos: unknown metric 'auc'"),
+        (("models", "register", "m", "--team", "t", "--slo", "auc=0.8"), "slos.auc: unknown metric 'auc'"),
         (("models", "show", "nope"), "no model named 'nope'"),
         (("models", "set-owner", "nope"), "give at least one of"),
         (("tokens", "create", "--team", "t", "--scope", "write"), "scopes must be some of"),

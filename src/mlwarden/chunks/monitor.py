@@ -117,8 +117,10 @@ class Monitor:
         when its adjusted p-value is below ``alpha`` and its effect size reaches its threshold), so more
         chunks do not mean more false alarms; with segments, over every chunk × (whole data and segment) ×
         column, and the segments' performance comparisons with one Holm correction over every chunk ×
-        segment × metric. A period without rows gives a warning ``chunk.empty``; a chunk
-        under ``MIN_CHUNK_ROWS`` rows is judged with a note that its tests have little power. Raises
+        segment × metric. A run of consecutive periods without rows gives one warning ``chunk.empty`` on
+        its first chunk (its ``value``: how many periods), the run's other chunks a note only, so that
+        sparse data does not bury the report under one warning per empty period; a chunk under
+        ``MIN_CHUNK_ROWS`` rows is judged with a note that its tests have little power. Raises
         :class:`InputError` for a bad chunking (unknown column, bad period, both or neither of ``period``
         and ``chunk_size``) or a column the mapping names missing from ``current``.
         """
@@ -195,19 +197,13 @@ class Monitor:
                 [(reference, profiles[i], roles[i]) for i in tested], self.drift_config
             )
         drifts: dict[int, DriftResult] = dict(zip(tested, decided, strict=True))
+        gaps = _gap_runs(chunks or [])
         reports = []
         for i, ((rows, _, _), prof) in enumerate(zip(currents, profiles, strict=True)):
             chunk = chunks[i] if chunks else None
             if chunk is not None and chunk.gap:
-                empty = Finding(
-                    check="chunk.empty",
-                    severity=Severity.WARNING,
-                    message=f"no rows from {chunk.start} to {chunk.end}: a gap in the data",
-                    value=0.0,
-                )
-                reports.append(
-                    Report(reference, prof, drift=DriftResult([]), findings=[empty], mapping=mapping)
-                )
+                empty = Report(reference, prof, drift=DriftResult([]), findings=[], mapping=mapping)
+                reports.append(_gap_report(empty, chunk, gaps[i]))
                 continue
             report = evaluate(
                 reference,
@@ -231,3 +227,34 @@ class Monitor:
                 )
             reports.append(report)
         return reports
+
+
+def _gap_runs(chunks: list[Chunk]) -> dict[int, list[Chunk]]:
+    """Each gap chunk's index → the run of consecutive gap chunks it belongs to, in order (one list shared
+    by the run's indices)."""
+    runs: dict[int, list[Chunk]] = {}
+    for i, chunk in enumerate(chunks):
+        if chunk.gap:
+            runs[i] = runs.get(i - 1, [])
+            runs[i].append(chunk)
+    return runs
+
+
+def _gap_report(report: Report, chunk: Chunk, run: list[Chunk]) -> Report:
+    """``report`` of ``chunk``, a period without rows in ``run``: on the run's first chunk one warning
+    ``chunk.empty`` for the whole run (``value``: its number of periods), on the others a note naming that
+    chunk."""
+    first, last = run[0], run[-1]
+    if chunk is not first:
+        report.notes.append(f"no rows: part of the gap reported on chunk {first.key}")
+        return report
+    periods = f"{len(run)} consecutive periods, " if len(run) > 1 else ""
+    report.findings = [
+        Finding(
+            check="chunk.empty",
+            severity=Severity.WARNING,
+            message=f"no rows in {periods}from {first.start} to {last.end}: a gap in the data",
+            value=float(len(run)),
+        )
+    ]
+    return report

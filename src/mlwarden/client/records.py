@@ -14,7 +14,10 @@ kernels); only ``object`` columns holding mixed Python values are looked at valu
 
 Input that cannot be used is *rejected* with a reason (the ``REASONS`` below): a call that cannot be aligned
 at all raises :class:`Rejected`; a row with an unusable cell is left out of :attr:`Built.records` and counted
-in :attr:`Built.dropped`, the other rows of the call are kept.
+in :attr:`Built.dropped`, the other rows of the call are kept. That includes every row the server would refuse
+its whole batch for (see :mod:`mlwarden.server.limits`), which would cost the rows of other calls too: times
+outside its range, ids it cannot store, text holding a NUL character, feature names holding a control
+character.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
 _EARLIEST_S, _LATEST_S = EARLIEST.timestamp(), LATEST.timestamp()
 # the common ISO-8601 forms, which datetime.fromisoformat reads as pandas does (others go to pandas)
+# what the server refuses in a feature name (mlwarden.server.limits.CONTROL; a test holds them equal); a NUL
+# is refused in any text value (its top-level values: text inside a list or mapping is not looked at there)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLAIN_ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:\d{2})?"
 )
@@ -57,6 +63,7 @@ UNSUPPORTED_TYPE = "unsupported_type"  # a type this field does not take (e.g. o
 BAD_VALUE = "bad_value"  # a value with no JSON form, or a list-of-rows item that is not a mapping
 BAD_SCORE = "bad_score"  # a score that is not a number or a list of numbers
 BAD_TIMESTAMP = "bad_timestamp"  # not a datetime, ISO string or epoch seconds
+BAD_TEXT = "bad_text"  # text holding a NUL character, or a feature name holding a control character
 MISSING_ID = "missing_id"  # an explicit id (or a label's id) that is None/NaN/NA
 BAD_ID = "bad_id"  # an id that is empty or longer than MAX_ID_LENGTH characters
 BAD_MODEL = "bad_model"  # the model name is not a non-empty string
@@ -69,6 +76,7 @@ REASONS = (
     BAD_VALUE,
     BAD_SCORE,
     BAD_TIMESTAMP,
+    BAD_TEXT,
     MISSING_ID,
     BAD_ID,
     BAD_MODEL,
@@ -104,6 +112,7 @@ class _Bad:
 
 
 _BAD_VALUE, _BAD_SCORE, _BAD_TIMESTAMP = _Bad(BAD_VALUE), _Bad(BAD_SCORE), _Bad(BAD_TIMESTAMP)
+_BAD_TEXT = _Bad(BAD_TEXT)
 _MISSING_ID, _BAD_ID = _Bad(MISSING_ID), _Bad(BAD_ID)
 _EXPECTED = {  # what the warning says a field's bad cells should have been
     BAD_VALUE: "a value with a JSON form (number, string, bool, datetime, list, mapping)",
@@ -111,17 +120,21 @@ _EXPECTED = {  # what the warning says a field's bad cells should have been
     BAD_TIMESTAMP: (
         f"a datetime, an ISO-8601 string or epoch seconds, from {EARLIEST.year} to {LATEST.year} (UTC)"
     ),
+    BAD_TEXT: "text without a NUL character (\\u0000)",
     MISSING_ID: "an id, not None/NaN/NA",
     BAD_ID: f"an id of 1 to {MAX_ID_LENGTH} characters",
 }
-_FEATURES_EXPECTED = "one mapping per row whose values have a JSON form"
-_SENTINELS = {  # the markers each field can hold
-    "features": (_BAD_VALUE,),
-    "id": (_MISSING_ID, _BAD_ID, _BAD_VALUE),
-    "timestamp": (_BAD_TIMESTAMP, _BAD_VALUE),
-    "prediction": (_BAD_VALUE,),
-    "score": (_BAD_SCORE, _BAD_VALUE),
-    "label": (_BAD_VALUE,),
+_FEATURES_EXPECTED = {  # the same, for the features field
+    BAD_VALUE: "one mapping per row whose values have a JSON form",
+    BAD_TEXT: "feature names without control characters, and text values without a NUL character (\\u0000)",
+}
+_SENTINELS = {  # the markers each field can hold (text in any field can hold a NUL)
+    "features": (_BAD_VALUE, _BAD_TEXT),
+    "id": (_MISSING_ID, _BAD_ID, _BAD_VALUE, _BAD_TEXT),
+    "timestamp": (_BAD_TIMESTAMP, _BAD_VALUE, _BAD_TEXT),
+    "prediction": (_BAD_VALUE, _BAD_TEXT),
+    "score": (_BAD_SCORE, _BAD_VALUE, _BAD_TEXT),
+    "label": (_BAD_VALUE, _BAD_TEXT),
 }
 
 
@@ -216,14 +229,17 @@ def as_column(value: Any, n: int, name: str, *, matrix: bool = False) -> pd.Seri
 
 
 def column_values(column: pd.Series, bad: _Bad = _BAD_VALUE) -> list[Any]:
-    """JSON-safe values of one column, converted by dtype; cells with no JSON form become ``bad``."""
+    """JSON-safe values of one column, converted by dtype; cells with no JSON form become ``bad``, text
+    holding a NUL character becomes ``bad_text``."""
     dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         utc = column.dt.tz_convert("UTC").dt.tz_localize(None)
         return _iso(utc.to_numpy("datetime64[us]"), aware=True)
     if isinstance(dtype, np.dtype):
-        if dtype.kind in "biuU":
+        if dtype.kind in "biu":
             return column.tolist()
+        if dtype.kind == "U":
+            return _nul_marked(column.tolist())
         if dtype.kind == "f":
             return _finite_or_none(column.to_numpy())
         if dtype.kind == "M":
@@ -253,13 +269,11 @@ def arrow_values(array: pa.Array | pa.ChunkedArray, bad: _Bad = _BAD_VALUE) -> l
     if pa.types.is_duration(kind):
         seconds = pc.divide(pc.cast(pc.cast(array, pa.duration("us")), pa.int64()), 1e6)
         return seconds.to_pylist()
-    if (
-        pa.types.is_integer(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_null(kind)
-    ):
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        if pc.any(pc.match_substring(array, "\x00")).as_py():
+            return _nul_marked(array.to_pylist())
+        return array.to_pylist()
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_null(kind):
         return array.to_pylist()
     return _object_values(array.to_pylist(), bad)  # lists, structs, dates, binary: value by value
 
@@ -289,10 +303,40 @@ def _object_values(values: list[Any], bad: _Bad) -> list[Any]:
     rest (numpy scalars, datetimes, nested lists, mixed types) is converted value by value."""
     types = set(map(type, values))
     if types in _PLAIN:
-        return values
+        return _nul_marked(values) if str in types else values
     if types <= {float, type(None)}:
         return _finite_or_none(np.array(values, dtype=float))
-    return [_safe_or(v, bad) for v in values]
+    return _nul_marked([_safe_or(v, bad) for v in values])
+
+
+def _nul_marked(values: list[Any]) -> list[Any]:
+    """``values`` with each text holding a NUL character replaced by ``bad_text`` (a copy when there is
+    one). One join looks at all the text at once (a few µs for 500 values); rows are looked at only when a
+    NUL is there."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # not all text
+        joined = "".join([v for v in values if isinstance(v, str)])
+    if "\x00" not in joined:
+        return values
+    return [_BAD_TEXT if isinstance(v, str) and "\x00" in v else v for v in values]
+
+
+def _rows_text_checked(rows: list[Any]) -> list[Any]:
+    """Feature rows (dicts, or markers) with those the server would refuse marked ``bad_text``: a feature
+    name holding a control character, or a text value holding a NUL. Names are looked at once per call,
+    values in one join; rows one by one only when something is there."""
+    dicts = [r for r in rows if type(r) is dict]
+    names = set().union(*dicts)
+    bad_names = {name for name in names if CONTROL.search(name)} if CONTROL.search("".join(names)) else set()
+    texts = "".join([v for r in dicts for v in r.values() if isinstance(v, str)])
+    if not bad_names and "\x00" not in texts:
+        return rows
+    return [r if type(r) is not dict or _row_text_ok(r, bad_names) else _BAD_TEXT for r in rows]
+
+
+def _row_text_ok(row: dict[str, Any], bad_names: set[str]) -> bool:
+    return bad_names.isdisjoint(row) and not any(isinstance(v, str) and "\x00" in v for v in row.values())
 
 
 # ---------------------------------------------------------------------------- fields
@@ -302,7 +346,7 @@ def _field(value: Any, n: int, name: str, single: bool, bad: _Bad = _BAD_VALUE) 
     """One JSON value per row of ``value``: the value itself when the call logs one row (or one row of a
     frame is given one value), else its aligned column."""
     if single or (n == 1 and is_scalar(value)):
-        return [_safe_or(value, bad)]
+        return _nul_marked([_safe_or(value, bad)])
     return column_values(as_column(value, n, name), bad)
 
 
@@ -439,7 +483,7 @@ def _ids(value: Any, n: int, single: bool, name: str, *, default_fresh: bool) ->
     if value is None and default_fresh:
         return uuid4_hex(n)
     if single or (n == 1 and is_scalar(value)):
-        values = [_safe_or(value, _BAD_VALUE)]
+        values = _nul_marked([_safe_or(value, _BAD_VALUE)])
         if isinstance(values[0], float) and values[0].is_integer():
             values = [int(values[0])]
     else:
@@ -507,19 +551,22 @@ def _features(features: Any) -> tuple[list[Any], bool]:
         columns = {str(k): as_column(v, n, f"features[{k!r}]") for k, v in features.items()}
         features = pd.DataFrame(columns, copy=False)  # RangeIndex columns: aligned by position
     if isinstance(features, Mapping):
-        return [_safe_or(features, _BAD_VALUE)], True
+        return _rows_text_checked([_safe_or(features, _BAD_VALUE)]), True
     if isinstance(features, pd.DataFrame):
         names = [str(c) for c in features.columns]
+        if CONTROL.search("".join(names)):  # every row holds every column: none can be sent
+            return [_BAD_TEXT] * len(features), False
         columns = [column_values(features.iloc[:, i]) for i in range(features.shape[1])]
         if not columns:
             return [{} for _ in range(len(features))], False
         rows: list[Any] = [dict(zip(names, cells, strict=True)) for cells in zip(*columns, strict=True)]
         for column in columns:
-            for i in _marked_rows(column, (_BAD_VALUE,)):
-                rows[i] = _BAD_VALUE
+            for i, marker in _marked_rows(column, _SENTINELS["features"]).items():
+                rows[i] = marker
         return rows, False
     if isinstance(features, Sequence) and not isinstance(features, str | bytes):
-        return [_safe_or(r, _BAD_VALUE) if isinstance(r, Mapping) else _BAD_VALUE for r in features], False
+        rows = [_safe_or(r, _BAD_VALUE) if isinstance(r, Mapping) else _BAD_VALUE for r in features]
+        return _rows_text_checked(rows), False
     kind = type(features).__name__
     expected = "a mapping (one row), a DataFrame, a dict of columns, a list of mappings or a pyarrow Table"
     raise Rejected(UNSUPPORTED_TYPE, "features", f"expected {expected}, got {kind}")
@@ -610,5 +657,5 @@ def _assemble(columns: dict[str, list[Any]]) -> Built:
 
 
 def _drop(name: str, reason: str, rows: int, labels: bool) -> Drop:
-    expected = _FEATURES_EXPECTED if name == "features" else _EXPECTED[reason]
+    expected = _FEATURES_EXPECTED[reason] if name == "features" else _EXPECTED[reason]
     return Drop("ids" if name == "id" and labels else name, rows, expected)

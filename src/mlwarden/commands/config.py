@@ -11,6 +11,7 @@ import typer
 from mlwarden.commands.remote import (
     DEFAULT_URL,
     FormatOption,
+    ModelArgument,
     Remote,
     TokenOption,
     UrlOption,
@@ -103,7 +104,7 @@ def _count_routes(route) -> int:
 
 @config_app.command("history")
 def config_history(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     fmt: FormatOption = "table",
@@ -116,7 +117,7 @@ def config_history(
 
 @config_app.command("diff")
 def config_diff(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     old: Annotated[
         int | None, typer.Option("--from", help="The older version (default: the one before --to).")
     ] = None,

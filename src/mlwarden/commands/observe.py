@@ -10,6 +10,7 @@ import typer
 from mlwarden.commands.remote import (
     DEFAULT_URL,
     FormatOption,
+    ModelArgument,
     Remote,
     TokenOption,
     UrlOption,
@@ -18,8 +19,6 @@ from mlwarden.commands.remote import (
 )
 from mlwarden.errors import InputError
 from mlwarden.schema.alerting import parse_duration
-
-ModelArgument = Annotated[str, typer.Argument(help="The model's name (TEAM/NAME when several teams use it).")]
 
 
 def register(app: typer.Typer) -> None:

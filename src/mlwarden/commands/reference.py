@@ -10,6 +10,7 @@ import typer
 from mlwarden.commands.remote import (
     DEFAULT_URL,
     FormatOption,
+    ModelArgument,
     Remote,
     TokenOption,
     UrlOption,
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
 @reference_app.command("upload")
 def upload(
-    model: Annotated[str, typer.Argument(help="The model's name (TEAM/NAME when several teams use it).")],
+    model: ModelArgument,
     file: Annotated[Path, typer.Argument(help="Parquet, Arrow, CSV or a saved profile (.mlwprof).")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,

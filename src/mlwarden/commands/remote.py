@@ -36,6 +36,15 @@ FormatOption = Annotated[
     Literal["table", "json"], typer.Option("--format", help="table for people, json for scripts.")
 ]
 
+ModelArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The model's name, one of the token's team's models (a token reaches no other team's; "
+        "TEAM/NAME is for the commands that open the store, e.g. mlwarden models show).",
+        show_default=False,
+    ),
+]
+
 console = Console(highlight=False, soft_wrap=True)
 _ERRORS: dict[int, type[MlwardenError]] = {
     401: AccessDenied,
@@ -101,7 +110,13 @@ class Remote:
 def model_path(model: str, *parts: str) -> str:
     """``/v1/models/MODEL/PART/...`` with the model's name and each part percent-encoded as one path segment:
     a name holding ``?``, ``#``, ``%`` or a space reaches its own routes (``model_path("a?b", "windows")``
-    is ``/v1/models/a%3Fb/windows``)."""
+    is ``/v1/models/a%3Fb/windows``). A name holds no ``/``, and the server finds it in the token's team:
+    ``TEAM/NAME`` raises :class:`InputError` rather than reaching no route."""
+    if "/" in model:
+        raise InputError(
+            f"MODEL: {model!r} holds a '/': the server finds a model by its name in the token's team "
+            "(give the NAME, with a token of that team; TEAM/NAME is for the commands that open the store)"
+        )
     return "/".join(["/v1/models", *(quote(part, safe="") for part in (model, *parts))])
 
 

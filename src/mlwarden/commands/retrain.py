@@ -14,6 +14,7 @@ from rich.table import Table
 from mlwarden.commands.remote import (
     DEFAULT_URL,
     FormatOption,
+    ModelArgument,
     Remote,
     TokenOption,
     UrlOption,
@@ -229,7 +230,7 @@ def _interval(ci: tuple[float, float] | None) -> str:
 
 @retrain_app.command("plan")
 def plan(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     config: Annotated[
         Path | None, typer.Option("--config", help="A model configuration file whose retrain: to plan with.")
     ] = None,
@@ -264,7 +265,7 @@ def plan(
 
 @retrain_app.command("history")
 def history(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     fmt: FormatOption = "table",
@@ -303,7 +304,7 @@ def history(
 
 @retrain_app.command("record")
 def record_shadow(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     version: Annotated[str, typer.Argument(help="The version scoring in shadow.")],
     trigger: Annotated[str | None, typer.Option(help="What started this retrain.")] = None,
     code_commit: Annotated[str | None, typer.Option(help="The training code's commit.")] = None,
@@ -322,7 +323,7 @@ def record_shadow(
 
 @retrain_app.command("promote")
 def promote(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     version: Annotated[str, typer.Argument(help="The version to make champion (its gate said promote).")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -336,7 +337,7 @@ def promote(
 
 @retrain_app.command("rollback")
 def rollback(
-    model: Annotated[str, typer.Argument(help="The model.")],
+    model: ModelArgument,
     version: Annotated[str, typer.Argument(help="The champion whose promotion to undo.")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,

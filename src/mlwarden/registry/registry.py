@@ -13,7 +13,7 @@ from mlwarden.errors import AccessDenied, ConflictError, InputError, NotFoundErr
 from mlwarden.registry.actor import Actor
 from mlwarden.registry.columns import service_mapping, stored_columns
 from mlwarden.registry.tokens import get_or_create_team
-from mlwarden.schema.config import model_name_problem, segment_key_problem
+from mlwarden.schema.config import SLO_BOUND, check_slo, model_name_problem, segment_key_problem
 from mlwarden.store import Store
 from mlwarden.store.audit import record
 from mlwarden.store.schema import Model, ModelVersion, Team, utcnow
@@ -30,7 +30,6 @@ SETTABLE = (
     "grace_seconds",
     "contract",
 )
-SLO_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "rmse", "mape")
 # a window from a minute to a month, a grace of up to a week: beyond these a window never closes in time to
 # matter, and datetime arithmetic on the seconds would overflow
 WINDOW_SECONDS = (60, 31 * 86_400)
@@ -100,10 +99,11 @@ def _editable(model: Model) -> dict[str, Any]:
 
 
 def validate_settings(values: dict[str, Any]) -> None:
-    """Reject SLOs on unknown metrics, non-numeric bounds, per-segment SLOs not keyed by segment names, and
-    window or grace seconds outside :data:`BOUNDS` (``window_seconds: expected a whole number of seconds
-    from 60 to 2678400, got 1``). Segment keys are checked against the model's segments by
-    :func:`check_segment_slos`."""
+    """Reject SLOs on unknown metrics, non-numeric limits or limits out of the metric's range (the one
+    :func:`~mlwarden.schema.config.check_slo` of the config file and ``--slo``), per-segment SLOs not keyed
+    by segment names, and window or grace seconds outside :data:`BOUNDS` (``window_seconds: expected a
+    whole number of seconds from 60 to 2678400, got 1``). Segment keys are checked against the model's
+    segments by :func:`check_segment_slos`."""
     _check_limits(values.get("slos") or {}, "slos")
     segment_slos = values.get("segment_slos") or {}
     if not isinstance(segment_slos, dict):
@@ -125,11 +125,17 @@ def validate_settings(values: dict[str, Any]) -> None:
 
 
 def _check_limits(limits: dict[str, Any], path: str) -> None:
-    for metric, bound in limits.items():
-        if metric not in SLO_METRICS:
-            raise InputError(f"{path}: unknown metric {metric!r}; expected one of {', '.join(SLO_METRICS)}")
-        if not isinstance(bound, int | float) or isinstance(bound, bool):
-            raise InputError(f"{path}.{metric}: expected a number, got {bound!r}")
+    """``{metric: limit}`` at ``path``: each a number, checked by :func:`check_slo` on its metric's side
+    (``slos.roc_auc: roc_auc lies in [0, 1]: expected a limit between 0 and 1, got 78``)."""
+    for metric, limit in limits.items():
+        if not isinstance(limit, int | float) or isinstance(limit, bool):
+            raise InputError(f"{path}.{metric}: expected a number, got {limit!r}")
+        try:
+            check_slo(metric, SLO_BOUND.get(metric, "min"), float(limit))
+        except OverflowError:  # an integer past float's range: no metric's limit
+            raise InputError(f"{path}.{metric}: expected a finite limit, got {limit}") from None
+        except ValueError as exc:
+            raise InputError(f"{path}.{metric}: {exc}") from None
 
 
 def check_segment_slos(segment_slos: dict[str, Any], columns: dict[str, Any]) -> None:
