@@ -183,7 +183,7 @@ def ks_statistic(ref: Bins, cur: Bins) -> float:
 
 def square_sf(h: int, n: int) -> float:
     """P(D ≥ h/n) for two samples of ``n`` values each (1 ≤ h ≤ n): the reflection-principle sum
-    2 Σ_{k ≥ 1} (−1)^(k−1) C(2n, n − k·h) / C(2n, n) (Hodges 1958; scipy's
+    2 Σ_{k ≥ 1} (−1)^(k−1) C(2n, n − k·h) / C(2n, n) (Hodges 1958, see :func:`ks_exact_sf`; scipy's
     ``_compute_prob_outside_square``). The ratios are one cumulative product of (n − t)/(n + t + 1), so no
     binomial is formed; the terms fall geometrically once the sum is small, so it keeps its precision.
     """
@@ -197,10 +197,12 @@ def ks_exact_sf(d: float, n: int, m: int) -> float:
     distribution: the exact null distribution (all C(n + m, n) orderings equally likely).
 
     D lives on the lattice of multiples of 1/L, L = lcm(n, m); ``d`` is a *lower bound* of an observed D,
-    so D ≥ h/L with h = ⌈d·L⌉ (taken 1e-9 below, so float noise at a lattice point stays there, where
-    it equals scipy's rounding; a fractional Markov bound moves up to the next point it proves).
+    so D ≥ h/L with h = ⌈d·L − 10⁻⁶⌉: float noise around a lattice point stays on it (there this equals
+    scipy's rounding of d·L), and a fractional Markov bound (see :func:`count_bounds`) moves up to the next
+    lattice point, which it proves.
 
-    Lattice-path counting (Hodges 1958, as scipy's ``_compute_outer_prob_inside_method``): after i of the
+    Lattice-path counting (J. L. Hodges, "The significance probability of the Smirnov two-sample test",
+    Arkiv för Matematik 3 (1958) 469–486; as scipy's ``_compute_outer_prob_inside_method``): after i of the
     n and j of the m values, the CDF gap is |i·m − j·n| / (n·m). W(i, j), the number of paths to (i, j)
     that have reached a gap ≥ h/L, is C(i + j, i) on such cells and W(i − 1, j) + W(i, j − 1) inside; each
     row's inside cells are one run of j, so a row is one cumulative sum. All terms are non-negative —
@@ -214,7 +216,7 @@ def ks_exact_sf(d: float, n: int, m: int) -> float:
         n, m = m, n
     g = math.gcd(n, m)
     step_i, step_j = m // g, n // g  # the gap is |i·step_i − j·step_j| / L
-    h = math.ceil(d * (n // g) * m - 1e-9)
+    h = math.ceil(d * (n // g) * m - 1e-6)
     if h <= 0:
         return 1.0
     if n == m:
