@@ -204,7 +204,10 @@ def test_drifted_columns_are_the_drifted_features_in_python_as_in_json():
     model = LogisticRegression(max_iter=5_000).fit(data.data, data.target)
     frame = data.frame.assign(pred=model.predict(data.data))
     ref, cur = frame.iloc[::2], frame.iloc[1::2]
-    cur = cur[cur["target"] != 2]  # a class disappears: target and prediction drift
+    # two classes disappear: target and prediction drift, and so do features, by a margin (with one class
+    # gone the one feature found drifted sat at an adjusted p of 0.0098 against alpha 0.01 on the one-sample
+    # KS distribution, and at 0.0104 on the exact two-sample one)
+    cur = cur[cur["target"] == 0]
     report = mw.compare(ref, cur, target="target", prediction="pred")
     assert [c.column for c in report.drift.target + report.drift.outputs if c.drifted] == ["target", "pred"]
     assert report.drift.drifted_columns == json.loads(report.to_json())["drift"]["drifted_columns"]

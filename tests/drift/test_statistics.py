@@ -9,7 +9,7 @@ import mlwarden as mw
 from mlwarden.drift.categorical import chi2_homogeneity
 from mlwarden.drift.distances import hellinger, jensen_shannon, psi, total_variation
 from mlwarden.drift.multiple_testing import benjamini_hochberg
-from mlwarden.drift.numeric import ks, numeric_scores, wasserstein
+from mlwarden.drift.numeric import EXACT_KS_LIMIT, ks, ks_exact_sf, numeric_scores, wasserstein
 
 
 def profiles(a, b, bins=100):
@@ -115,12 +115,68 @@ def test_ks_never_exceeds_scipy_and_is_exact_on_discrete_values(case):
     ("a", "b"), [([0.3], [1.7]), ([0.1, 0.4, 0.2], [2.0, 2.5, 3.1]), ([1.0] * 5, [2.0] * 5)]
 )
 def test_ks_p_value_of_complete_separation_is_its_permutation_probability(a, b):
-    # the one-sample distribution gives P(D > 1) = 0: one row against one row "drifted" at p = 0
+    # the one-sample distribution gave P(D ≥ 1) = 0: one row against one row "drifted" at p = 0
     r, c = profiles(np.array(a), np.array(b))
     stat, p = ks(r, c)
     assert stat == 1.0
     assert p == pytest.approx(stats.ks_2samp(np.arange(len(a)), np.arange(len(b)) + len(a)).pvalue)
     assert p == pytest.approx(min(1.0, 2 / special.comb(len(a) + len(b), len(a))))
+
+
+KS_SIZES = [(1, 1), (1, 9), (2, 3), (3, 3), (5, 7), (10, 10), (8, 12), (6, 15), (7, 100), (33, 34)]
+KS_SIZES += [(100, 100), (40, 250), (1, 10_000)]  # n·m at the limit
+
+
+@pytest.mark.parametrize(("n", "m"), KS_SIZES)
+def test_exact_ks_p_value_matches_scipy_exact_on_a_grid(n, m):
+    """Against ``ks_2samp(method="exact")`` to 1e-10 relative at every statistic 24 seeded pairs of samples
+    reach (shifted from none to complete separation), given at the lattice point, 1e-12 off it either way
+    (float noise is rounded to the lattice) and as the larger sample first."""
+    assert n * m <= EXACT_KS_LIMIT
+    rng = np.random.default_rng(n * 10_007 + m)
+    checked = set()
+    for shift in np.linspace(0.0, 4.0, 24):
+        exact = stats.ks_2samp(rng.normal(size=n), rng.normal(shift, 1, size=m), method="exact")
+        d = float(exact.statistic)
+        for given, sizes in ((d, (n, m)), (d + 1e-12, (n, m)), (d - 1e-12, (n, m)), (d, (m, n))):
+            assert ks_exact_sf(given, *sizes) == pytest.approx(exact.pvalue, rel=1e-10, abs=0)
+        checked.add(d)
+    assert len(checked) >= min(4, n)  # several lattice points, not one statistic 24 times
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "values"), [(10, 10, 3), (12, 30, 4), (7, 50, 6), (25, 40, 2), (64, 64, 5)]
+)
+def test_ks_p_value_on_tied_profiles_is_scipy_exact(n, m, values):
+    """Small integer samples with ties, through the profiles: the statistic is exact on a value per bin, and
+    the p-value is scipy's exact one (which, like ours, is the continuous null: conservative under ties)."""
+    rng = np.random.default_rng(n + m + values)
+    for offset in range(values):
+        a = rng.integers(0, values, n).astype(float)
+        b = rng.integers(offset, offset + values, m).astype(float)
+        stat, p = ks(*profiles(a, b))
+        exact = stats.ks_2samp(a, b, method="exact")
+        assert stat == pytest.approx(exact.statistic, abs=1e-12)
+        assert p == pytest.approx(exact.pvalue, rel=1e-10, abs=0)
+
+
+def test_small_balanced_ks_p_value_is_no_longer_anti_conservative():
+    # 10 rows against 10 at statistic 0.7: the one-sample distribution at n_eff = 5 gave 0.00556
+    stat, p = ks(*profiles(np.arange(10.0), np.r_[np.arange(3.0) + 0.5, np.arange(7.0) + 20]))
+    assert stat == pytest.approx(0.7)
+    assert p == pytest.approx(0.012340600575894691, rel=1e-10)
+    # a bound between lattice points proves the next one up: D ≥ 0.65 on a lattice of tenths is D ≥ 0.7
+    assert ks_exact_sf(0.65, 10, 10) == p and ks_exact_sf(0.7 - 1e-9, 10, 10) == p
+    with pytest.raises(ValueError, match="sample sizes must be at least 1, got n=0, m=3"):
+        ks_exact_sf(0.5, 0, 3)
+
+
+def test_complete_separation_floor_still_holds_above_the_exact_limit():
+    # 1 row against 10,001: n·m is past the exact path, and the one-sample distribution at n_eff = 1 gives 0
+    stat, p = ks(*profiles(np.array([-1.0]), np.linspace(0.0, 1.0, 10_001)))
+    assert stat == 1.0
+    assert p == pytest.approx(2 / 10_002, rel=1e-12)
+    assert p == pytest.approx(stats.ks_2samp([-1.0], np.linspace(0.0, 1.0, 10_001), method="exact").pvalue)
 
 
 def test_one_row_against_one_row_is_no_drift():

@@ -8,6 +8,7 @@ frequencies.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,8 @@ from mlwarden.drift import distances
 from mlwarden.drift.categorical import chi2_homogeneity
 from mlwarden.profile import ColumnProfile
 
-EXACT_KS_LIMIT = 10_000
+EXACT_KS_LIMIT = 10_000  # n·m up to which the KS p-value is the exact two-sample one
+KSTWO_LIMIT = 10_000  # above it, n_eff up to which the one-sample distribution is evaluated exactly
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,23 +181,89 @@ def ks_statistic(ref: Bins, cur: Bins) -> float:
     return min(gap, 1.0)
 
 
+def square_sf(h: int, n: int) -> float:
+    """P(D ≥ h/n) for two samples of ``n`` values each (1 ≤ h ≤ n): the reflection-principle sum
+    2 Σ_{k ≥ 1} (−1)^(k−1) C(2n, n − k·h) / C(2n, n) (Hodges 1958, see :func:`ks_exact_sf`; scipy's
+    ``_compute_prob_outside_square``). The ratios are one cumulative product of (n − t)/(n + t + 1), so no
+    binomial is formed; the terms fall geometrically once the sum is small, so it keeps its precision.
+    """
+    ratios = np.cumprod((n - np.arange(n)) / (n + 1.0 + np.arange(n)))  # [t − 1]: C(2n, n − t)/C(2n, n)
+    terms = ratios[h - 1 :: h]
+    return float(min(1.0, 2.0 * np.sum(terms[::2]) - 2.0 * np.sum(terms[1::2])))
+
+
+def ks_exact_sf(d: float, n: int, m: int) -> float:
+    """P(D ≥ d) for the two-sample KS statistic D of samples of ``n`` and ``m`` values from one continuous
+    distribution: the exact null distribution (all C(n + m, n) orderings equally likely).
+
+    D lives on the lattice of multiples of 1/L, L = lcm(n, m); ``d`` is a *lower bound* of an observed D,
+    so D ≥ h/L with h = ⌈d·L − 10⁻⁶⌉: float noise around a lattice point stays on it (there this equals
+    scipy's rounding of d·L), and a fractional Markov bound (see :func:`count_bounds`) moves up to the next
+    lattice point, which it proves.
+
+    Lattice-path counting (J. L. Hodges, "The significance probability of the Smirnov two-sample test",
+    Arkiv för Matematik 3 (1958) 469–486; as scipy's ``_compute_outer_prob_inside_method``): after i of the
+    n and j of the m values, the CDF gap is |i·m − j·n| / (n·m). W(i, j), the number of paths to (i, j)
+    that have reached a gap ≥ h/L, is C(i + j, i) on such cells and W(i − 1, j) + W(i, j − 1) inside; each
+    row's inside cells are one run of j, so a row is one cumulative sum. All terms are non-negative —
+    no 1 − P(inside) cancellation, so tiny p-values keep full relative precision. Counts are floats:
+    C(n + m, n) ≤ C(200, 100) ≈ 9e58 for n·m ≤ ``EXACT_KS_LIMIT``, far from overflow. Cost O(n·m), a
+    Python loop over the min(n, m) + 1 rows; O(n) and no loop for n = m (:func:`square_sf`). Raises
+    ValueError for n or m < 1.
+    """
+    if n < 1 or m < 1:
+        raise ValueError(f"sample sizes must be at least 1, got n={n}, m={m}")
+    if n > m:  # symmetric: loop over the shorter side
+        n, m = m, n
+    g = math.gcd(n, m)
+    step_i, step_j = m // g, n // g  # the gap is |i·step_i − j·step_j| / L
+    h = math.ceil(d * (n // g) * m - 1e-6)
+    if h <= 0:
+        return 1.0
+    if n == m:
+        return square_sf(h, n)
+    i = np.arange(n + 1)
+    lo = np.maximum((i * step_i - h) // step_j + 1, 0).tolist()  # inside: lo ≤ j < hi
+    hi = np.minimum(-((-(i * step_i + h)) // step_j), m + 1).tolist()
+    paths = np.ones(m + 1)  # C(i + j, i) along row i
+    outside = np.zeros(m + 1)  # row i − 1 of W; row −1 is empty
+    for row, a, b in zip(range(n + 1), lo, hi, strict=True):
+        if row:
+            np.cumsum(paths, out=paths)
+        band = np.cumsum(outside[a:b])
+        if a:
+            band += paths[a - 1]
+        outside = paths.copy()
+        outside[a:b] = band
+    return float(min(1.0, outside[m] / paths[m]))
+
+
 def ks(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
     """Two-sample Kolmogorov–Smirnov statistic (a lower bound, see :func:`ks_statistic`) and its p-value.
 
-    The p-value uses the one-sample distribution at n_eff = n·m/(n+m), as scipy's ``ks_2samp`` does in
-    asymptotic mode: exact up to n_eff = 10,000, Kolmogorov's limit above. A lower-bound statistic and ties
-    both make the test conservative. It is never below 2 / C(n + m, n), the chance that exchangeable samples
-    separate completely (statistic 1): the one-sample distribution puts no mass there, which gave one row
-    against one other row a p-value of 0.
+    For n·m ≤ ``EXACT_KS_LIMIT`` the p-value is the exact two-sample one (:func:`ks_exact_sf`); the
+    one-sample distribution at n_eff = n·m/(n + m) it replaced was anti-conservative there: 0.0056 against
+    0.012 for 10 rows against 10 at statistic 0.7, 0.00083 against 0.0082 for 7 against 7 at 6/7. Above,
+    it is that one-sample distribution, as scipy's ``ks_2samp`` in asymptotic mode: exact in n_eff up to
+    n_eff = ``KSTWO_LIMIT``, Kolmogorov's limit beyond. A lower-bound statistic and ties both make the
+    test conservative.
+
+    The asymptotic p-value is never below 2 / C(n + m, n), the exact chance that exchangeable samples
+    separate completely (statistic 1; Hodges 1958, see :func:`ks_exact_sf`): the one-sample distribution
+    puts no mass there, which gave one row against 10,001 rows a p-value of 0 instead of 2/10,002. Below
+    the limit the exact p-value at statistic 1 *is* that floor, so it is applied above the limit only.
     """
     u = unit(ref, cur)
     r, c = bins(ref, u), bins(cur, u)
     stat = ks_statistic(r, c)
-    n_eff = max(1, round(r.n * c.n / (r.n + c.n)))
     if stat == 0:
         return stat, 1.0
-    separated = min(1.0, 2.0 / float(comb(r.n + c.n, r.n)))  # 0 once C overflows: far below any alpha
-    if n_eff > EXACT_KS_LIMIT:  # the exact distribution is slow to evaluate and no more accurate here
+    n, m = round(r.n), round(c.n)
+    if n * m <= EXACT_KS_LIMIT:
+        return stat, ks_exact_sf(stat, n, m)
+    n_eff = round(n * m / (n + m))
+    separated = min(1.0, 2.0 / float(comb(n + m, n)))  # 0 once C overflows: far below any alpha
+    if n_eff > KSTWO_LIMIT:  # the exact distribution is slow to evaluate and no more accurate here
         return stat, max(separated, float(kstwobign.sf(stat * np.sqrt(n_eff))))
     return stat, max(separated, float(kstwo.sf(stat, n_eff)))
 
