@@ -425,6 +425,20 @@ REJECTIONS: list[tuple[str, Callable[[Warden], None], str, int, str]] = [
         "label: expected text without a NUL character (\\u0000)",
     ),
     (
+        "a prediction longer than the server stores",  # the server would refuse the whole batch for it
+        lambda w: w.log("m", FRAME2, prediction=["yes", "n" * 201]),
+        "long_text",
+        1,
+        "prediction: expected text of at most 200 characters",
+    ),
+    (
+        "a label longer than the server stores",
+        lambda w: w.log_labels("m", ["a", "b"], ["x" * 300, 1]),
+        "long_text",
+        1,
+        "label: expected text of at most 200 characters",
+    ),
+    (
         "a NaN id",
         lambda w: w.log("m", FRAME2, id=np.array([np.nan, 7.0])),
         "missing_id",
@@ -527,6 +541,9 @@ def test_the_client_accepts_the_times_the_server_accepts() -> None:
     """One row the server refuses would cost its whole batch: the client's bounds are the server's."""
     from mlwarden.client import records
     from mlwarden.server import limits
+    from mlwarden.store.schema import Label, Prediction
 
     assert (records.EARLIEST, records.LATEST) == (limits.EARLIEST, limits.LATEST)
     assert records.CONTROL.pattern == limits.CONTROL.pattern
+    stored = {limits.text_limit(Prediction.prediction), limits.text_limit(Label.label)}
+    assert stored == {records.MAX_TEXT_LENGTH}

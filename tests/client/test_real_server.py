@@ -69,8 +69,9 @@ def test_arrow_backed_input_is_stored_with_its_values(store: Store, tmp_path) ->
 
 
 def test_rows_the_server_would_refuse_are_rejected_alone(store: Store, tmp_path) -> None:
-    """A NUL in a value or a control character in a feature name would cost the whole batch (the rows of
-    other calls included): the client rejects those rows alone, and the rest is stored."""
+    """A NUL in a value, a control character in a feature name or a prediction longer than the store holds
+    would cost the whole batch (the rows of other calls included): the client rejects those rows alone, and
+    the rest is stored."""
     token = create_token(store, team="growth", name="svc", scopes=["admin"])
     stamp = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     with (
@@ -90,9 +91,10 @@ def test_rows_the_server_would_refuse_are_rejected_alone(store: Store, tmp_path)
             )
             warden.log("churn", {"plan": "pro", "bad\tname": 1}, prediction="no", id="p4", timestamp=stamp)
             warden.log("churn", {"plan": "pro"}, prediction="yes", id="p\x005", timestamp=stamp)
+            warden.log("churn", {"plan": "pro"}, prediction="y" * 201, id="p6", timestamp=stamp)  # too long
             assert warden.flush(timeout=20)
             stats = warden.stats
-        assert (stats.sent, stats.dropped, stats.rejected_rows) == (2, 0, {"bad_text": 4})
+        assert (stats.sent, stats.dropped, stats.rejected_rows) == (2, 0, {"bad_text": 4, "long_text": 1})
     with store.engine.connect() as connection:
         stored = connection.execute(
             sa.select(Prediction.prediction_id, Prediction.prediction).order_by(Prediction.prediction_id)

@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from mlwarden.errors import InputError
 
 MAX_ID_LENGTH = 200  # the server rejects longer record ids
+MAX_TEXT_LENGTH = 200  # the longest prediction or label text the server stores (it refuses the batch else)
 # The times the server accepts (mlwarden.server.limits.EARLIEST/LATEST; a test holds them equal): it refuses
 # a whole batch for one row outside them, so such a row is rejected here, alone. Epoch milliseconds or
 # nanoseconds fall outside too.
@@ -64,6 +65,7 @@ BAD_VALUE = "bad_value"  # a value with no JSON form, or a list-of-rows item tha
 BAD_SCORE = "bad_score"  # a score that is not a number or a list of numbers
 BAD_TIMESTAMP = "bad_timestamp"  # not a datetime, ISO string or epoch seconds
 BAD_TEXT = "bad_text"  # text holding a NUL character, or a feature name holding a control character
+LONG_TEXT = "long_text"  # a prediction or label text longer than MAX_TEXT_LENGTH characters
 MISSING_ID = "missing_id"  # an explicit id (or a label's id) that is None/NaN/NA
 BAD_ID = "bad_id"  # an id that is empty or longer than MAX_ID_LENGTH characters
 BAD_MODEL = "bad_model"  # the model name is not a non-empty string
@@ -77,6 +79,7 @@ REASONS = (
     BAD_SCORE,
     BAD_TIMESTAMP,
     BAD_TEXT,
+    LONG_TEXT,
     MISSING_ID,
     BAD_ID,
     BAD_MODEL,
@@ -112,7 +115,7 @@ class _Bad:
 
 
 _BAD_VALUE, _BAD_SCORE, _BAD_TIMESTAMP = _Bad(BAD_VALUE), _Bad(BAD_SCORE), _Bad(BAD_TIMESTAMP)
-_BAD_TEXT = _Bad(BAD_TEXT)
+_BAD_TEXT, _LONG_TEXT = _Bad(BAD_TEXT), _Bad(LONG_TEXT)
 _MISSING_ID, _BAD_ID = _Bad(MISSING_ID), _Bad(BAD_ID)
 _EXPECTED = {  # what the warning says a field's bad cells should have been
     BAD_VALUE: "a value with a JSON form (number, string, bool, datetime, list, mapping)",
@@ -121,6 +124,7 @@ _EXPECTED = {  # what the warning says a field's bad cells should have been
         f"a datetime, an ISO-8601 string or epoch seconds, from {EARLIEST.year} to {LATEST.year} (UTC)"
     ),
     BAD_TEXT: "text without a NUL character (\\u0000)",
+    LONG_TEXT: f"text of at most {MAX_TEXT_LENGTH} characters",
     MISSING_ID: "an id, not None/NaN/NA",
     BAD_ID: f"an id of 1 to {MAX_ID_LENGTH} characters",
 }
@@ -132,9 +136,9 @@ _SENTINELS = {  # the markers each field can hold (text in any field can hold a 
     "features": (_BAD_VALUE, _BAD_TEXT),
     "id": (_MISSING_ID, _BAD_ID, _BAD_VALUE, _BAD_TEXT),
     "timestamp": (_BAD_TIMESTAMP, _BAD_VALUE, _BAD_TEXT),
-    "prediction": (_BAD_VALUE, _BAD_TEXT),
+    "prediction": (_BAD_VALUE, _BAD_TEXT, _LONG_TEXT),
     "score": (_BAD_SCORE, _BAD_VALUE, _BAD_TEXT),
-    "label": (_BAD_VALUE, _BAD_TEXT),
+    "label": (_BAD_VALUE, _BAD_TEXT, _LONG_TEXT),
 }
 
 
@@ -320,6 +324,21 @@ def _nul_marked(values: list[Any]) -> list[Any]:
     if "\x00" not in joined:
         return values
     return [_BAD_TEXT if isinstance(v, str) and "\x00" in v else v for v in values]
+
+
+def _long_marked(values: list[Any]) -> list[Any]:
+    """``values`` with each text longer than :data:`MAX_TEXT_LENGTH` replaced by ``long_text`` (a copy when
+    there is one): the server stores predictions and labels in columns of that size and would refuse the
+    whole batch. Numbers, the common case, cost one failed ``len``; text one pass at C speed."""
+    try:
+        longest = max(map(len, values), default=0)
+    except TypeError:  # not all text (numbers, None)
+        if not any(type(v) is str for v in values):
+            return values
+        longest = max(len(v) for v in values if isinstance(v, str))
+    if longest <= MAX_TEXT_LENGTH:
+        return values
+    return [_LONG_TEXT if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH else v for v in values]
 
 
 def _rows_text_checked(rows: list[Any]) -> list[Any]:
@@ -598,11 +617,12 @@ def build_predictions(features: Any, prediction: Any, score: Any, ids: Any, time
     Raises :class:`Rejected` when the call cannot be aligned."""
     rows, single = _features(features)
     n = len(rows)
+    predicted = [None] * n if prediction is None else _field(prediction, n, "prediction", single)
     columns = {
         "id": _ids(ids, n, single, "id", default_fresh=True),
         "timestamp": _timestamps(timestamp, n, single),
         "features": rows,
-        "prediction": [None] * n if prediction is None else _field(prediction, n, "prediction", single),
+        "prediction": _long_marked(predicted),
         "score": _scores(score, n, single),
     }
     return _assemble(columns)
@@ -621,7 +641,7 @@ def build_labels(ids: Any, labels: Any, timestamp: Any) -> Built:
         raise Rejected(UNSUPPORTED_TYPE, "ids", f"expected {expected}, got {type(ids).__name__}")
     columns = {
         "id": _ids(ids, n, single, "ids", default_fresh=False),
-        "label": _field(labels, n, "labels", single),
+        "label": _long_marked(_field(labels, n, "labels", single)),
         "timestamp": _timestamps(timestamp, n, single),
     }
     return _assemble(columns)
