@@ -126,9 +126,13 @@ def browser(demo):
 
 
 def _wait(driver, condition, timeout: float = 30.0):
+    """Wait until ``condition(driver)`` holds; an element not there yet, or replaced by the page while the
+    condition read it (stale), is looked up again at the next poll."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def _errors(driver) -> list[dict]:
