@@ -29,8 +29,9 @@ from mlwarden.findings import Finding, Severity
 from mlwarden.registry import Actor, find_model, model_mapping
 from mlwarden.retrain.triggers import Plan, WindowStats, importance_weights, plan
 from mlwarden.schema.retraining import RetrainSection
+from mlwarden.server.prepared import CorruptBlob, latest_reference_key, reference_profile
 from mlwarden.store import Store
-from mlwarden.store.schema import Label, Model, Reference, Retrain, RetrainNotification, Window
+from mlwarden.store.schema import Label, Model, Retrain, RetrainNotification, Window
 
 log = logging.getLogger("mlwarden.retrain")
 HISTORY_WINDOWS = 500  # evaluated windows a plan reads (the SLO trigger needs at most its N latest)
@@ -86,18 +87,20 @@ def _labelled_since(session: Session, model_id: int, since: datetime | None) -> 
     return int(session.scalar(query) or 0)
 
 
-def _features(session: Session, model: Model) -> list[str]:
-    from mlwarden.profile import DatasetProfile
-
-    blob = session.scalar(
-        select(Reference.profile).where(Reference.model_id == model.id).order_by(Reference.id.desc()).limit(1)
-    )
-    if blob is None:
+def _features(store: Store, session: Session, model: Model) -> list[str]:
+    """The model's features in its newest reference (decoded once per process: the prepared reference)."""
+    key = latest_reference_key(store, session, model.id)
+    if key is None:
         return []
-    return model_mapping(model).features(DatasetProfile.from_bytes(blob).columns)
+    try:
+        columns = reference_profile(store, key).columns
+    except CorruptBlob as exc:
+        raise InputError(str(exc)) from None
+    return model_mapping(model).features(columns)
 
 
 def model_plan(
+    store: Store,
     session: Session,
     model: Model,
     section: RetrainSection,
@@ -108,7 +111,7 @@ def model_plan(
     evaluated, its summary not stored yet), labels and ledger."""
     now = now or datetime.now(UTC)
     last = _last_retrain(session, model.id)
-    features = _features(session, model)
+    features = _features(store, session, model)
     given = section.triggers.importances
     weights = importance_weights(features, importances=given) if features else {}
     return plan(
@@ -138,7 +141,7 @@ def plan_for(
                 f"retrain: model {name!r} has no retrain: section in a stored configuration; "
                 "apply one, or pass it with the request (mlwarden retrain plan --config FILE)"
             )
-        result = model_plan(session, model, section, now)
+        result = model_plan(store, session, model, section, now)
         weighted = section.triggers.importances is not None
     out = result.to_dict()
     out |= {
@@ -163,7 +166,7 @@ def retrain_findings(
         section = stored_section(session, model)
         if section is None:
             return [], None
-        result = model_plan(session, model, section, current=current)
+        result = model_plan(store, session, model, section, current=current)
     if not result.fired:
         return [], result
     held = [g for g in result.guards if g.fires]
